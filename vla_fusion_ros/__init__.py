@@ -1,6 +1,7 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Vision-language-action ROS 2 node with configurable intermediate fusion.
+"""
+Vision-language-action ROS 2 node with configurable intermediate fusion.
 
 Four wings, imports pointing one way only:
 

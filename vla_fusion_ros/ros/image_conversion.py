@@ -1,6 +1,7 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Convert between ``sensor_msgs/Image`` (and ``CompressedImage``) and numpy arrays.
+"""
+Convert between ``sensor_msgs/Image`` (and ``CompressedImage``) and numpy arrays.
 
 ROS 2's ``cv_bridge`` is used where it is installed and works; otherwise this module's own
 converter does the same job with the same checks as cv_bridge's C++ core:
@@ -60,7 +61,8 @@ def _host_is_bigendian() -> bool:
 
 
 def image_msg_to_array(msg) -> np.ndarray:
-    """Return a zero-copy ``(H, W, C)`` view of an Image message's pixels.
+    """
+    Return a zero-copy ``(H, W, C)`` view of an Image message's pixels.
 
     Raises :class:`ImageConversionError` for an unknown encoding, an inconsistent step or a
     data length that does not match ``height * step``.
@@ -113,7 +115,8 @@ def to_rgb8(array: np.ndarray, encoding: str) -> np.ndarray:
 
 
 def prepare_rgb(array: np.ndarray, encoding: str, size: Optional[Tuple[int, int]]) -> np.ndarray:
-    """Resize (area interpolation) then convert to RGB: the model's input, one copy in all.
+    """
+    Resize (area interpolation) then convert to RGB: the model's input, one copy in all.
 
     Resizing first means any colour conversion runs on the small image, not the full frame.
     ``size`` is ``(width, height)``; ``None`` keeps the frame's size.
@@ -142,7 +145,8 @@ def compressed_msg_to_rgb(msg) -> np.ndarray:
 
 
 def array_to_image_msg(array: np.ndarray, encoding: str, msg_type):
-    """Build an Image message (of class ``msg_type``) from an RGB ``uint8`` array.
+    """
+    Build an Image message (of class ``msg_type``) from an RGB ``uint8`` array.
 
     The array is converted from RGB to ``encoding`` first (rgb8, bgr8, mono8, rgba8, bgra8).
     The header is left for the caller to stamp.
@@ -169,7 +173,8 @@ def array_to_image_msg(array: np.ndarray, encoding: str, msg_type):
 
 
 class ImageDecoder:
-    """Decode Image messages, through cv_bridge when it is installed and works.
+    """
+    Decode Image messages, through cv_bridge when it is installed and works.
 
     cv_bridge is probed once with a round trip; a bridge that fails (for instance the PyPI
     ROS 1 port, which calls numpy's removed ``tostring()``) is set aside and this module's

@@ -1,6 +1,7 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Declare ROS parameters with descriptors, and validate them with messages that list choices.
+"""
+Declare ROS parameters with descriptors, and validate them with messages that list choices.
 
 Every node in this package declares its parameters through :func:`declare`, so that each one
 carries a description, its valid range or choices (shown by ``ros2 param describe``), and is
@@ -97,7 +98,6 @@ class ParameterSet:
         """Declare ``name`` with a descriptor, validate its value and return it."""
         descriptor = describe(name, default, description, choices=choices,
                               value_range=value_range, read_only=read_only)
-        self._rules[name] = (choices, value_range)
         try:
             param = self._node.declare_parameter(name, default, descriptor)
         except Exception as exc:  # rclpy raises several types for a value of the wrong type
@@ -105,7 +105,11 @@ class ParameterSet:
         value = param.value
         if isinstance(default, float) and isinstance(value, int):
             value = float(value)
-        return check_value(name, value, choices=choices, value_range=value_range)
+        check_value(name, value, choices=choices, value_range=value_range)
+        # Runtime changes are checked from now on (not during declaration: the check above
+        # gives the clearer message).
+        self._rules[name] = (choices, value_range)
+        return value
 
     def _on_set(self, params) -> SetParametersResult:
         for param in params:

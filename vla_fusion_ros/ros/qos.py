@@ -20,7 +20,8 @@ DURABILITY = {
 
 def make_qos(reliability: str = 'best_effort', history: str = 'keep_last', depth: int = 1,
              durability: str = 'volatile') -> QoSProfile:
-    """Build a :class:`QoSProfile` from the names used in parameters and YAML files.
+    """
+    Build a :class:`QoSProfile` from the names used in parameters and YAML files.
 
     Sensor streams default to best effort with depth 1: the newest frame is the only one
     worth having, and a reliable queue would hold stale frames back.
@@ -37,5 +38,5 @@ def make_qos(reliability: str = 'best_effort', history: str = 'keep_last', depth
 
 
 def latched_qos() -> QoSProfile:
-    """Reliable, transient-local, depth 1: late joiners get the last value (instruction, e-stop)."""
+    """Return reliable, transient-local, depth 1: late joiners get the last value."""
     return make_qos('reliable', 'keep_last', 1, 'transient_local')

@@ -1,6 +1,7 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Start, spin and stop a node the same way in every executable of this package.
+"""
+Start, spin and stop a node the same way in every executable of this package.
 
 - A node that cannot start (bad parameter, missing checkpoint, unknown device) exits with
   status 2 and one clear line on stderr, never a traceback.
@@ -52,7 +53,8 @@ def init_without_signal_handlers(args: Optional[Sequence[str]] = None) -> None:
 
 def run_node(factory: Callable[[], object], args: Optional[Sequence[str]] = None,
              threads: int = 1) -> int:
-    """Create the node with ``factory``, spin it until interrupted, and return the exit code.
+    """
+    Create the node with ``factory``, spin it until interrupted, and return the exit code.
 
     ``threads > 1`` uses a :class:`MultiThreadedExecutor` (for nodes whose callbacks sit in
     several callback groups).

@@ -1,6 +1,7 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""``sim_camera``: a simulated camera that publishes deterministic synthetic scenes.
+"""
+``sim_camera``: a simulated camera that publishes deterministic synthetic scenes.
 
 In the spirit of image_tools' ``cam2image``: ``sensor_msgs/Image`` at a fixed rate with stamped
 headers, configurable size, encoding, frame_id and QoS (best-effort sensor data by default).

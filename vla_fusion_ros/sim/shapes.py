@@ -1,6 +1,7 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Coloured shapes drawn with OpenCV, and deterministic synthetic scenes made of them.
+"""
+Coloured shapes drawn with OpenCV, and deterministic synthetic scenes made of them.
 
 The simulated camera and the simulated world share these primitives, so that what the model
 sees in a unit test, in training and over ROS is drawn by the same code.
@@ -31,7 +32,8 @@ BACKGROUND: Tuple[int, int, int] = (60, 60, 60)
 
 def draw_shape(image: np.ndarray, shape: str, center: Tuple[float, float], radius: float,
                color: Tuple[int, int, int]) -> None:
-    """Draw one filled shape in place.
+    """
+    Draw one filled shape in place.
 
     :param image: ``(H, W, 3)`` uint8 image, modified in place.
     :param shape: one of :data:`SHAPES`.
@@ -73,7 +75,8 @@ class PlacedShape:
 
 
 class SyntheticScene:
-    """A deterministic scene of coloured shapes that drift slowly across the frame.
+    """
+    A deterministic scene of coloured shapes that drift slowly across the frame.
 
     The same ``seed``, size and frame index always give the same pixels, so a test that
     receives a frame over ROS can recompute what it must contain.

@@ -40,6 +40,9 @@ setup(
     entry_points={
         'console_scripts': [
             'sim_camera = vla_fusion_ros.ros.sim_camera:main',
+            'sim_world = vla_fusion_ros.ros.sim_world:main',
+            'fusion_node = vla_fusion_ros.ros.fusion_node:main',
+            'lifecycle_fusion_node = vla_fusion_ros.ros.lifecycle_fusion_node:main',
         ],
     },
 )

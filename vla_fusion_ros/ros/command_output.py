@@ -1,0 +1,113 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Turn a clamped action vector into the command message the robot takes.
+
+``twist`` (``geometry_msgs/Twist``, the default), ``twist_stamped`` (what
+diff_drive_controller accepts since Jazzy) or ``float32_multi_array`` (N-dimensional actions).
+Units follow REP-103: ``linear.x`` in m/s forward, ``angular.z`` in rad/s counter-clockwise.
+Every action passes :class:`ActionLimits` first; a non-finite action is replaced by a zero
+command and counted, never published.
+"""
+
+import threading
+from typing import Optional
+
+from geometry_msgs.msg import Twist, TwistStamped
+import numpy as np
+from rclpy.time import Time
+from std_msgs.msg import Float32MultiArray, MultiArrayDimension
+
+from vla_fusion_ros.ros.qos import make_qos
+from vla_fusion_ros.ros.safety import ActionLimits
+from vla_fusion_ros.ros.stats import Counters
+
+#: Reliable, newest only: a command that arrives late is worse than none.
+COMMAND_QOS = make_qos('reliable', 'keep_last', 1)
+
+
+def twist_indices(action_names, action_dim: int):
+    """Return which action dimensions drive ``linear.x`` and ``angular.z``."""
+    names = list(action_names or [])
+    if 'linear_x' in names and 'angular_z' in names:
+        return names.index('linear_x'), names.index('angular_z')
+    if action_dim < 2:
+        raise ValueError(f'a Twist output needs 2 action dimensions, the model has {action_dim}')
+    return 0, 1
+
+
+class CommandPublisher:
+    """Publishes clamped commands of the configured type on ``cmd_vel``."""
+
+    def __init__(self, node, settings, policy, counters: Optional[Counters] = None):
+        self.node = node
+        self.settings = settings
+        self.counters = counters if counters is not None else Counters()
+        self.kind = settings.output_type
+        self._lock = threading.Lock()
+        self.last_command = None
+        dim = policy.action_dim
+        if self.kind == 'float32_multi_array':
+            if settings.action_min != [0.0] or settings.action_max != [0.0]:
+                low, high = settings.action_min, settings.action_max
+            else:
+                scale = np.asarray(policy.action_scale, dtype=np.float64)
+                low, high = -scale, scale
+            if len(low) != dim:
+                raise ValueError(f"parameter 'action_min': {len(low)} limits for a model with "
+                                 f'{dim} action dimensions')
+            self.limits = ActionLimits(low, high)
+            msg_type = Float32MultiArray
+        else:
+            self.index = twist_indices(policy.action_names, dim)
+            self.limits = ActionLimits.symmetric([settings.max_linear, settings.max_angular])
+            msg_type = TwistStamped if self.kind == 'twist_stamped' else Twist
+        self.publisher = node.create_publisher(msg_type, 'cmd_vel', COMMAND_QOS)
+
+    def _select(self, action: np.ndarray) -> np.ndarray:
+        action = np.asarray(action, dtype=np.float64).reshape(-1)
+        if self.kind == 'float32_multi_array':
+            return action
+        return action[list(self.index)]
+
+    def publish_action(self, action: np.ndarray, stamp: Optional[float]) -> bool:
+        """Clamp and publish; return ``True`` if a model action (not a zero) went out."""
+        clamped, clipped = self.limits.clamp(self._select(action))
+        if clamped is None:
+            self.counters.add('actions_non_finite')
+            self.publish_zero('non-finite model output')
+            return False
+        if clipped:
+            self.counters.add('actions_clamped')
+        self._publish(clamped, stamp)
+        self.counters.add('commands_published')
+        return True
+
+    def publish_zero(self, reason: str = '') -> None:
+        """Publish an explicit zero command."""
+        self._publish(np.zeros(self.limits.size), None)
+        self.counters.add('zeros_published')
+
+    def _publish(self, values: np.ndarray, stamp: Optional[float]) -> None:
+        if self.kind == 'float32_multi_array':
+            msg = Float32MultiArray()
+            msg.layout.dim = [MultiArrayDimension(label='action', size=len(values),
+                                                  stride=len(values))]
+            msg.data = [float(v) for v in values]
+        else:
+            twist = Twist()
+            twist.linear.x, twist.angular.z = float(values[0]), float(values[1])
+            if self.kind == 'twist_stamped':
+                msg = TwistStamped()
+                # The stamp is that of the observation the command was computed from (so its
+                # age is visible downstream); a zero command is stamped now.
+                msg.header.stamp = (Time(nanoseconds=int(stamp * 1e9)).to_msg()
+                                    if stamp is not None
+                                    else self.node.get_clock().now().to_msg())
+                msg.header.frame_id = self.settings.frame_id
+                msg.twist = twist
+            else:
+                msg = twist
+        with self._lock:
+            self.last_command = values
+            self.publisher.publish(msg)

@@ -1,0 +1,323 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The fusion node's machinery, shared by the plain and the lifecycle node.
+
+Data path: image message -> zero-copy array -> resized RGB -> policy -> clamp -> command.
+
+Threads:
+
+- the executor runs the subscriptions and timers; the image callback only validates the
+  message and swaps it into a one-slot mailbox (the newest frame wins; the backlog can never
+  grow);
+- an inference thread takes the newest frame, refuses it if it is older than
+  ``max_image_age``, runs the model and publishes (or queues an action chunk);
+- a watchdog timer sends one explicit zero when images or the instruction stall, and the
+  e-stop callback zeroes output at once and holds it until cleared.
+"""
+
+import threading
+import time
+from typing import Optional, Tuple
+
+import numpy as np
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Bool, String
+
+from vla_fusion_ros.ros.command_output import CommandPublisher
+from vla_fusion_ros.ros.diagnostics import DiagnosticsReporter
+from vla_fusion_ros.ros.image_conversion import (compressed_msg_to_rgb, ImageConversionError,
+                                                 ImageDecoder, prepare_rgb)
+from vla_fusion_ros.ros.node_settings import FusionSettings
+from vla_fusion_ros.ros.qos import latched_qos, make_qos
+from vla_fusion_ros.ros.safety import ActionChunkQueue, Liveness
+from vla_fusion_ros.ros.stats import Counters, LatencyWindow, RateMeter
+
+
+def clean_instruction(text: str, max_length: int) -> Tuple[Optional[str], str]:
+    """
+    Return ``(instruction, problem)``: the usable instruction or ``None`` and why not.
+
+    Control characters become spaces; an instruction longer than ``max_length`` characters
+    or with nothing left after cleaning is refused (the robot then stops: following a
+    command it could not read would be worse).
+    """
+    if len(text) > max_length:
+        return None, f'instruction of {len(text)} characters exceeds {max_length}'
+    cleaned = ' '.join(''.join(c if c.isprintable() else ' ' for c in text).split())
+    if not cleaned:
+        return None, 'empty instruction'
+    return cleaned, ''
+
+
+class FusionController:
+    """Owns the subscriptions, publishers, threads and safety state of one fusion node."""
+
+    def __init__(self, node, settings: FusionSettings, policy):
+        self.node = node
+        self.settings = settings
+        self.policy = policy
+        self.logger = node.get_logger()
+        self.counters = Counters()
+        self.image_rate = RateMeter()
+        self.inference_latency = LatencyWindow()
+        self.preprocess_latency = LatencyWindow()
+        self.e2e_latency = LatencyWindow()
+        self.frame_age = LatencyWindow()
+        self.decoder = ImageDecoder()
+        self.liveness = Liveness(settings.watchdog_timeout, ('image', 'instruction'))
+        self.queue = ActionChunkQueue(settings.control_period, decay=settings.chunk_decay)
+        self.output = CommandPublisher(node, settings, policy, self.counters)
+
+        self.active = False
+        self.estopped = False
+        self.instruction: Optional[str] = None
+        self.instruction_from_topic = False
+        self._lock = threading.Lock()
+        self._wakeup = threading.Condition(self._lock)
+        self._mailbox = None           # (payload, encoding or None, stamp_s, receive_s)
+        self._running = False
+        self._thread: Optional[threading.Thread] = None
+        self._last_debug = 0.0
+
+        if settings.instruction:
+            self._set_instruction(settings.instruction, from_topic=False)
+
+        inputs = MutuallyExclusiveCallbackGroup()
+        timers = MutuallyExclusiveCallbackGroup()
+        image_qos = make_qos(settings.image_reliability, 'keep_last', settings.image_depth)
+        if settings.image_transport == 'compressed':
+            self.image_sub = node.create_subscription(
+                CompressedImage, '~/image_raw/compressed', self._on_compressed, image_qos,
+                callback_group=inputs)
+        else:
+            self.image_sub = node.create_subscription(
+                Image, '~/image_raw', self._on_image, image_qos, callback_group=inputs)
+        self.instruction_sub = node.create_subscription(
+            String, '~/instruction', self._on_instruction, latched_qos(), callback_group=inputs)
+        self.estop_sub = node.create_subscription(
+            Bool, '~/estop', self._on_estop, latched_qos(), callback_group=inputs)
+        self.debug_pub = (node.create_publisher(Image, '~/debug_image', 1)
+                          if settings.debug_image else None)
+        period = min(0.05, settings.watchdog_timeout / 4.0)
+        self.watchdog_timer = node.create_timer(period, self._on_watchdog, callback_group=timers)
+        self.publish_timer = (node.create_timer(settings.control_period, self._on_publish_tick,
+                                                callback_group=timers)
+                              if policy.chunk_size > 1 else None)
+        self.diagnostics = DiagnosticsReporter(node, self, settings.diagnostics_rate, timers)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Start the inference thread and allow publishing."""
+        self.active = True
+        if self._thread is None:
+            self._running = True
+            self._thread = threading.Thread(target=self._inference_loop, name='inference',
+                                            daemon=True)
+            self._thread.start()
+
+    def stop(self, reason: str) -> None:
+        """Stop publishing: send one zero command, then stay silent."""
+        self.active = False
+        self.queue.clear()
+        self.output.publish_zero(reason)
+
+    def shutdown(self) -> None:
+        """Stop the inference thread and publish a final zero."""
+        with self._wakeup:
+            self._running = False
+            self._wakeup.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+            self._thread = None
+        self.stop('shutdown')
+
+    def destroy(self) -> None:
+        """Destroy every subscription, publisher and timer this controller created."""
+        node = self.node
+        for sub in (self.image_sub, self.instruction_sub, self.estop_sub):
+            node.destroy_subscription(sub)
+        for timer in (self.watchdog_timer, self.publish_timer, self.diagnostics.timer):
+            if timer is not None:
+                node.destroy_timer(timer)
+        for pub in (self.debug_pub, self.output.publisher, self.diagnostics.publisher):
+            if pub is not None:
+                node.destroy_publisher(pub)
+
+    # ------------------------------------------------------------------ callbacks
+    def _stamp_seconds(self, msg, receive_ros: float) -> float:
+        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        # A zero stamp (a careless publisher) or one from the future (a skewed clock)
+        # cannot tell age: fall back to the time of arrival.
+        if stamp <= 0.0 or stamp > receive_ros + 1.0:
+            self.counters.add('unusable_stamps')
+            return receive_ros
+        return stamp
+
+    def _deliver(self, payload, encoding, stamp: float) -> None:
+        with self._wakeup:
+            if self._mailbox is not None:
+                self.counters.add('frames_superseded')
+            self._mailbox = (payload, encoding, stamp, time.monotonic())
+            self._wakeup.notify()
+
+    def _on_image(self, msg: Image) -> None:
+        now = time.monotonic()
+        self.counters.add('frames_received')
+        self.image_rate.tick(now)
+        try:
+            array = self.decoder.decode(msg)  # checks step/size/encoding; zero-copy view
+        except ImageConversionError as exc:
+            self.counters.add('frames_rejected')
+            self.logger.warning(f'rejected image: {exc}', throttle_duration_sec=2.0)
+            return
+        self.liveness.touch('image', now)
+        self._deliver(array, msg.encoding, self._stamp_seconds(msg, self._ros_now()))
+
+    def _on_compressed(self, msg: CompressedImage) -> None:
+        now = time.monotonic()
+        self.counters.add('frames_received')
+        self.image_rate.tick(now)
+        # Decoding a JPEG costs milliseconds: the inference thread does it.
+        self._deliver(msg, None, self._stamp_seconds(msg, self._ros_now()))
+
+    def _set_instruction(self, text: str, from_topic: bool) -> None:
+        instruction, problem = clean_instruction(text, self.settings.max_instruction_length)
+        with self._lock:
+            self.queue.clear()   # chunks predicted for the old instruction are void
+            self.instruction = instruction
+            self.instruction_from_topic = from_topic
+        if instruction is None:
+            self.counters.add('instructions_rejected')
+            self.liveness.forget('instruction')
+            self.logger.warning(f'instruction refused ({problem}); stopping until a valid one')
+        else:
+            self.liveness.touch('instruction', time.monotonic())
+            self.logger.info(f'instruction: "{instruction[:200]}"')
+
+    def _on_instruction(self, msg: String) -> None:
+        self.counters.add('instructions_received')
+        self._set_instruction(msg.data, from_topic=True)
+
+    def _on_estop(self, msg: Bool) -> None:
+        engaged = bool(msg.data)
+        if engaged and not self.estopped:
+            self.estopped = True
+            self.counters.add('estops')
+            self.queue.clear()
+            self.output.publish_zero('e-stop')
+            self.logger.warning('E-STOP engaged: output held at zero until cleared')
+        elif not engaged and self.estopped:
+            self.estopped = False
+            self.logger.info('e-stop cleared')
+
+    def _instruction_alive(self) -> bool:
+        if self.instruction is None:
+            return False
+        if not self.instruction_from_topic:
+            return True
+        # A latched instruction stays valid while its publisher lives.
+        return self.node.count_publishers(self.instruction_sub.topic_name) > 0
+
+    def _on_watchdog(self) -> None:
+        now = time.monotonic()
+        if self._instruction_alive():
+            self.liveness.touch('instruction', now)
+        state = self.liveness.update(now)
+        if state == 'stop':
+            stale = ', '.join(self.liveness.stale_inputs(now))
+            self.queue.clear()
+            self.counters.add('watchdog_stops')
+            if self.active and not self.estopped:
+                self.output.publish_zero(f'watchdog: {stale} stalled')
+            self.logger.warning(f'watchdog: {stale} stalled for more than '
+                                f'{self.settings.watchdog_timeout:g} s; zero sent')
+
+    def _on_publish_tick(self) -> None:
+        if not self._may_publish():
+            return
+        action = self.queue.sample(self._ros_now())
+        if action is not None:
+            self.output.publish_action(action, None)
+
+    # ------------------------------------------------------------------ inference
+    def _may_publish(self) -> bool:
+        return self.active and not self.estopped and not self.liveness.stopped
+
+    def _ros_now(self) -> float:
+        return self.node.get_clock().now().nanoseconds * 1e-9
+
+    def _inference_loop(self) -> None:
+        min_interval = 1.0 / self.settings.control_rate
+        last_start = 0.0
+        while True:
+            with self._wakeup:
+                while self._running and self._mailbox is None:
+                    self._wakeup.wait(timeout=0.1)
+                if not self._running:
+                    return
+                payload, encoding, stamp, _ = self._mailbox
+                self._mailbox = None
+                instruction = self.instruction
+            wait = last_start + min_interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)  # rate limit: never infer faster than control_rate
+            last_start = time.monotonic()
+            try:
+                self._process(payload, encoding, stamp, instruction)
+            except Exception as exc:  # noqa: BLE001 - the node must survive a bad frame
+                self.counters.add('inference_errors')
+                self.logger.error(f'inference failed: {exc}', throttle_duration_sec=2.0)
+
+    def _process(self, payload, encoding, stamp: float, instruction: Optional[str]) -> None:
+        age = self._ros_now() - stamp
+        self.frame_age.add(max(0.0, age))
+        if age > self.settings.max_image_age:
+            self.counters.add('frames_stale')
+            return
+        if instruction is None or not self._may_publish():
+            self.counters.add('frames_idle')
+            return
+        t0 = time.perf_counter()
+        if encoding is None:  # compressed: decode here, off the executor
+            try:
+                rgb = compressed_msg_to_rgb(payload)
+            except ImageConversionError as exc:
+                self.counters.add('frames_rejected')
+                self.logger.warning(f'rejected compressed image: {exc}',
+                                    throttle_duration_sec=2.0)
+                return
+            self.liveness.touch('image', time.monotonic())
+            rgb = prepare_rgb(rgb, 'rgb8', self.policy.image_size)
+        else:
+            rgb = prepare_rgb(payload, encoding, self.policy.image_size)
+        t1 = time.perf_counter()
+        actions = self.policy.predict(rgb, instruction)
+        t2 = time.perf_counter()
+        self.preprocess_latency.add(t1 - t0)
+        self.inference_latency.add(t2 - t1)
+        self.counters.add('frames_processed')
+        with self._lock:
+            if instruction != self.instruction or not self._may_publish():
+                return  # the world changed during inference: discard
+            if self.policy.chunk_size > 1:
+                self.queue.push(stamp, actions)
+                published = False
+            else:
+                published = self.output.publish_action(actions[0], stamp)
+        if published:
+            self.e2e_latency.add(self._ros_now() - stamp)
+        self._maybe_publish_debug(rgb)
+
+    def _maybe_publish_debug(self, rgb: np.ndarray) -> None:
+        if self.debug_pub is None:
+            return
+        now = time.monotonic()
+        if now - self._last_debug < 1.0 / self.settings.debug_image_rate:
+            return
+        self._last_debug = now
+        from vla_fusion_ros.ros.debug_overlay import attention_overlay_msg
+        msg = attention_overlay_msg(rgb, self.policy.attention_map(), self.instruction or '')
+        msg.header.stamp = self.node.get_clock().now().to_msg()
+        self.debug_pub.publish(msg)

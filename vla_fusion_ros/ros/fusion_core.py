@@ -100,7 +100,7 @@ class FusionController:
             Bool, '~/estop', self._on_estop, latched_qos(), callback_group=inputs)
         self.debug_pub = (node.create_publisher(Image, '~/debug_image', 1)
                           if settings.debug_image else None)
-        period = min(0.05, settings.watchdog_timeout / 4.0)
+        period = min(0.02, settings.watchdog_timeout / 10.0)  # stop-time jitter <= 20 ms
         self.watchdog_timer = node.create_timer(period, self._on_watchdog, callback_group=timers)
         self.publish_timer = (node.create_timer(settings.control_period, self._on_publish_tick,
                                                 callback_group=timers)

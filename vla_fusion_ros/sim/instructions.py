@@ -1,0 +1,104 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Natural-language instructions for the simulated world: templates with synonyms, and a parser.
+
+Every instruction names exactly one colour word and one shape word, in that order, inside a
+template such as ``'drive toward the {color} {shape}'``. The text is lower case, words are
+separated by single spaces, and there is no punctuation, so a word-level tokenizer that splits on
+whitespace sees only the words of :data:`VOCABULARY`.
+
+:func:`parse_instruction` inverts :func:`make_instruction` (and accepts a little more: upper
+case, punctuation, extra words), so the expert and the evaluator can recover the target from the
+text alone.
+"""
+
+import re
+from typing import FrozenSet, List, Optional, Tuple
+
+import numpy as np
+
+from vla_fusion_ros.sim.shapes import COLORS, SHAPES
+
+#: Sentence templates. ``{color}`` and ``{shape}`` are replaced by words of the tables below.
+TEMPLATES: Tuple[str, ...] = (
+    'go to the {color} {shape}',
+    'drive to the {color} {shape}',
+    'drive toward the {color} {shape}',
+    'navigate to the {color} {shape}',
+    'head for the {color} {shape}',
+    'head toward the {color} {shape}',
+    'move to the {color} {shape}',
+    'approach the {color} {shape}',
+    'reach the {color} {shape}',
+    'find the {color} {shape}',
+)
+
+#: The canonical template, used when the world is configured for canonical instructions.
+CANONICAL_TEMPLATE = TEMPLATES[0]
+
+#: Words that name each colour. One word each: colours have no safe synonyms here.
+COLOR_WORDS = {name: (name,) for name in COLORS}
+
+#: Words that name each shape. Kept to the shapes' own names: any synonym must also be in the
+#: model tokenizer's vocabulary, and 'box' or 'ball' would invite confusion with real objects.
+SHAPE_WORDS = {name: (name,) for name in SHAPES}
+
+_WORD_TO_COLOR = {word: name for name, words in COLOR_WORDS.items() for word in words}
+_WORD_TO_SHAPE = {word: name for name, words in SHAPE_WORDS.items() for word in words}
+
+
+def _vocabulary() -> FrozenSet[str]:
+    words = set(_WORD_TO_COLOR) | set(_WORD_TO_SHAPE)
+    for template in TEMPLATES:
+        words.update(w for w in template.split() if not w.startswith('{'))
+    return frozenset(words)
+
+
+#: Every word that :func:`make_instruction` can produce.
+VOCABULARY: FrozenSet[str] = _vocabulary()
+
+
+def make_instruction(color: str, shape: str, rng: Optional[np.random.Generator] = None,
+                     canonical: bool = False) -> str:
+    """
+    Return an instruction that names the ``color`` ``shape``.
+
+    :param color: a key of :data:`vla_fusion_ros.sim.shapes.COLORS`.
+    :param shape: one of :data:`vla_fusion_ros.sim.shapes.SHAPES`.
+    :param rng: picks the template and the synonyms; ``None`` or ``canonical=True`` gives the
+        canonical form ``'go to the <color> <shape>'``.
+    :raises ValueError: for an unknown colour or shape (the message lists the valid ones).
+    """
+    if color not in COLOR_WORDS:
+        raise ValueError(f'color: unknown {color!r} (valid: {", ".join(COLOR_WORDS)})')
+    if shape not in SHAPE_WORDS:
+        raise ValueError(f'shape: unknown {shape!r} (valid: {", ".join(SHAPE_WORDS)})')
+    if rng is None or canonical:
+        return CANONICAL_TEMPLATE.format(color=color, shape=shape)
+    template = TEMPLATES[int(rng.integers(len(TEMPLATES)))]
+    color_word = COLOR_WORDS[color][int(rng.integers(len(COLOR_WORDS[color])))]
+    shape_word = SHAPE_WORDS[shape][int(rng.integers(len(SHAPE_WORDS[shape])))]
+    return template.format(color=color_word, shape=shape_word)
+
+
+def all_instructions(color: str, shape: str) -> List[str]:
+    """Return every instruction the templates can produce for one target, in template order."""
+    return [template.format(color=c, shape=s) for template in TEMPLATES
+            for c in COLOR_WORDS[color] for s in SHAPE_WORDS[shape]]
+
+
+def parse_instruction(text: str) -> Optional[Tuple[str, str]]:
+    """
+    Return the ``(color, shape)`` an instruction names, or ``None`` if it is not exactly one.
+
+    Case and punctuation are ignored. The text must contain exactly one colour word and exactly
+    one shape word (repeats of the same word count once); anything else is ambiguous and gives
+    ``None``.
+    """
+    words = re.findall(r'[a-z]+', text.lower())
+    colors = {_WORD_TO_COLOR[w] for w in words if w in _WORD_TO_COLOR}
+    shapes = {_WORD_TO_SHAPE[w] for w in words if w in _WORD_TO_SHAPE}
+    if len(colors) != 1 or len(shapes) != 1:
+        return None
+    return colors.pop(), shapes.pop()

@@ -1,0 +1,265 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Behaviour-cloning data from the simulated world's expert, on disk and as a torch Dataset.
+
+The generator runs the expert (:class:`vla_fusion_ros.sim.expert.ExpertPolicy`) in the world.
+With probability ``noise_prob`` per step, Gaussian noise is added to the action that is
+*executed*, so the robot drifts off the expert's path and the data shows how to recover. The
+label stored for every frame is always the expert's clean action for the state in that frame.
+
+With ``chunk_size = k > 1`` every frame also stores the next ``k`` clean expert actions, from a
+noise-free rollout of the expert starting at that frame's state (what a chunking policy should
+execute open loop); the rollout pads with zeros once it reaches the target.
+
+On-disk format: one ``.npz`` (compressed; loadable with ``allow_pickle=False``) holding
+
+- ``images`` uint8 ``[F, S, S, 3]`` RGB; ``actions`` float32 ``[F, 2]`` clean labels;
+  ``executed`` float32 ``[F, 2]`` what was applied (clamped); ``poses`` float64 ``[F, 3]``;
+- ``episode`` int32 ``[F]``, ``step`` int32 ``[F]``, ``instruction_id`` int32 ``[F]`` indexing
+  ``instructions`` (unique strings);
+- ``episode_seed`` int64, ``episode_length`` int32, ``episode_success`` bool, ``episode_target``
+  str (``'<color> <shape>'``), all ``[E]``;
+- ``action_chunks`` float32 ``[F, k, 2]`` when ``k > 1``; ``meta``: a JSON string.
+
+Seeds: episode ``i`` uses scene seed ``seed + i``. Training data comes from
+``[TRAIN_SEED_START, VAL_SEED_START)``, validation from ``[VAL_SEED_START, EVAL_SEED_START)``;
+seeds from ``EVAL_SEED_START`` (1,000,000) on are held out for evaluation and refused here
+unless asked for explicitly.
+
+CLI: ``python -m vla_fusion_ros.train.dataset --episodes 3000 --seed 0 --out data/train.npz``
+"""
+
+import argparse
+from dataclasses import asdict
+import json
+import os
+import sys
+import time
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+from tqdm import tqdm
+
+from vla_fusion_ros.sim.expert import ExpertPolicy
+from vla_fusion_ros.sim.world import (clamp_action, DISTRACTOR_RULES, EVAL_SEED_START,
+                                      INSTRUCTION_MODES, TRAIN_SEED_START, VAL_SEED_START,
+                                      VIEWS, World, WorldConfig)
+
+FORMAT_VERSION = 1
+
+__all__ = ['BCDataset', 'EVAL_SEED_START', 'TRAIN_SEED_START', 'VAL_SEED_START', 'generate',
+           'load', 'save']
+
+
+def _clean_chunk(world: World, expert: ExpertPolicy, pose: np.ndarray, first: np.ndarray,
+                 chunk_size: int) -> np.ndarray:
+    """Return the expert's next ``chunk_size`` clean actions from ``pose`` (zeros at target)."""
+    cfg, target = world.config, world.target
+    chunk = np.zeros((chunk_size, 2), dtype=np.float32)
+    chunk[0] = first
+    for j in range(1, chunk_size):
+        pose = world.predict_pose(pose, chunk[j - 1])
+        if np.hypot(pose[0] - target.x, pose[1] - target.y) <= cfg.success_radius_m:
+            break
+        chunk[j] = expert.act_from_state(pose, (target.x, target.y), cfg.max_linear,
+                                         cfg.max_angular)
+    return chunk
+
+
+def generate(episodes: int, seed: int = TRAIN_SEED_START,
+             world_config: Optional[WorldConfig] = None, expert: Optional[ExpertPolicy] = None,
+             noise_prob: float = 0.5, noise_std: Tuple[float, float] = (0.3, 1.0),
+             chunk_size: int = 1, allow_eval_seeds: bool = False,
+             progress: bool = False) -> Dict[str, np.ndarray]:
+    """
+    Run ``episodes`` expert episodes on scene seeds ``seed .. seed + episodes - 1``.
+
+    :param noise_std: standard deviations of the noise on ``[linear_x, angular_z]``.
+    :returns: the arrays of the on-disk format (see the module docstring).
+    """
+    if episodes < 1:
+        raise ValueError(f'episodes: must be >= 1, got {episodes}')
+    if seed < 0:
+        raise ValueError(f'seed: must be >= 0, got {seed}')
+    if seed + episodes > EVAL_SEED_START and not allow_eval_seeds:
+        raise ValueError(f'seed: scene seeds [{seed}, {seed + episodes}) reach the held-out '
+                         f'evaluation range (seeds >= {EVAL_SEED_START})')
+    if not 0.0 <= noise_prob <= 1.0:
+        raise ValueError(f'noise_prob: must be in [0, 1], got {noise_prob}')
+    if len(noise_std) != 2 or min(noise_std) < 0:
+        raise ValueError(f'noise_std: expected two values >= 0, got {noise_std}')
+    if chunk_size < 1:
+        raise ValueError(f'chunk_size: must be >= 1, got {chunk_size}')
+    world = World(world_config or WorldConfig())
+    expert = expert or ExpertPolicy()
+    cfg = world.config
+    size = cfg.image_size
+    capacity = episodes * 32
+    images = np.empty((capacity, size, size, 3), dtype=np.uint8)
+    rows: List[Tuple] = []  # per frame: label, executed, pose, episode, step, instruction_id
+    chunks: List[np.ndarray] = []
+    instructions: Dict[str, int] = {}
+    ep_seed, ep_length, ep_success, ep_target = [], [], [], []
+    std = np.asarray(noise_std, dtype=np.float64)
+    for index in tqdm(range(episodes), desc='episodes', unit='ep', disable=not progress):
+        scene_seed = seed + index
+        world.reset(scene_seed)
+        noise_rng = np.random.default_rng([scene_seed, 0x6E6F697365])  # its own stream
+        text_id = instructions.setdefault(world.instruction, len(instructions))
+        while not world.done:
+            frame = len(rows)
+            if frame == capacity:
+                capacity = capacity * 3 // 2
+                images = np.resize(images, (capacity, size, size, 3))
+            images[frame] = world.render()
+            label = expert.act(world)
+            executed = label.astype(np.float64)
+            if noise_rng.random() < noise_prob:
+                executed = executed + noise_rng.normal(0.0, std)
+            executed = np.array(clamp_action(executed, cfg.max_linear, cfg.max_angular),
+                                dtype=np.float32)  # exactly what is stored
+            if chunk_size > 1:
+                chunks.append(_clean_chunk(world, expert, world.pose, label, chunk_size))
+            rows.append((label, executed, world.pose.copy(), index, world.steps, text_id))
+            world.step(executed)
+        ep_seed.append(scene_seed)
+        ep_length.append(world.steps)
+        ep_success.append(world.success)
+        ep_target.append(f'{world.target.color} {world.target.shape}')
+    label, executed, poses, episode, step, text_ids = zip(*rows)
+    meta = {'format_version': FORMAT_VERSION, 'world': asdict(cfg), 'expert': asdict(expert),
+            'seed': seed, 'episodes': episodes, 'noise_prob': noise_prob,
+            'noise_std': list(noise_std), 'chunk_size': chunk_size}
+    data = {
+        'images': images[:len(rows)],
+        'actions': np.asarray(label, dtype=np.float32),
+        'executed': np.asarray(executed, dtype=np.float32),
+        'poses': np.asarray(poses, dtype=np.float64),
+        'episode': np.asarray(episode, dtype=np.int32),
+        'step': np.asarray(step, dtype=np.int32),
+        'instruction_id': np.asarray(text_ids, dtype=np.int32),
+        'instructions': np.asarray(list(instructions), dtype=np.str_),
+        'episode_seed': np.asarray(ep_seed, dtype=np.int64),
+        'episode_length': np.asarray(ep_length, dtype=np.int32),
+        'episode_success': np.asarray(ep_success, dtype=bool),
+        'episode_target': np.asarray(ep_target, dtype=np.str_),
+        'meta': np.asarray(json.dumps(meta)),
+    }
+    if chunk_size > 1:
+        data['action_chunks'] = np.stack(chunks)
+    return data
+
+
+def save(path: str, data: Dict[str, np.ndarray]) -> None:
+    """Write ``data`` as one compressed ``.npz`` (parent folders are created)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    np.savez_compressed(path, **data)
+
+
+def load(path: str) -> Dict[str, np.ndarray]:
+    """Read a dataset written by :func:`save` into memory (no pickles)."""
+    with np.load(path, allow_pickle=False) as archive:
+        data = {key: archive[key] for key in archive.files}
+    version = json.loads(str(data['meta'])).get('format_version')
+    if version != FORMAT_VERSION:
+        raise ValueError(f'{path}: format_version {version} (this code reads {FORMAT_VERSION})')
+    return data
+
+
+class BCDataset(Dataset):
+    """
+    Frames of a generated dataset: ``(image, instruction, action chunk)`` per item.
+
+    All arrays stay in memory. ``image`` is a uint8 ``[S, S, 3]`` tensor (or, with
+    ``image_format='float'``, a float32 ``[3, S, S]`` tensor in ``[0, 1]``); ``instruction`` is
+    the raw string (tokenization belongs to the model); the action is float32 ``[chunk, 2]``.
+    """
+
+    def __init__(self, source: Union[str, Dict[str, np.ndarray]], chunk_size: int = 1,
+                 image_format: str = 'uint8', indices: Optional[Sequence[int]] = None):
+        if image_format not in ('uint8', 'float'):
+            raise ValueError(f'image_format: invalid {image_format!r} (valid: uint8, float)')
+        data = load(source) if isinstance(source, str) else source
+        self.meta = json.loads(str(data['meta']))
+        stored = data['action_chunks'].shape[1] if 'action_chunks' in data else 1
+        if not 1 <= chunk_size <= stored:
+            raise ValueError(f'chunk_size: {chunk_size} is not available (the dataset stores '
+                             f'chunks of {stored}; regenerate with --chunk-size {chunk_size})')
+        chunks = data['action_chunks'] if chunk_size > 1 else data['actions'][:, None, :]
+        self.chunk_size = chunk_size
+        self.image_format = image_format
+        self.instructions: List[str] = [str(s) for s in data['instructions']]
+        self.images = torch.from_numpy(data['images'])
+        self.actions = torch.from_numpy(np.ascontiguousarray(chunks[:, :chunk_size]))
+        self.instruction_id = torch.from_numpy(data['instruction_id'].astype(np.int64))
+        self.episode = data['episode']
+        self.indices = None if indices is None else torch.as_tensor(indices, dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.images) if self.indices is None else len(self.indices)
+
+    def _image(self, images: torch.Tensor) -> torch.Tensor:
+        if self.image_format == 'uint8':
+            return images
+        return images.movedim(-1, -3).float().div_(255.0)
+
+    def __getitem__(self, item: int):
+        i = int(item if self.indices is None else self.indices[item])
+        return (self._image(self.images[i]), self.instructions[self.instruction_id[i]],
+                self.actions[i])
+
+    def get_batch(self, items: Sequence[int]):
+        """Return a whole batch at once: ``(images [B, ...], instructions, actions)``."""
+        index = torch.as_tensor(items, dtype=torch.long)
+        if self.indices is not None:
+            index = self.indices[index]
+        ids = self.instruction_id[index].tolist()
+        return (self._image(self.images[index]), [self.instructions[i] for i in ids],
+                self.actions[index])
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Generate a dataset from the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--episodes', type=int, default=3000)
+    parser.add_argument('--seed', type=int, default=TRAIN_SEED_START,
+                        help='first scene seed (episode i uses seed + i)')
+    parser.add_argument('--out', required=True, help='output .npz path')
+    parser.add_argument('--chunk-size', type=int, default=1)
+    parser.add_argument('--noise-prob', type=float, default=0.5)
+    parser.add_argument('--noise-std', type=float, nargs=2, default=(0.3, 1.0),
+                        metavar=('LINEAR', 'ANGULAR'))
+    parser.add_argument('--view', choices=VIEWS, default='overhead')
+    parser.add_argument('--image-size', type=int, default=64)
+    parser.add_argument('--num-objects', type=int, default=4)
+    parser.add_argument('--distractor-rule', choices=DISTRACTOR_RULES, default='compositional')
+    parser.add_argument('--instruction-mode', choices=INSTRUCTION_MODES, default='templates')
+    parser.add_argument('--allow-eval-seeds', action='store_true')
+    parser.add_argument('--no-progress', action='store_true')
+    args = parser.parse_args(argv)
+    try:
+        config = WorldConfig(view=args.view, image_size=args.image_size,
+                             num_objects=args.num_objects, distractor_rule=args.distractor_rule,
+                             instruction_mode=args.instruction_mode)
+        start = time.monotonic()
+        data = generate(args.episodes, args.seed, config, noise_prob=args.noise_prob,
+                        noise_std=tuple(args.noise_std), chunk_size=args.chunk_size,
+                        allow_eval_seeds=args.allow_eval_seeds, progress=not args.no_progress)
+        generated = time.monotonic() - start
+        save(args.out, data)
+    except ValueError as exc:
+        print(f'dataset: {exc}', file=sys.stderr)
+        return 2
+    print(f'{args.out}: {len(data["images"])} frames, {args.episodes} episodes '
+          f'(seeds {args.seed}..{args.seed + args.episodes - 1}), expert success '
+          f'{data["episode_success"].mean():.1%} under noise, generated in {generated:.1f} s, '
+          f'{os.path.getsize(args.out) / 1e6:.1f} MB')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

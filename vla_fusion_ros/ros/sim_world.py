@@ -1,0 +1,283 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+``sim_world``: the simulated world as a ROS node, driven by ``cmd_vel``.
+
+Publishes the rendered view on ``~/image_raw`` (``sensor_msgs/Image`` rgb8, stamped,
+best-effort), the episode's instruction on ``~/instruction`` (latched) and, when an episode
+ends, a JSON report on ``~/episode`` (latched, last 100 kept):
+``{"seed", "instruction", "target", "success", "steps", "timeouts", "final_distance_m",
+"aborted", "episode"}``. Subscribes ``cmd_vel`` (``Twist`` or, with ``cmd_type:=twist_stamped``,
+``TwistStamped``) and ``~/reset`` (``std_msgs/Int64``: abandon the episode and start the
+given seed).
+
+Modes:
+
+- ``lockstep`` (for evaluation): frame k is published, the world waits for the next command,
+  steps once, publishes frame k+1. Results depend only on the seeds and the policy, not on
+  timing. An episode's first frame waits until ``~/image_raw`` has a subscriber and
+  ``cmd_vel`` a publisher (then ``instruction_lead`` s more). With ``twist_stamped``, only a
+  command stamped with the current frame's stamp counts (the fusion node stamps commands with
+  their image's stamp), so stale or extra commands are ignored; with ``twist``, the first
+  command after a frame counts. A frame that gets no answer is re-published (new stamp)
+  every ``resend_period`` s; after ``command_timeout`` s the world
+  steps with a zero command and counts a timeout. While nobody publishes ``cmd_vel`` the world
+  waits, and no timeouts are counted.
+- ``realtime``: the world steps at ``rate`` Hz with the newest command; a command older than
+  ``command_max_age`` s counts as zero.
+
+Each episode starts by publishing its instruction, then, ``instruction_lead`` s later, its
+first frame, so that the policy has the new instruction before the new scene. Episode seeds
+are ``seed``, ``seed + 1``, ...; ``episodes`` of them are run (0: forever). After the last,
+``on_finish:=exit`` (default) ends the process with status 0, ``exit_delay`` s after the last
+report so that subscribers receive it; ``on_finish:=idle`` keeps the node up, waiting for
+``~/reset``.
+"""
+
+import dataclasses
+import json
+import sys
+import time
+
+from geometry_msgs.msg import Twist, TwistStamped
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+from std_msgs.msg import Int64, String
+
+from vla_fusion_ros.ros.image_conversion import array_to_image_msg
+from vla_fusion_ros.ros.params import ParameterError, ParameterSet
+from vla_fusion_ros.ros.qos import latched_qos, make_qos, RELIABILITY
+from vla_fusion_ros.ros.runtime import run_node
+from vla_fusion_ros.sim.world import (DISTRACTOR_RULES, INSTRUCTION_MODES, VIEWS, World,
+                                      WorldConfig)
+
+MODES = ('lockstep', 'realtime')
+CMD_TYPES = ('twist', 'twist_stamped')
+ON_FINISH = ('exit', 'idle')
+
+#: Descriptions and rules of the ROS parameters that mirror :class:`WorldConfig` fields.
+WORLD_PARAMETERS = {
+    'arena_size_m': ('Side of the square arena in metres.', None, (0.5, 100.0)),
+    'num_objects': ('Objects in the scene: the target and its distractors.', None, (1, 12)),
+    'object_radius_m': ('Radius of every object in metres.', None, (0.01, 10.0)),
+    'distractor_rule': ('compositional: distractors share the target colour or shape.',
+                        DISTRACTOR_RULES, None),
+    'robot_radius_m': ('Radius of the robot in metres.', None, (0.01, 10.0)),
+    'max_linear': ('Limit of |linear.x| in m/s; commands are clamped.', None, (0.01, 100.0)),
+    'max_angular': ('Limit of |angular.z| in rad/s; commands are clamped.', None, (0.01, 100.0)),
+    'dt': ('Simulated seconds per step.', None, (0.001, 10.0)),
+    'success_radius_m': ('Success: robot centre this close to the target centre.', None,
+                         (0.01, 10.0)),
+    'max_steps': ('Step budget of an episode.', None, (1, 100000)),
+    'min_start_distance_m': ('Least start distance to the target in metres.', None,
+                             (0.0, 50.0)),
+    'instruction_mode': ('templates: varied phrasing; canonical: "go to the <color> <shape>".',
+                         INSTRUCTION_MODES, None),
+    'image_size': ('Side of the square image in pixels.', None, (16, 1024)),
+    'view': ('Camera: overhead (whole arena) or egocentric (robot-centred, heading up).',
+             VIEWS, None),
+    'egocentric_extent_m': ('Side of the square the egocentric view shows, in metres.', None,
+                            (0.1, 100.0)),
+}
+
+
+def world_config_from_parameters(params: ParameterSet) -> WorldConfig:
+    """Declare one ROS parameter per :class:`WorldConfig` field and build the config."""
+    values = {}
+    for field in dataclasses.fields(WorldConfig):
+        description, choices, value_range = WORLD_PARAMETERS[field.name]
+        values[field.name] = params.declare(field.name, field.default, description,
+                                            choices=choices, value_range=value_range,
+                                            read_only=True)
+    try:
+        return WorldConfig(**values)
+    except ValueError as exc:  # WorldConfig's messages start with the field's name
+        name, _, problem = str(exc).partition(': ')
+        raise ParameterError(f"parameter '{name}': {problem}") from None
+
+
+class SimWorld(Node):
+    """Own a :class:`World`, publish what it renders and step it with ``cmd_vel``."""
+
+    def __init__(self, **kwargs):
+        super().__init__('sim_world', **kwargs)
+        params = ParameterSet(self)
+        self.config = world_config_from_parameters(params)
+        self.next_seed = params.declare('seed', 0, 'Seed of the first episode.',
+                                        value_range=(0, 2**62), read_only=True)
+        self.episodes = params.declare('episodes', 0, 'Episodes to run; 0 = forever.',
+                                       value_range=(0, 2**31 - 1), read_only=True)
+        self.mode = params.declare('mode', 'lockstep', 'lockstep: one step per command; '
+                                   'realtime: step at a fixed rate.', choices=MODES,
+                                   read_only=True)
+        rate = params.declare('rate', 0.0, 'realtime: steps per second; 0 = 1 / dt.',
+                              value_range=(0.0, 1000.0), read_only=True)
+        self.command_timeout = params.declare(
+            'command_timeout', 2.0, 'lockstep: seconds to wait for a command before stepping '
+            'with zero (counted as a timeout).', value_range=(0.01, 3600.0))
+        self.resend_period = params.declare(
+            'resend_period', 0.5, 'lockstep: re-publish an unanswered frame after this many '
+            'seconds; 0 = never.', value_range=(0.0, 3600.0))
+        self.command_max_age = params.declare(
+            'command_max_age', 0.5, 'realtime: a command older than this counts as zero.',
+            value_range=(0.0, 3600.0))
+        self.instruction_lead = params.declare(
+            'instruction_lead', 0.2, "Seconds between an episode's instruction and its first "
+            'frame.', value_range=(0.0, 60.0))
+        self.cmd_type = params.declare('cmd_type', 'twist', 'Message type on cmd_vel.',
+                                       choices=CMD_TYPES, read_only=True)
+        self.on_finish = params.declare('on_finish', 'exit', 'After the last episode: exit '
+                                        '(status 0) or idle (wait for ~/reset).',
+                                        choices=ON_FINISH, read_only=True)
+        self.exit_delay = params.declare('exit_delay', 1.0, 'Seconds between the last report '
+                                         'and the exit.', value_range=(0.0, 60.0))
+        self.frame_id = params.declare('frame_id', 'sim_camera', 'frame_id of the images.')
+        reliability = params.declare('image_qos_reliability', 'best_effort',
+                                     'QoS reliability of ~/image_raw.',
+                                     choices=tuple(RELIABILITY), read_only=True)
+        depth = params.declare('image_qos_depth', 1, 'QoS depth of ~/image_raw.',
+                               value_range=(1, 1000), read_only=True)
+
+        self.world = World(self.config)
+        self.phase = 'starting'     # starting -> waiting (lockstep) | running -> finished
+        self.episodes_done = 0
+        self.episode_index = 0
+        self.timeouts = 0
+        self.frame_stamp = None     # builtin_interfaces/Time of the frame on display
+        self.frame_sent = 0.0       # monotonic time the current frame was first published
+        self.last_sent = 0.0        # ... and last (re-)published
+        self.phase_due = 0.0        # start of the first frame, or the exit
+        self.latest = None          # realtime: ((v, w), monotonic receive time)
+
+        self.image_pub = self.create_publisher(Image, '~/image_raw',
+                                               make_qos(reliability, 'keep_last', depth))
+        self.instruction_pub = self.create_publisher(String, '~/instruction', latched_qos())
+        self.episode_pub = self.create_publisher(
+            String, '~/episode', make_qos('reliable', 'keep_last', 100, 'transient_local'))
+        cmd_msg = TwistStamped if self.cmd_type == 'twist_stamped' else Twist
+        self.cmd_sub = self.create_subscription(cmd_msg, 'cmd_vel', self._on_command,
+                                                make_qos('reliable', 'keep_last', 10))
+        self.reset_sub = self.create_subscription(Int64, '~/reset', self._on_reset,
+                                                  make_qos('reliable', 'keep_last', 10))
+        period = 0.02 if self.mode == 'lockstep' else 1.0 / (rate or 1.0 / self.config.dt)
+        self.timer = self.create_timer(period, self._on_tick)
+        self._start_episode(self.next_seed)
+        self.get_logger().info(
+            f'{self.mode} world: {self.config.image_size}px {self.config.view} view on '
+            f'{self.image_pub.topic_name}, commands ({self.cmd_type}) on '
+            f'{self.cmd_sub.topic_name}; {self.episodes or "unlimited"} episodes from seed '
+            f'{self.world.seed}')
+
+    # --- episodes -----------------------------------------------------------------------------
+
+    def _start_episode(self, seed: int) -> None:
+        self.world.reset(seed)
+        self.next_seed = seed + 1
+        self.timeouts = 0
+        self.latest = None
+        self.instruction_pub.publish(String(data=self.world.instruction))
+        self.phase = 'starting'
+        self.phase_due = time.monotonic() + self.instruction_lead
+
+    def _report(self, aborted: bool) -> None:
+        world = self.world
+        report = {'seed': world.seed, 'instruction': world.instruction,
+                  'target': f'{world.target.color} {world.target.shape}',
+                  'success': bool(world.success), 'steps': world.steps,
+                  'timeouts': self.timeouts, 'aborted': aborted,
+                  'final_distance_m': round(world.distance_to_target(), 4),
+                  'episode': self.episode_index}
+        self.episode_index += 1
+        self.episode_pub.publish(String(data=json.dumps(report)))
+        self.get_logger().info(f'episode: {json.dumps(report)}')
+
+    def _end_episode(self) -> None:
+        self._report(aborted=False)
+        self.episodes_done += 1
+        if self.episodes and self.episodes_done >= self.episodes:
+            self.phase = 'finished'
+            self.phase_due = time.monotonic() + self.exit_delay
+        else:
+            self._start_episode(self.next_seed)
+
+    def _advance(self, action) -> None:
+        """Step the world with ``action``, then publish the next frame or end the episode."""
+        if self.world.step(action).done:
+            self._end_episode()
+        else:
+            self._publish_frame(first=True)
+
+    # --- frames and ticks ---------------------------------------------------------------------
+
+    def _publish_frame(self, first: bool) -> None:
+        msg = array_to_image_msg(self.world.render(), 'rgb8', Image)
+        self.frame_stamp = self.get_clock().now().to_msg()
+        msg.header.stamp = self.frame_stamp
+        msg.header.frame_id = self.frame_id
+        now = time.monotonic()
+        if first:
+            self.frame_sent = now
+        self.last_sent = now
+        self.image_pub.publish(msg)
+
+    def _connected(self) -> bool:
+        return (self.image_pub.get_subscription_count() > 0
+                and self.count_publishers(self.cmd_sub.topic_name) > 0)
+
+    def _on_tick(self) -> None:
+        now = time.monotonic()
+        if self.phase == 'starting':
+            if self.mode == 'lockstep' and not self._connected():
+                self.phase_due = now + self.instruction_lead  # grace once both sides match
+            elif now >= self.phase_due:
+                self.phase = 'waiting' if self.mode == 'lockstep' else 'running'
+                self._publish_frame(first=True)
+        elif self.phase == 'waiting':
+            if self.count_publishers(self.cmd_sub.topic_name) == 0:
+                self.frame_sent = now               # nobody to wait for: pause the clock
+            if now - self.frame_sent >= self.command_timeout:
+                self.timeouts += 1
+                self._advance((0.0, 0.0))
+            elif self.resend_period and now - self.last_sent >= self.resend_period:
+                self._publish_frame(first=False)
+        elif self.phase == 'running':
+            fresh = self.latest is not None and now - self.latest[1] <= self.command_max_age
+            self._advance(self.latest[0] if fresh else (0.0, 0.0))
+        elif self.phase == 'finished' and self.on_finish == 'exit' and now >= self.phase_due:
+            self.phase = 'exited'
+            self.get_logger().info(f'{self.episodes_done} episodes done; exiting')
+            self.context.try_shutdown()             # ends spin; run_node returns 0
+
+    # --- inputs -------------------------------------------------------------------------------
+
+    def _on_command(self, msg) -> None:
+        twist = msg.twist if self.cmd_type == 'twist_stamped' else msg
+        action = (twist.linear.x, twist.angular.z)
+        if self.mode == 'realtime':
+            self.latest = (action, time.monotonic())
+            return
+        if self.phase != 'waiting':
+            return
+        if self.cmd_type == 'twist_stamped' and msg.header.stamp != self.frame_stamp:
+            return                                  # computed from another frame
+        self._advance(action)
+
+    def _on_reset(self, msg: Int64) -> None:
+        if msg.data < 0:
+            self.get_logger().warning(f'~/reset: seed must be >= 0, got {msg.data}')
+            return
+        if self.phase in ('waiting', 'running'):
+            self._report(aborted=True)
+        self._start_episode(int(msg.data))
+
+
+def main(args=None):
+    """Run the simulated world until its episodes are done or it is interrupted."""
+    return run_node(SimWorld, args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
+
+
+__all__ = ['SimWorld', 'main', 'world_config_from_parameters', 'WORLD_PARAMETERS']

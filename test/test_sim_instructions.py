@@ -57,3 +57,8 @@ def test_unknown_names_are_rejected():
         make_instruction('purple', 'circle')
     with pytest.raises(ValueError, match='shape'):
         make_instruction('red', 'hexagon')
+
+
+def test_model_tokenizer_knows_every_instruction_word():
+    tokenizer = pytest.importorskip('vla_fusion_ros.model.tokenizer')
+    assert VOCABULARY <= set(tokenizer.DEFAULT_WORDS)

@@ -19,6 +19,7 @@ TwistStamped = pytest.importorskip('geometry_msgs.msg').TwistStamped
 Image = pytest.importorskip('sensor_msgs.msg').Image
 Int64 = pytest.importorskip('std_msgs.msg').Int64
 String = pytest.importorskip('std_msgs.msg').String
+Time = pytest.importorskip('rclpy.time').Time
 
 from vla_fusion_ros.ros.image_conversion import image_msg_to_array  # noqa: E402
 from vla_fusion_ros.ros.qos import latched_qos, make_qos  # noqa: E402
@@ -130,7 +131,10 @@ def test_stamped_commands_timeouts_and_reset(start_node, ros_probe):
     ros_probe.spin_until(lambda: False, timeout=0.3)
     assert len(probe.frames) == 1, 'a command with a foreign stamp must not step the world'
 
-    moved = probe.step(proc, 0.5, 0.0, stamp=first.header.stamp)
+    # The fusion node carries stamps as float seconds; the round trip must still match.
+    seconds = first.header.stamp.sec + first.header.stamp.nanosec * 1e-9
+    stamp = Time(nanoseconds=int(seconds * 1e9)).to_msg()
+    moved = probe.step(proc, 0.5, 0.0, stamp=stamp)
     assert not np.array_equal(pixels(moved), pixels(first))
     count = len(probe.frames)
     probe.wait(lambda: len(probe.frames) > count, 'a timeout step', proc)

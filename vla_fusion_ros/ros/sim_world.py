@@ -17,10 +17,10 @@ Modes:
   steps once, publishes frame k+1. Results depend only on the seeds and the policy, not on
   timing. An episode's first frame waits until ``~/image_raw`` has a subscriber and
   ``cmd_vel`` a publisher (then ``instruction_lead`` s more). With ``twist_stamped``, only a
-  command stamped with the current frame's stamp counts (the fusion node stamps commands with
-  their image's stamp), so stale or extra commands are ignored; with ``twist``, the first
-  command after a frame counts. A frame that gets no answer is re-published (new stamp)
-  every ``resend_period`` s; after ``command_timeout`` s the world
+  command stamped with the current frame's stamp (within 0.1 ms) counts (the fusion node
+  stamps commands with their image's stamp), so stale or extra commands are ignored; with
+  ``twist``, the first command after a frame counts. A frame that gets no answer is
+  re-published (new stamp) every ``resend_period`` s; after ``command_timeout`` s the world
   steps with a zero command and counts a timeout. While nobody publishes ``cmd_vel`` the world
   waits, and no timeouts are counted.
 - ``realtime``: the world steps at ``rate`` Hz with the newest command; a command older than
@@ -54,6 +54,7 @@ from vla_fusion_ros.sim.world import (DISTRACTOR_RULES, INSTRUCTION_MODES, VIEWS
 MODES = ('lockstep', 'realtime')
 CMD_TYPES = ('twist', 'twist_stamped')
 ON_FINISH = ('exit', 'idle')
+STAMP_TOLERANCE_NS = 100_000  # 0.1 ms: float-seconds round trips are exact to about 0.5 us
 
 #: Descriptions and rules of the ROS parameters that mirror :class:`WorldConfig` fields.
 WORLD_PARAMETERS = {
@@ -94,6 +95,19 @@ def world_config_from_parameters(params: ParameterSet) -> WorldConfig:
     except ValueError as exc:  # WorldConfig's messages start with the field's name
         name, _, problem = str(exc).partition(': ')
         raise ParameterError(f"parameter '{name}': {problem}") from None
+
+
+def _same_stamp(a, b) -> bool:
+    """
+    Return whether two stamps name the same frame.
+
+    A publisher that carries the stamp through a float of seconds (as the fusion node does)
+    loses up to a few hundred nanoseconds; frames are never that close together.
+    """
+    if b is None:
+        return False
+    delta = (a.sec - b.sec) * 1_000_000_000 + (a.nanosec - b.nanosec)
+    return abs(delta) <= STAMP_TOLERANCE_NS
 
 
 class SimWorld(Node):
@@ -258,7 +272,8 @@ class SimWorld(Node):
             return
         if self.phase != 'waiting':
             return
-        if self.cmd_type == 'twist_stamped' and msg.header.stamp != self.frame_stamp:
+        if self.cmd_type == 'twist_stamped' and not _same_stamp(msg.header.stamp,
+                                                                self.frame_stamp):
             return                                  # computed from another frame
         self._advance(action)
 

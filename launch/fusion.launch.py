@@ -6,68 +6,97 @@ Launch the fusion node, and with ``use_sim:=true`` the simulated camera feeding 
     ros2 launch vla_fusion_ros fusion.launch.py use_sim:=true \
         instruction:="go to the red circle"
 
-Arguments: params_file, use_sim, image_topic, instruction, device, checkpoint, output_type.
-Parameters come from ``config/fusion.yaml``; the arguments override them.
+Arguments: params_file, use_sim, image_topic, instruction, device, checkpoint, output_type
+(``ros2 launch vla_fusion_ros fusion.launch.py --show-args`` lists them with their choices).
+Parameters come from ``config/fusion.yaml`` (or ``params_file``). instruction, device,
+checkpoint and output_type override it only when given: their empty default keeps the file's
+value. image_topic is a remapping of the node's ``~/image_raw`` (and of
+``~/image_raw/compressed`` for ``image_transport: compressed``).
+
+Large images over Fast DDS: set ``FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA`` (Fast DDS 2.14 and
+newer, Jazzy onwards) in the environment of ``ros2 launch`` when the camera publishes full
+resolution frames; with the default transports many frames are lost. The fusion node reports
+the input rate it actually receives on ``/diagnostics``.
+
+Uses only launch and launch_ros APIs that exist in Humble and every newer distribution.
 """
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
+# Launch arguments that override a fusion_node parameter of the same name when non-empty.
+PARAMETER_ARGUMENTS = ('instruction', 'device', 'checkpoint', 'output_type')
+
+
+def _image_remappings(image_topic):
+    """Remap the node's private image topics (raw and compressed) onto ``image_topic``."""
+    return [('~/image_raw', image_topic),
+            ('~/image_raw/compressed', [image_topic, '/compressed'])]
+
+
+def _fusion_node(context):
+    """Create the fusion node; only the parameter arguments that were given override YAML."""
+    overrides = {
+        # value_type=str: an instruction such as 'yes' or '42' stays a string, not YAML.
+        name: ParameterValue(LaunchConfiguration(name), value_type=str)
+        for name in PARAMETER_ARGUMENTS if LaunchConfiguration(name).perform(context)
+    }
+    parameters = [LaunchConfiguration('params_file')]
+    if overrides:
+        parameters.append(overrides)
+    return [Node(
+        package='vla_fusion_ros',
+        executable='fusion_node',
+        name='fusion_node',
+        parameters=parameters,
+        remappings=_image_remappings(LaunchConfiguration('image_topic')),
+        output='screen',
+    )]
+
 
 def generate_launch_description():
     """Build the launch description."""
-    params_file = LaunchConfiguration('params_file')
-    image_topic = LaunchConfiguration('image_topic')
-
-    def as_string(name):
-        # ParameterValue keeps '' and words like 'on' as strings instead of YAML-parsing them.
-        return ParameterValue(LaunchConfiguration(name), value_type=str)
-
+    keep = "; '' (the default) keeps the value in params_file"
     return LaunchDescription([
         DeclareLaunchArgument(
             'params_file',
             default_value=PathJoinSubstitution(
                 [FindPackageShare('vla_fusion_ros'), 'config', 'fusion.yaml']),
-            description='YAML file with the parameters of the nodes.'),
-        DeclareLaunchArgument('use_sim', default_value='false', choices=['true', 'false'],
-                              description='Also start the simulated camera.'),
-        DeclareLaunchArgument('image_topic', default_value='/camera/image_raw',
-                              description='Image topic the fusion node subscribes to.'),
-        DeclareLaunchArgument('instruction', default_value='',
-                              description='Initial instruction (or publish on '
-                                          '/fusion_node/instruction).'),
-        DeclareLaunchArgument('device', default_value='cpu', choices=['cpu', 'cuda', 'auto'],
-                              description='Inference device.'),
-        DeclareLaunchArgument('checkpoint', default_value='',
-                              description='Checkpoint path; empty for the shipped model.'),
-        DeclareLaunchArgument('output_type', default_value='twist',
-                              choices=['twist', 'twist_stamped', 'float32_multi_array'],
-                              description='Command message type on cmd_vel.'),
+            description='YAML file with the parameters of fusion_node and sim_camera.'),
+        DeclareLaunchArgument(
+            'use_sim', default_value='false', choices=['true', 'false', 'True', 'False'],
+            description='Also start the simulated camera (publishing on image_topic).'),
+        DeclareLaunchArgument(
+            'image_topic', default_value='/camera/image_raw',
+            description='Image topic the fusion node subscribes to (and sim_camera publishes).'),
+        DeclareLaunchArgument(
+            'instruction', default_value='',
+            description='Initial instruction; later ones are published on '
+                        '/fusion_node/instruction (std_msgs/String)' + keep + '.'),
+        DeclareLaunchArgument(
+            'device', default_value='', choices=['', 'cpu', 'cuda', 'auto'],
+            description='Inference device' + keep + '.'),
+        DeclareLaunchArgument(
+            'checkpoint', default_value='',
+            description='Checkpoint (.safetensors) path' + keep + ' (there, '
+                        "'' means the model shipped in the package)."),
+        DeclareLaunchArgument(
+            'output_type', default_value='',
+            choices=['', 'twist', 'twist_stamped', 'float32_multi_array'],
+            description='Message type published on cmd_vel' + keep + '.'),
         Node(
             package='vla_fusion_ros',
             executable='sim_camera',
             name='sim_camera',
             condition=IfCondition(LaunchConfiguration('use_sim')),
-            parameters=[params_file],
-            remappings=[('~/image_raw', image_topic)],
+            parameters=[LaunchConfiguration('params_file')],
+            remappings=[('~/image_raw', LaunchConfiguration('image_topic'))],
             output='screen',
         ),
-        Node(
-            package='vla_fusion_ros',
-            executable='fusion_node',
-            name='fusion_node',
-            parameters=[params_file, {
-                'instruction': as_string('instruction'),
-                'device': as_string('device'),
-                'checkpoint': as_string('checkpoint'),
-                'output_type': as_string('output_type'),
-            }],
-            remappings=[('~/image_raw', image_topic)],
-            output='screen',
-        ),
+        OpaqueFunction(function=_fusion_node),
     ])

@@ -113,7 +113,8 @@ def test_fusion_graph_end_to_end(start_node, ros_probe):
     # 5. SIGINT -> final zero, exit 0, no traceback.
     before = time.monotonic()
     code = node.stop(signal.SIGINT)
-    ros_probe.spin_until(lambda: bool(rec.since(before)), timeout=3.0)
+    ros_probe.spin_until(lambda: any(c[1:] == (0.0, 0.0) for c in rec.since(before)),
+                         timeout=5.0)
     assert code == 0, node.output
     assert 'Traceback' not in node.output
     final = rec.since(before)

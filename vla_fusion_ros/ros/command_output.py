@@ -11,11 +11,11 @@ command and counted, never published.
 """
 
 import threading
+import time
 from typing import Optional
 
 from geometry_msgs.msg import Twist, TwistStamped
 import numpy as np
-from rclpy.time import Time
 from std_msgs.msg import Float32MultiArray, MultiArrayDimension
 
 from vla_fusion_ros.ros.qos import make_qos
@@ -70,8 +70,13 @@ class CommandPublisher:
             return action
         return action[list(self.index)]
 
-    def publish_action(self, action: np.ndarray, stamp: Optional[float]) -> bool:
-        """Clamp and publish; return ``True`` if a model action (not a zero) went out."""
+    def publish_action(self, action: np.ndarray, stamp=None) -> bool:
+        """
+        Clamp and publish; return ``True`` if a model action (not a zero) went out.
+
+        ``stamp`` (a ``builtin_interfaces/Time``) is the source frame's header stamp, put on
+        ``TwistStamped`` commands; ``None`` stamps them with the current time.
+        """
         clamped, clipped = self.limits.clamp(self._select(action))
         if clamped is None:
             self.counters.add('actions_non_finite')
@@ -88,7 +93,16 @@ class CommandPublisher:
         self._publish(np.zeros(self.limits.size), None)
         self.counters.add('zeros_published')
 
-    def _publish(self, values: np.ndarray, stamp: Optional[float]) -> None:
+    def flush(self, timeout: float = 1.0) -> None:
+        """Wait until reliable subscribers acknowledged the last command (at shutdown)."""
+        wait = getattr(self.publisher, 'wait_for_all_acked', None)
+        if wait is not None:
+            from rclpy.duration import Duration
+            wait(Duration(seconds=timeout))
+        else:  # pragma: no cover - an rclpy without it: give DDS a moment
+            time.sleep(0.2)
+
+    def _publish(self, values: np.ndarray, stamp) -> None:
         if self.kind == 'float32_multi_array':
             msg = Float32MultiArray()
             msg.layout.dim = [MultiArrayDimension(label='action', size=len(values),
@@ -101,8 +115,7 @@ class CommandPublisher:
                 msg = TwistStamped()
                 # The stamp is that of the observation the command was computed from (so its
                 # age is visible downstream); a zero command is stamped now.
-                msg.header.stamp = (Time(nanoseconds=int(stamp * 1e9)).to_msg()
-                                    if stamp is not None
+                msg.header.stamp = (stamp if stamp is not None
                                     else self.node.get_clock().now().to_msg())
                 msg.header.frame_id = self.settings.frame_id
                 msg.twist = twist

@@ -76,7 +76,7 @@ class FusionController:
         self.instruction_from_topic = False
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
-        self._mailbox = None           # (payload, encoding or None, stamp_s, receive_s)
+        self._mailbox = None           # (payload, encoding or None, stamp_s, stamp_msg)
         self._running = False
         self._thread: Optional[threading.Thread] = None
         self._last_debug = 0.0
@@ -132,6 +132,7 @@ class FusionController:
             self._thread.join(timeout=2.0)
             self._thread = None
         self.stop('shutdown')
+        self.output.flush()
 
     def destroy(self) -> None:
         """Destroy every subscription, publisher and timer this controller created."""
@@ -146,20 +147,28 @@ class FusionController:
                 node.destroy_publisher(pub)
 
     # ------------------------------------------------------------------ callbacks
-    def _stamp_seconds(self, msg, receive_ros: float) -> float:
-        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        # A zero stamp (a careless publisher) or one from the future (a skewed clock)
-        # cannot tell age: fall back to the time of arrival.
-        if stamp <= 0.0 or stamp > receive_ros + 1.0:
-            self.counters.add('unusable_stamps')
-            return receive_ros
-        return stamp
+    def _frame_time(self, msg) -> Tuple[float, object]:
+        """
+        Return ``(stamp_seconds, stamp_msg)`` of a frame, for its age and for the command.
 
-    def _deliver(self, payload, encoding, stamp: float) -> None:
+        The header stamp travels unchanged to ``TwistStamped`` commands (a float round trip
+        would alter its nanoseconds). A zero stamp (a careless publisher) or one from the
+        future (a skewed clock) cannot tell age: the time of arrival stands in for it.
+        """
+        now = self.node.get_clock().now()
+        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        receive = now.nanoseconds * 1e-9
+        if stamp <= 0.0 or stamp > receive + 1.0:
+            self.counters.add('unusable_stamps')
+            return receive, now.to_msg()
+        return stamp, msg.header.stamp
+
+    def _deliver(self, payload, encoding, msg) -> None:
+        stamp, stamp_msg = self._frame_time(msg)
         with self._wakeup:
             if self._mailbox is not None:
                 self.counters.add('frames_superseded')
-            self._mailbox = (payload, encoding, stamp, time.monotonic())
+            self._mailbox = (payload, encoding, stamp, stamp_msg)
             self._wakeup.notify()
 
     def _on_image(self, msg: Image) -> None:
@@ -173,14 +182,14 @@ class FusionController:
             self.logger.warning(f'rejected image: {exc}', throttle_duration_sec=2.0)
             return
         self.liveness.touch('image', now)
-        self._deliver(array, msg.encoding, self._stamp_seconds(msg, self._ros_now()))
+        self._deliver(array, msg.encoding, msg)
 
     def _on_compressed(self, msg: CompressedImage) -> None:
         now = time.monotonic()
         self.counters.add('frames_received')
         self.image_rate.tick(now)
         # Decoding a JPEG costs milliseconds: the inference thread does it.
-        self._deliver(msg, None, self._stamp_seconds(msg, self._ros_now()))
+        self._deliver(msg, None, msg)
 
     def _set_instruction(self, text: str, from_topic: bool) -> None:
         instruction, problem = clean_instruction(text, self.settings.max_instruction_length)
@@ -257,7 +266,7 @@ class FusionController:
                     self._wakeup.wait(timeout=0.1)
                 if not self._running:
                     return
-                payload, encoding, stamp, _ = self._mailbox
+                payload, encoding, stamp, stamp_msg = self._mailbox
                 self._mailbox = None
                 instruction = self.instruction
             wait = last_start + min_interval - time.monotonic()
@@ -265,12 +274,13 @@ class FusionController:
                 time.sleep(wait)  # rate limit: never infer faster than control_rate
             last_start = time.monotonic()
             try:
-                self._process(payload, encoding, stamp, instruction)
+                self._process(payload, encoding, stamp, stamp_msg, instruction)
             except Exception as exc:  # noqa: BLE001 - the node must survive a bad frame
                 self.counters.add('inference_errors')
                 self.logger.error(f'inference failed: {exc}', throttle_duration_sec=2.0)
 
-    def _process(self, payload, encoding, stamp: float, instruction: Optional[str]) -> None:
+    def _process(self, payload, encoding, stamp: float, stamp_msg,
+                 instruction: Optional[str]) -> None:
         age = self._ros_now() - stamp
         self.frame_age.add(max(0.0, age))
         if age > self.settings.max_image_age:
@@ -305,7 +315,7 @@ class FusionController:
                 self.queue.push(stamp, actions)
                 published = False
             else:
-                published = self.output.publish_action(actions[0], stamp)
+                published = self.output.publish_action(actions[0], stamp_msg)
         if published:
             self.e2e_latency.add(self._ros_now() - stamp)
         self._maybe_publish_debug(rgb)

@@ -112,19 +112,29 @@ def fusion_graph(arguments: Optional[Dict[str, str]] = None) -> List[NodeSpec]:
 class Graph:
     """Processes of a graph: start them all, stop them all with SIGINT (then SIGKILL)."""
 
-    def __init__(self, nodes: List[NodeSpec], env=None, quiet: bool = False):
+    def __init__(self, nodes: List[NodeSpec], env=None, log_dir: Optional[str] = None):
         self.nodes = nodes
         self.env = env
-        self.quiet = quiet
+        self.log_dir = log_dir
         self.processes: Dict[str, subprocess.Popen] = {}
+        self._logs = []
+
+    def log_path(self, name: str) -> Optional[str]:
+        """Return where node ``name`` writes its output (``None``: to this terminal)."""
+        return os.path.join(self.log_dir, f'{name}.log') if self.log_dir else None
 
     def start(self) -> 'Graph':
-        """Start every node."""
+        """Start every node (output to ``log_dir/<name>.log`` when a log_dir is set)."""
+        if self.log_dir:
+            os.makedirs(self.log_dir, exist_ok=True)
         for spec in self.nodes:
+            out = None
+            if self.log_dir:
+                out = open(self.log_path(spec.name), 'w', encoding='utf-8')
+                self._logs.append(out)
             self.processes[spec.name] = subprocess.Popen(
-                spec.command(), env=self.env,
-                stdout=subprocess.DEVNULL if self.quiet else None,
-                stderr=subprocess.STDOUT if self.quiet else None)
+                spec.command(), env=self.env, stdout=out,
+                stderr=subprocess.STDOUT if out else None)
         return self
 
     def poll(self) -> Dict[str, Optional[int]]:
@@ -144,6 +154,9 @@ class Graph:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 codes[name] = proc.wait()
+        for log in self._logs:
+            log.close()
+        self._logs = []
         return codes
 
     def __enter__(self):

@@ -60,7 +60,7 @@ def plan_episodes(instructions: List[str], episodes: int) -> List[Tuple[int, str
 
 
 def graph_nodes(params_file: str, checkpoint: str) -> List[NodeSpec]:
-    """The demo's graph: world (lockstep) and fusion node, wired together."""
+    """Return the demo's graph: world (lockstep) and fusion node, wired together."""
     world = NodeSpec('sim_world', 'sim_world', params_file, overrides={
         'mode': 'lockstep', 'cmd_type': 'twist_stamped', 'episodes': 0, 'on_finish': 'idle',
         'seed': EVAL_SEED_START + 9_000_000})

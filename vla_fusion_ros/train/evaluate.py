@@ -1,0 +1,189 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Closed-loop evaluation of a policy in the simulated world, on held-out scene seeds.
+
+Episode ``i`` is the scene of seed ``seed_start + i`` (``EVAL_SEED_START`` = 1,000,000 by
+default: never seen in training or validation). Two paths give the same episodes:
+
+- in-process (default, fast): many :class:`World` instances step together and one
+  :meth:`VLAPolicy.predict_batch` call acts for all running episodes;
+- ``--ros``: the deployed path. ``sim_world`` (lockstep, ``TwistStamped``) and ``fusion_node``
+  run as separate installed processes talking over DDS, in a private ROS domain; this process
+  collects the world's ``~/episode`` reports (see :mod:`vla_fusion_ros.train.ros_eval`).
+
+A policy that predicts a chunk of actions executes the first action of each chunk, once per
+frame (what the fusion node does when a new frame arrives every step).
+
+CLI::
+
+    python -m vla_fusion_ros.train.evaluate --checkpoint models/default.safetensors --ros
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from vla_fusion_ros.sim.world import EVAL_SEED_START, World, WorldConfig
+
+__all__ = ['evaluate_in_process', 'main', 'run_episodes', 'summarize', 'wilson_interval']
+
+
+def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> List[float]:
+    """Return the Wilson score interval ``[low, high]`` of a binomial proportion (95%)."""
+    if trials <= 0:
+        return [0.0, 1.0]
+    p = successes / trials
+    denom = 1.0 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denom
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
+    return [max(0.0, centre - half), min(1.0, centre + half)]
+
+
+def run_episodes(policy, episodes: int, seed_start: int = EVAL_SEED_START,
+                 world_config: Optional[WorldConfig] = None, batch_size: int = 100,
+                 progress: bool = False) -> List[Dict[str, Any]]:
+    """
+    Run ``episodes`` closed-loop episodes of ``policy`` (a :class:`VLAPolicy`) in-process.
+
+    Returns one report per episode, in seed order, with the keys of ``sim_world``'s
+    ``~/episode`` reports: seed, instruction, target, success, steps, final_distance_m.
+    """
+    if episodes < 1:
+        raise ValueError(f'episodes: must be >= 1, got {episodes}')
+    config = world_config or WorldConfig()
+    reports: List[Dict[str, Any]] = []
+    bar = tqdm(total=episodes, desc='episodes', unit='ep', disable=not progress)
+    for first in range(0, episodes, batch_size):
+        worlds = []
+        for seed in range(seed_start + first, seed_start + min(episodes, first + batch_size)):
+            world = World(config)
+            world.reset(seed)
+            worlds.append(world)
+        while True:
+            running = [w for w in worlds if not w.done]
+            if not running:
+                break
+            images = np.stack([w.render() for w in running])  # [B, S, S, 3] uint8
+            actions = policy.predict_batch(images, [w.instruction for w in running])
+            for world, action in zip(running, actions[:, 0]):  # first action of each chunk
+                world.step(action)
+                if world.done:
+                    bar.update(1)
+        for world in worlds:
+            reports.append({'seed': world.seed, 'instruction': world.instruction,
+                            'target': f'{world.target.color} {world.target.shape}',
+                            'success': bool(world.success), 'steps': world.steps,
+                            'final_distance_m': round(world.distance_to_target(), 4)})
+    bar.close()
+    return reports
+
+
+def summarize(reports: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """Success rate with its Wilson 95% interval, and step counts, of episode reports."""
+    n = len(reports)
+    wins = sum(1 for r in reports if r['success'])
+    steps = [r['steps'] for r in reports]
+    won = [r['steps'] for r in reports if r['success']]
+    return {'episodes': n, 'successes': wins, 'success_rate': wins / n if n else 0.0,
+            'ci95': wilson_interval(wins, n),
+            'mean_steps': float(np.mean(steps)) if steps else 0.0,
+            'mean_steps_success': float(np.mean(won)) if won else 0.0,
+            'seeds': [min(r['seed'] for r in reports), max(r['seed'] for r in reports)]
+            if n else []}
+
+
+def evaluate_in_process(policy, episodes: int, seed_start: int = EVAL_SEED_START,
+                        progress: bool = False) -> Dict[str, Any]:
+    """Run and summarise in-process episodes; the summary carries the reports and the time."""
+    start = time.monotonic()
+    reports = run_episodes(policy, episodes, seed_start, progress=progress)
+    summary = summarize(reports)
+    summary['wall_time_s'] = round(time.monotonic() - start, 2)
+    summary['reports'] = reports
+    return summary
+
+
+def format_summary(name: str, summary: Dict[str, Any]) -> str:
+    """One line: success rate, its interval and the step counts."""
+    low, high = summary['ci95']
+    return (f'{name}: success {summary["successes"]}/{summary["episodes"]} = '
+            f'{summary["success_rate"]:.1%} (95% CI {low:.1%}-{high:.1%}), mean steps '
+            f'{summary["mean_steps"]:.1f} (successes {summary["mean_steps_success"]:.1f}), '
+            f'{summary.get("wall_time_s", 0):.1f} s')
+
+
+def agreement(first: Sequence[Dict[str, Any]], second: Sequence[Dict[str, Any]]
+              ) -> Dict[str, Any]:
+    """Compare two runs episode by episode (by seed): same outcome, differing seeds."""
+    a = {r['seed']: bool(r['success']) for r in first}
+    b = {r['seed']: bool(r['success']) for r in second}
+    common = sorted(set(a) & set(b))
+    differ = [s for s in common if a[s] != b[s]]
+    return {'common_episodes': len(common), 'same_outcome': len(common) - len(differ),
+            'differing_seeds': differ}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Evaluate a checkpoint from the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--checkpoint', default='models/default.safetensors')
+    parser.add_argument('--episodes', type=int, default=100)
+    parser.add_argument('--seed-start', type=int, default=EVAL_SEED_START)
+    parser.add_argument('--ros', action='store_true',
+                        help='also evaluate through ROS (sim_world + fusion_node over DDS)')
+    parser.add_argument('--ros-only', action='store_true', help='skip the in-process run')
+    parser.add_argument('--threads', type=int, default=1, help='torch threads (in-process)')
+    parser.add_argument('--ros-timeout', type=float, default=0.0,
+                        help='seconds for the ROS run; 0 = 10 s + 2 s per episode')
+    parser.add_argument('--json', help='write the summaries (and every episode) here')
+    parser.add_argument('--no-progress', action='store_true')
+    args = parser.parse_args(argv)
+
+    import torch
+    from vla_fusion_ros.model import CheckpointError, VLAPolicy
+    torch.set_num_threads(max(1, args.threads))
+    try:
+        policy = VLAPolicy.from_checkpoint(args.checkpoint)
+    except CheckpointError as exc:
+        print(f'evaluate: {exc}', file=sys.stderr)
+        return 2
+    out: Dict[str, Any] = {'checkpoint': args.checkpoint, 'identity': policy.identity,
+                           'episodes': args.episodes, 'seed_start': args.seed_start}
+    if not args.ros_only:
+        out['in_process'] = evaluate_in_process(policy, args.episodes, args.seed_start,
+                                                progress=not args.no_progress)
+        print(format_summary('in-process', out['in_process']))
+    if args.ros or args.ros_only:
+        from vla_fusion_ros.train.ros_eval import evaluate_ros
+        timeout = args.ros_timeout or 10.0 + 2.0 * args.episodes
+        try:
+            out['ros'] = evaluate_ros(os.path.abspath(args.checkpoint), args.episodes,
+                                      args.seed_start, timeout=timeout,
+                                      progress=not args.no_progress)
+        except RuntimeError as exc:
+            print(f'evaluate: ROS run failed: {exc}', file=sys.stderr)
+            return 1
+        print(format_summary('ROS (sim_world + fusion_node over DDS)', out['ros']))
+        if 'in_process' in out:
+            out['agreement'] = agreement(out['in_process']['reports'], out['ros']['reports'])
+            match = out['agreement']
+            print(f'same outcome in {match["same_outcome"]}/{match["common_episodes"]} '
+                  f'episodes; differing seeds: {match["differing_seeds"]}')
+    if args.json:
+        folder = os.path.dirname(os.path.abspath(args.json))
+        os.makedirs(folder, exist_ok=True)
+        with open(args.json, 'w', encoding='utf-8') as handle:
+            json.dump(out, handle, indent=1)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

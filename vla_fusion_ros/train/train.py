@@ -1,0 +1,287 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Train a fusion policy by behaviour cloning: config-driven, resumable, deterministic, DDP-ready.
+
+::
+
+    python -m vla_fusion_ros.train.train --config config/train_default.yaml --out runs/default
+    python -m vla_fusion_ros.train.train --out runs/x --resume --set schedule.steps=2000
+    torchrun --nproc_per_node 2 -m vla_fusion_ros.train.train --config ... --out ...
+
+The dataset is generated first when its file is missing. Each step draws a global batch from a
+permutation of the training frames that depends only on the seed and the epoch; under torchrun
+every process takes its share of that batch (gloo on CPU, DistributedDataParallel averages the
+gradients), so N processes follow the same trajectory as one, up to float summation order.
+Only rank 0 validates and writes. The loss is the MSE between the model's normalised actions
+and the expert's (divided by ``head.action_scale``).
+
+Output (``--out``): ``config.yaml`` (resolved), ``log.jsonl``, ``best.safetensors`` (lowest
+validation loss, or highest closed-loop success on validation seeds when ``eval.val_episodes``
+> 0), ``last.safetensors``, ``model.safetensors`` (the best, with the final evaluation in its
+metadata), ``summary.json`` and ``state/`` for ``--resume``.
+"""
+
+import argparse
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from typing import Any, Dict, Optional, Sequence
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from vla_fusion_ros.model import load_checkpoint, save_checkpoint, Tokenizer, VLAPolicy
+from vla_fusion_ros.model.network import FusionModel
+from vla_fusion_ros.sim.world import EVAL_SEED_START, VAL_SEED_START
+from vla_fusion_ros.train import train_config as tc
+from vla_fusion_ros.train.evaluate import evaluate_in_process
+from vla_fusion_ros.train.train_state import load_state, save_state
+
+
+def learning_rate(step: int, total: int, sched: Dict[str, Any], base: float) -> float:
+    """Linear warmup to ``base``, then cosine decay to ``base * min_lr_ratio`` at ``total``."""
+    warmup = min(int(sched['warmup_steps']), max(total - 1, 0))
+    if step < warmup:
+        return base * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    floor = sched['min_lr_ratio']
+    return base * (floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+
+def batch_indices(step: int, batch: int, frames: int, seed: int) -> torch.Tensor:
+    """Return the indices of global batch ``step``: a slice of a per-epoch permutation."""
+    per_epoch = frames // batch  # the short remainder of an epoch is dropped
+    epoch, slot = divmod(step, per_epoch)
+    gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(frames, generator=gen)[slot * batch:(slot + 1) * batch]
+
+
+class Trainer:
+    """One training run (one process of it, under torchrun)."""
+
+    def __init__(self, config: Dict[str, Any], out: str, progress: bool = True):
+        self.config, self.out = config, out
+        self.rank, self.world = 0, int(os.environ.get('WORLD_SIZE', '1'))
+        if self.world > 1:
+            dist.init_process_group('gloo')
+            self.rank = dist.get_rank()
+        if config['threads']:
+            torch.set_num_threads(int(config['threads']))
+        self.progress = progress and self.rank == 0
+        self.model_config = tc.model_config(config)
+        self.model = FusionModel(self.model_config)
+        self.net = (torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1
+                    else self.model)
+        optim = config['optim']
+        self.optimizer = torch.optim.AdamW(self.model.parameter_groups(optim['weight_decay']),
+                                           lr=optim['lr'], betas=tuple(optim['betas']))
+        self.tokenizer = Tokenizer(max_length=self.model_config.language.max_length)
+        self.scale = torch.tensor(self.model_config.head.action_scale)
+        self.state: Dict[str, Any] = {'step': 0, 'history': [], 'best': None,
+                                      'wall_time_s': 0.0}
+
+    def log(self, text: str) -> None:
+        if self.rank == 0:
+            tqdm.write(text) if self.progress else print(text, flush=True)
+
+    def _record(self, entry: Dict[str, Any]) -> None:
+        self.state['history'].append(entry)
+        with open(os.path.join(self.out, 'log.jsonl'), 'a', encoding='utf-8') as handle:
+            handle.write(json.dumps(entry) + '\n')
+
+    def _tokens(self, dataset):
+        ids, mask = self.tokenizer.encode(dataset.instructions)  # [I, T] each
+        return {text: row for row, text in enumerate(dataset.instructions)}, ids, mask
+
+    def _batch(self, dataset, table, index: torch.Tensor, step: Optional[int] = None):
+        images, texts, actions = dataset.get_batch(index)  # [B, 3, S, S], [B, k, 2]
+        rows = torch.tensor([table[0][t] for t in texts])
+        target = (actions / self.scale).clamp(-1.0, 1.0)  # normalised labels
+        if step is not None and self.config['augment']['hflip'] > 0:
+            gen = torch.Generator().manual_seed(self.config['seed'] * 7_919 + step)
+            flip = torch.rand(len(index), generator=gen) < self.config['augment']['hflip']
+            images = torch.where(flip[:, None, None, None], images.flip(-1), images)
+            target = target.clone()
+            target[flip, :, 1:] *= -1.0  # mirrored world: angular_z changes sign
+        return images, table[1][rows], table[2][rows], target
+
+    def validate(self, val, val_table) -> Dict[str, Any]:
+        """Return the validation loss (and closed-loop success on validation seeds)."""
+        self.model.eval()
+        count = min(len(val), int(self.config['data']['val_max_frames']))
+        total = 0.0
+        with torch.no_grad():
+            for first in range(0, count, 256):
+                index = torch.arange(first, min(count, first + 256))
+                images, ids, mask, target = self._batch(val, val_table, index)
+                total += F.mse_loss(self.model(images, ids, mask), target,
+                                    reduction='sum').item() / target[0].numel()
+        result = {'val_loss': total / count}
+        episodes = int(self.config['eval']['val_episodes'])
+        if episodes > 0:
+            policy = VLAPolicy(self.model_config, self.tokenizer, self.model)
+            summary = evaluate_in_process(policy, episodes, VAL_SEED_START + 50_000)
+            result['val_success'] = summary['success_rate']
+        self.model.train()
+        return result
+
+    def _better(self, result: Dict[str, Any]) -> bool:
+        best = self.state['best']
+        key = lambda r: (r.get('val_success', 0.0), -r['val_loss'])  # noqa: E731
+        return best is None or key(result) > key(best)
+
+    def save(self, name: str, metadata: Dict[str, Any]) -> str:
+        path = os.path.join(self.out, name)
+        save_checkpoint(path, self.model, self.tokenizer, self.model_config, metadata)
+        return path
+
+    def metadata(self, info, total: int) -> Dict[str, Any]:
+        hist = [h for h in self.state['history'] if 'loss' in h]
+        training = {k: v for k, v in self.config.items() if k != 'model'}
+        return {'training': {
+            'steps': self.state['step'], 'total_steps': total, 'processes': self.world,
+            'wall_time_s': round(self.state['wall_time_s'], 1),
+            'train_loss': hist[-1]['loss'] if hist else None, 'best': self.state['best'],
+            'data': {k: v for k, v in info.items() if k != 'meta'},
+            'world': json.loads(info['meta']).get('world'), 'config': training,
+            'torch': torch.__version__}}
+
+    def run(self, resume: bool = False) -> Dict[str, Any]:
+        cfg, sched = self.config, self.config['schedule']
+        if self.rank == 0:
+            os.makedirs(self.out, exist_ok=True)
+        if self.world > 1:
+            dist.barrier()  # rank 0 generates missing data; the others wait, then load it
+        train, val, info = tc.prepare_data(cfg, self.log) if self.rank == 0 else (None,) * 3
+        if self.world > 1:
+            dist.barrier()
+            if self.rank:
+                train, val, info = tc.prepare_data(cfg, self.log, generate=False)
+        batch = int(sched['batch_size'])
+        if batch % self.world:
+            raise tc.TrainConfigError(f'schedule.batch_size: {batch} is not divisible by '
+                                      f'the {self.world} processes')
+        per_epoch = len(train) // batch
+        if per_epoch < 1:
+            raise tc.TrainConfigError(f'schedule.batch_size: {batch} exceeds the '
+                                      f'{len(train)} training frames')
+        total = int(sched['steps']) or int(math.ceil(sched['epochs'] * per_epoch))
+        if resume:
+            loaded = load_state(os.path.join(self.out, 'state'), self.model, self.optimizer)
+            if loaded is not None:
+                self.state = loaded['state']
+                if loaded['config'] != cfg:
+                    self.log('warning: resuming with a config that differs from the saved one')
+                self.log(f'resumed at step {self.state["step"]} of {total}')
+        elif self.rank == 0 and os.path.exists(os.path.join(self.out, 'log.jsonl')):
+            os.remove(os.path.join(self.out, 'log.jsonl'))
+        if self.rank == 0:
+            with open(os.path.join(self.out, 'config.yaml'), 'w', encoding='utf-8') as handle:
+                handle.write(tc.dump(cfg))
+        table, val_table = self._tokens(train), self._tokens(val)
+        local = batch // self.world
+        self.model.train()
+        started = time.monotonic() - self.state['wall_time_s']
+        bar = tqdm(total=total, initial=self.state['step'], desc='train', unit='step',
+                   disable=not self.progress, dynamic_ncols=True)
+        window = []
+        while self.state['step'] < total:
+            step = self.state['step']
+            lr = learning_rate(step, total, sched, cfg['optim']['lr'])
+            for group in self.optimizer.param_groups:
+                group['lr'] = lr
+            index = batch_indices(step, batch, len(train), cfg['seed'])
+            images, ids, mask, target = self._batch(
+                train, table, index[self.rank * local:(self.rank + 1) * local], step)
+            loss = F.mse_loss(self.net(images, ids, mask), target)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg['optim']['grad_clip']:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg['optim']['grad_clip'])
+            self.optimizer.step()
+            self.state['step'] = step = step + 1
+            window.append(loss.item())
+            bar.update(1)
+            if self.rank == 0 and (step % sched['log_every'] == 0 or step == total):
+                self.state['wall_time_s'] = time.monotonic() - started
+                self._record({'step': step, 'loss': sum(window) / len(window), 'lr': lr,
+                              'epoch': round(step / per_epoch, 3),
+                              'wall_time_s': round(self.state['wall_time_s'], 1)})
+                bar.set_postfix(loss=f'{sum(window) / len(window):.4f}')
+                window = []
+            if step % sched['val_every'] == 0 or step == total:
+                self._checkpoint(val, val_table, info, total, started)
+        bar.close()
+        return self._finish(info, total)
+
+    def _checkpoint(self, val, val_table, info, total: int, started: float) -> None:
+        if self.rank == 0:
+            result = {'step': self.state['step'], **self.validate(val, val_table)}
+            self.state['wall_time_s'] = time.monotonic() - started
+            self._record(result)
+            self.log(f'step {result["step"]}: ' + ', '.join(
+                f'{k} {v:.4f}' for k, v in result.items() if k != 'step'))
+            if self._better(result):
+                self.state['best'] = result
+                self.save('best.safetensors', self.metadata(info, total))
+            self.save('last.safetensors', self.metadata(info, total))
+            save_state(os.path.join(self.out, 'state'), self.model, self.optimizer,
+                       {'state': self.state, 'config': self.config})
+        if self.world > 1:
+            dist.barrier()
+
+    def _finish(self, info, total: int) -> Dict[str, Any]:
+        summary: Dict[str, Any] = {}
+        if self.rank == 0:
+            best = os.path.join(self.out, 'best.safetensors')
+            final = os.path.join(self.out, 'model.safetensors')
+            shutil.copyfile(best, final)
+            metadata = self.metadata(info, total)
+            episodes = int(self.config['eval']['episodes'])
+            if episodes > 0:
+                policy = VLAPolicy.from_checkpoint(best)
+                result = evaluate_in_process(policy, episodes, EVAL_SEED_START)
+                result.pop('reports')
+                metadata['eval'] = result
+                self.log(f'closed-loop success on {episodes} held-out episodes: '
+                         f'{result["success_rate"]:.1%} (95% CI {result["ci95"][0]:.1%}-'
+                         f'{result["ci95"][1]:.1%})')
+                model = load_checkpoint(best)[0]
+                save_checkpoint(final, model, self.tokenizer, self.model_config, metadata)
+            summary = metadata
+            with open(os.path.join(self.out, 'summary.json'), 'w', encoding='utf-8') as handle:
+                json.dump(summary, handle, indent=1)
+        if self.world > 1:
+            dist.barrier()
+            dist.destroy_process_group()
+        return summary
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Train from the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--config', default='config/train_default.yaml')
+    parser.add_argument('--out', default='runs/default')
+    parser.add_argument('--resume', action='store_true', help='continue from <out>/state')
+    parser.add_argument('--set', nargs='+', action='append', metavar='KEY=VALUE',
+                        help='override config keys, e.g. model.fusion.operator=film')
+    parser.add_argument('--no-progress', action='store_true')
+    args = parser.parse_args(argv)
+    try:
+        config = tc.load_config(args.config, tc.parse_overrides(args.set))
+        trainer = Trainer(config, args.out, progress=not args.no_progress)
+        trainer.run(resume=args.resume)
+    except (tc.TrainConfigError, FileNotFoundError) as exc:
+        print(f'train: {exc}', file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,221 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The training configuration: a YAML file, ``--set key=value`` overrides, validation, data.
+
+A training config is a mapping with the sections documented in ``config/train_default.yaml``:
+``data`` (where the behaviour-cloning data lives and how to generate it when it is missing),
+``model`` (a path to a model YAML, or the model config inline), ``optim``, ``schedule``,
+``augment``, ``eval`` and a top-level ``seed``. Overrides address any key by its dotted path
+(``model.fusion.operator=film``); the value is parsed as YAML (``[1, 2]``, ``3e-3``, ``true``).
+A ``model`` given as a path is read into a mapping first, so overrides reach into it.
+"""
+
+import copy
+import os
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+from vla_fusion_ros.model import ModelConfig
+from vla_fusion_ros.sim.world import EVAL_SEED_START, VAL_SEED_START, WorldConfig
+from vla_fusion_ros.train import dataset as bc
+import yaml
+
+#: Defaults of every key; a config file only needs the keys it changes.
+DEFAULTS: Dict[str, Any] = {
+    'seed': 0,                      # data order, augmentation and model.seed (initial weights)
+    'data': {
+        'path': 'data/train.npz',   # generated with 'generate' if the file is missing
+        'generate': {'episodes': 3000, 'seed': 0, 'noise_prob': 0.5,
+                     'noise_std': [0.3, 1.0]},
+        'val_path': 'data/val.npz',  # '' = hold out val_fraction of the episodes instead
+        'val_generate': {'episodes': 100, 'seed': VAL_SEED_START},
+        'val_fraction': 0.05,
+        'val_max_frames': 2000,     # validation loss over at most this many frames
+        'world': {},                # WorldConfig fields for generation (defaults: the world's)
+    },
+    'model': 'config/model_default.yaml',
+    'optim': {'lr': 2.0e-3, 'weight_decay': 1.0e-4, 'betas': [0.9, 0.99], 'grad_clip': 1.0},
+    'schedule': {
+        'batch_size': 128,          # global batch: split across DDP processes
+        'epochs': 16.0,             # used when steps is 0
+        'steps': 0,
+        'warmup_steps': 200,
+        'min_lr_ratio': 0.02,       # cosine decays to lr * min_lr_ratio
+        'val_every': 500,           # steps between validations (and at the end)
+        'log_every': 50,
+    },
+    'augment': {'hflip': 0.5},      # mirror left-right (angular_z flips sign)
+    'eval': {'val_episodes': 50,    # closed-loop success on VAL seeds at each validation
+             'episodes': 100},      # closed-loop success on EVAL seeds of the final model
+    'threads': 0,                   # torch threads per process; 0 = torch's default
+}
+
+
+class TrainConfigError(ValueError):
+    """A training config value is invalid; the message names the dotted key."""
+
+
+def merge(base: Dict[str, Any], update: Dict[str, Any], prefix: str = '') -> Dict[str, Any]:
+    """Return ``base`` updated recursively by ``update``; unknown keys fail by name."""
+    out = copy.deepcopy(base)
+    for key, value in update.items():
+        if key not in base:
+            raise TrainConfigError(f'{prefix}{key}: unknown key (valid: {", ".join(base)})')
+        if isinstance(base[key], dict) and key not in ('model', 'world'):
+            if not isinstance(value, dict):
+                raise TrainConfigError(f'{prefix}{key}: expected a mapping, got {value!r}')
+            out[key] = merge(base[key], value, f'{prefix}{key}.')
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _resolve_model(config: Dict[str, Any], base_dir: str) -> None:
+    """Replace a ``model`` path by the mapping it holds (relative to cwd or the config)."""
+    model = config['model']
+    if isinstance(model, dict):
+        return
+    if not isinstance(model, str) or not model:
+        raise TrainConfigError(f'model: expected a path or a mapping, got {model!r}')
+    for candidate in (model, os.path.join(base_dir, model)):
+        if os.path.isfile(candidate):
+            with open(candidate, encoding='utf-8') as handle:
+                config['model'] = yaml.safe_load(handle) or {}
+            return
+    raise TrainConfigError(f'model: file {model!r} not found')
+
+
+def apply_override(config: Dict[str, Any], item: str, base_dir: str = '.') -> None:
+    """Apply one ``dotted.key=value`` override in place (the value is parsed as YAML)."""
+    if '=' not in item:
+        raise TrainConfigError(f'override {item!r} is not of the form key=value')
+    key, text = item.split('=', 1)
+    value = yaml.safe_load(text) if text else ''
+    parts = key.strip().split('.')
+    if parts[0] == 'model' and len(parts) > 1:
+        _resolve_model(config, base_dir)
+    node = config
+    for depth, part in enumerate(parts[:-1]):
+        if not isinstance(node, dict) or part not in node:
+            if isinstance(node, dict) and parts[0] == 'model' and depth > 0:
+                node[part] = {}  # a model file may leave whole sections to their defaults
+            else:
+                raise TrainConfigError(f'{key}: unknown key {part!r}')
+        node = node[part]
+    if not isinstance(node, dict):
+        raise TrainConfigError(f'{key}: {".".join(parts[:-1])} is not a mapping')
+    if parts[0] not in ('model',) and parts[:2] != ['data', 'world'] and parts[-1] not in node:
+        raise TrainConfigError(f'{key}: unknown key {parts[-1]!r} (valid: {", ".join(node)})')
+    node[parts[-1]] = value
+
+
+def load_config(path: Optional[str], overrides: Sequence[str] = ()) -> Dict[str, Any]:
+    """Read a training config, apply overrides and validate; return the resolved mapping."""
+    data: Dict[str, Any] = {}
+    base_dir = '.'
+    if path:
+        with open(path, encoding='utf-8') as handle:
+            data = yaml.safe_load(handle) or {}
+        base_dir = os.path.dirname(os.path.abspath(path))
+        if not isinstance(data, dict):
+            raise TrainConfigError(f'{path}: expected a mapping at the top level')
+    config = merge(DEFAULTS, data)
+    for item in overrides:
+        apply_override(config, item, base_dir)
+    _resolve_model(config, base_dir)
+    validate(config)
+    return config
+
+
+def model_config(config: Dict[str, Any]) -> ModelConfig:
+    """Return the :class:`ModelConfig`, its seed set to the training seed."""
+    model = dict(config['model'])
+    model['seed'] = int(config['seed'])
+    return ModelConfig.from_dict(model)
+
+
+def validate(config: Dict[str, Any]) -> None:
+    """Raise :class:`TrainConfigError` naming the first invalid key."""
+    def need(ok: bool, key: str, rule: str, value: Any) -> None:
+        if not ok:
+            raise TrainConfigError(f'{key}: {rule}, got {value!r}')
+
+    sched, optim = config['schedule'], config['optim']
+    need(isinstance(config['seed'], int) and config['seed'] >= 0, 'seed', 'must be an int >= 0',
+         config['seed'])
+    need(isinstance(sched['batch_size'], int) and sched['batch_size'] >= 1,
+         'schedule.batch_size', 'must be an int >= 1', sched['batch_size'])
+    need(sched['steps'] > 0 or sched['epochs'] > 0, 'schedule.steps',
+         'or schedule.epochs must be > 0', sched['steps'])
+    need(optim['lr'] > 0, 'optim.lr', 'must be > 0', optim['lr'])
+    need(0 <= config['augment']['hflip'] <= 1, 'augment.hflip', 'must be in [0, 1]',
+         config['augment']['hflip'])
+    need(0 < config['data']['val_fraction'] < 1, 'data.val_fraction', 'must be in (0, 1)',
+         config['data']['val_fraction'])
+    try:
+        model_config(config)
+        WorldConfig(**config['data']['world'])
+    except (TypeError, ValueError) as exc:
+        raise TrainConfigError(f'model or data.world: {exc}') from None
+
+
+def _ensure(path: str, spec: Dict[str, Any], world: Dict[str, Any], chunk_size: int,
+            log) -> Dict[str, np.ndarray]:
+    """Load the dataset at ``path``; generate and save it first if it is missing."""
+    if not os.path.isfile(path):
+        log(f'{path} is missing: generating {spec["episodes"]} episodes from seed '
+            f'{spec["seed"]}')
+        data = bc.generate(int(spec['episodes']), int(spec['seed']), WorldConfig(**world),
+                           noise_prob=float(spec.get('noise_prob', 0.5)),
+                           noise_std=tuple(spec.get('noise_std', (0.3, 1.0))),
+                           chunk_size=chunk_size)
+        bc.save(path, data)
+        return data
+    return bc.load(path)
+
+
+def prepare_data(config: Dict[str, Any], log=print, generate: bool = True):
+    """
+    Return ``(train, val, info)``: two :class:`BCDataset` views and a description.
+
+    With ``data.val_path`` the validation frames come from that file (VAL seeds); otherwise a
+    ``val_fraction`` of the training *episodes* (never single frames) is held out.
+    """
+    cfg = config['data']
+    chunk = model_config(config).head.chunk_size
+    if not generate and not os.path.isfile(cfg['path']):
+        raise FileNotFoundError(cfg['path'])
+    data = _ensure(cfg['path'], cfg['generate'], cfg['world'], chunk, log)
+    seeds = data['episode_seed']
+    if seeds.size and int(seeds.max()) >= EVAL_SEED_START:
+        raise TrainConfigError(f'data.path: {cfg["path"]} contains held-out evaluation seeds')
+    info = {'path': cfg['path'], 'frames': int(len(data['images'])),
+            'episodes': int(len(seeds)), 'meta': data['meta'].item()}
+    if cfg['val_path']:
+        val_data = _ensure(cfg['val_path'], {'noise_prob': 0.5, **cfg['val_generate']},
+                           cfg['world'], chunk, log)
+        train = bc.BCDataset(data, chunk, image_format='float')
+        val = bc.BCDataset(val_data, chunk, image_format='float')
+        info['val'] = {'path': cfg['val_path'], 'frames': len(val)}
+    else:
+        episodes = np.unique(data['episode'])
+        rng = np.random.default_rng(0)  # the split never depends on the training seed
+        held = rng.choice(episodes, size=max(1, int(len(episodes) * cfg['val_fraction'])),
+                          replace=False)
+        is_val = np.isin(data['episode'], held)
+        train = bc.BCDataset(data, chunk, 'float', np.flatnonzero(~is_val))
+        val = bc.BCDataset(data, chunk, 'float', np.flatnonzero(is_val))
+        info['val'] = {'held_out_episodes': int(len(held)), 'frames': len(val)}
+    info['train_frames'] = len(train)
+    return train, val, info
+
+
+def dump(config: Dict[str, Any]) -> str:
+    """Return the resolved config as YAML text."""
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def parse_overrides(items: Optional[List[str]]) -> List[str]:
+    """Flatten ``--set a=1 b=2 --set c=3`` into one list."""
+    return [item for group in (items or []) for item in group]

@@ -1,0 +1,61 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The resumable training state, without pickle: tensors in safetensors, scalars in JSON.
+
+``<run>/state/tensors.safetensors`` holds the model weights (``model.<name>``) and AdamW's
+moments (``optim.<index>.<key>``); ``<run>/state/state.json`` holds the step, the loss history,
+the best validation result and the resolved config. This state is separate from the shipped
+checkpoints (``model.safetensors``, ``best.safetensors``, ``last.safetensors``), which hold
+weights only (:mod:`vla_fusion_ros.model.checkpoint`). The learning rate is a pure function of
+the step and the data order a pure function of the seed and the step, so nothing else is
+needed to continue a run exactly where it stopped.
+"""
+
+import json
+import os
+from typing import Any, Dict, Optional
+
+from safetensors.torch import load_file, save_file
+import torch
+
+TENSORS = 'tensors.safetensors'
+SCALARS = 'state.json'
+
+
+def save_state(folder: str, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+               scalars: Dict[str, Any]) -> None:
+    """Write the state atomically enough: tensors first, then the JSON that points at them."""
+    os.makedirs(folder, exist_ok=True)
+    tensors = {f'model.{k}': v.detach().contiguous() for k, v in model.state_dict().items()}
+    for index, entry in optimizer.state_dict()['state'].items():
+        for key, value in entry.items():
+            tensors[f'optim.{index}.{key}'] = torch.as_tensor(value).detach().contiguous()
+    tmp = os.path.join(folder, TENSORS + '.tmp')
+    save_file(tensors, tmp)
+    os.replace(tmp, os.path.join(folder, TENSORS))
+    tmp = os.path.join(folder, SCALARS + '.tmp')
+    with open(tmp, 'w', encoding='utf-8') as handle:
+        json.dump(scalars, handle, indent=1)
+    os.replace(tmp, os.path.join(folder, SCALARS))
+
+
+def load_state(folder: str, model: torch.nn.Module,
+               optimizer: torch.optim.Optimizer) -> Optional[Dict[str, Any]]:
+    """Restore model and optimizer from ``folder``; return the scalars, or ``None`` if absent."""
+    path = os.path.join(folder, SCALARS)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding='utf-8') as handle:
+        scalars = json.load(handle)
+    tensors = load_file(os.path.join(folder, TENSORS))
+    model.load_state_dict({k[len('model.'):]: v for k, v in tensors.items()
+                           if k.startswith('model.')}, strict=True)
+    state: Dict[int, Dict[str, torch.Tensor]] = {}
+    for name, value in tensors.items():
+        if name.startswith('optim.'):
+            _, index, key = name.split('.', 2)
+            state.setdefault(int(index), {})[key] = value
+    groups = optimizer.state_dict()['param_groups']
+    optimizer.load_state_dict({'state': state, 'param_groups': groups})
+    return scalars

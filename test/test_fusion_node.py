@@ -15,7 +15,7 @@ import time
 import pytest
 
 rclpy = pytest.importorskip('rclpy', reason='rclpy is not installed in this environment')
-from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
+from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402, I100
 from geometry_msgs.msg import Twist  # noqa: E402
 from std_msgs.msg import Bool, String  # noqa: E402
 

@@ -179,9 +179,9 @@ def parse_launch_arguments(argv: List[str]) -> Dict[str, str]:
 
 def main(argv=None) -> int:
     """Run the graph until Ctrl-C."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        graph = Graph(fusion_graph(parse_launch_arguments(sys.argv[1:] if argv is None
-                                                         else argv)))
+        graph = Graph(fusion_graph(parse_launch_arguments(argv)))
     except (ValueError, FileNotFoundError) as exc:
         print(f'graph: {exc}', file=sys.stderr)
         return 2

@@ -43,6 +43,7 @@ setup(
             'sim_world = vla_fusion_ros.ros.sim_world:main',
             'fusion_node = vla_fusion_ros.ros.fusion_node:main',
             'lifecycle_fusion_node = vla_fusion_ros.ros.lifecycle_fusion_node:main',
+            'bench_echo_node = vla_fusion_ros.ros.echo_node:main',
         ],
     },
 )

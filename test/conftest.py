@@ -152,7 +152,8 @@ def pytest_collection_modifyitems(config, items):
                 text = handle.read()
         except OSError:
             continue
-        if 'rclpy' in text or 'ros_probe' in text or 'start_node' in text:
+        if any(word in text for word in ('rclpy', 'ros_probe', 'start_node', '_msgs',
+                                         'ament_index')):
             item.add_marker(pytest.mark.ros)
 
 

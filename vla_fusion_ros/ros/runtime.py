@@ -28,6 +28,13 @@ try:
     from rclpy.signals import SignalHandlerOptions
 except ImportError:  # pragma: no cover
     SignalHandlerOptions = None
+try:  # Jazzy and newer; experimental there.
+    from rclpy.experimental import EventsExecutor
+except ImportError:  # pragma: no cover - Humble
+    EventsExecutor = None
+
+#: Executor kinds a node may ask for with an ``executor_kind`` attribute (see run_node).
+EXECUTORS = ('single', 'multi', 'events')
 
 
 class StartupError(RuntimeError):
@@ -51,23 +58,43 @@ def init_without_signal_handlers(args: Optional[Sequence[str]] = None) -> None:
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
 
 
+def make_executor(kind: str, threads: int = 2):
+    """
+    Return an executor of ``kind`` (one of :data:`EXECUTORS`).
+
+    ``events`` is rclpy's EventsExecutor (Jazzy and newer, single-threaded, callbacks
+    dispatched from C++); where it does not exist, a :class:`SingleThreadedExecutor` stands in.
+    """
+    if kind not in EXECUTORS:
+        raise ValueError(f'executor: invalid value {kind!r} (valid: {", ".join(EXECUTORS)})')
+    if kind == 'events' and EventsExecutor is not None:
+        return EventsExecutor()
+    if kind == 'multi':
+        return MultiThreadedExecutor(num_threads=max(2, threads))
+    return SingleThreadedExecutor()
+
+
 def run_node(factory: Callable[[], object], args: Optional[Sequence[str]] = None,
              threads: int = 1) -> int:
     """
     Create the node with ``factory``, spin it until interrupted, and return the exit code.
 
     ``threads > 1`` uses a :class:`MultiThreadedExecutor` (for nodes whose callbacks sit in
-    several callback groups).
+    several callback groups). A node with an ``executor_kind`` attribute (see
+    :func:`make_executor`) gets that executor instead.
     """
     init_without_signal_handlers(args)
     node = None
     code = 0
     try:
         node = factory()
-        executor = (MultiThreadedExecutor(num_threads=threads) if threads > 1
-                    else SingleThreadedExecutor())
+        kind = getattr(node, 'executor_kind', None) or ('multi' if threads > 1 else 'single')
+        executor = make_executor(kind, threads)
         executor.add_node(node)
-        executor.spin()
+        # spin_once with a timeout, not spin(): the wait must return to Python now and then,
+        # or a node with no timers (an unconfigured lifecycle node) never sees SIGINT.
+        while rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
     except (KeyboardInterrupt, ExternalShutdownException):
         code = 0
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback

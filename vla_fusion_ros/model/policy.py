@@ -6,6 +6,11 @@ VLAPolicy: what the ROS node calls. numpy in, numpy out, physical units; no ROS 
 The wrapper owns the tokenizer, the model and the device, caches tokenized instructions, and
 keeps the last fusion maps for a debug overlay. It is kept apart from the ``nn.Module`` (as in
 lerobot), so training code uses :class:`FusionModel` directly.
+
+:meth:`VLAPolicy.set_backend` (or ``warmup(backend=...)``) swaps eager PyTorch for another
+inference engine (:mod:`.engines`: ONNX Runtime, TorchScript, torch.compile, fp16 on CUDA) for
+:meth:`~VLAPolicy.predict`; building and checking it happens there, at start-up, never on the
+first frame.
 """
 
 from collections import OrderedDict
@@ -19,6 +24,7 @@ import torch
 
 from .checkpoint import load_checkpoint
 from .config import ConfigError, ModelConfig
+from .engines import auto_backends, BACKENDS, build_engine, Engine, EngineError
 from .network import FusionModel
 from .tokenizer import DEFAULT_WORDS, Tokenizer
 
@@ -68,6 +74,9 @@ class VLAPolicy:
         self.identity = identity or f'untrained:{config.seed}'
         self._scale = torch.as_tensor(self.action_scale, device=self.device)
         self._tokens: 'OrderedDict[str, Tuple[torch.Tensor, torch.Tensor]]' = OrderedDict()
+        self.engine: Optional[Engine] = None  # None: eager PyTorch
+        self.backend = 'torch'
+        self._last: Optional[Tuple[np.ndarray, str]] = None  # for attention_map under engines
         if config.vision.in_channels != 3:
             raise ConfigError(f'vision.in_channels: {config.vision.in_channels} (the policy '
                               'feeds RGB images; valid: 3)')
@@ -102,13 +111,16 @@ class VLAPolicy:
             self._tokens.move_to_end(instruction)
         return cached
 
-    def _images(self, images: np.ndarray) -> torch.Tensor:
-        """Check uint8 [B, H, W, 3] images and return floats [B, 3, H, W] in [0, 1]."""
+    def _check_images(self, images: np.ndarray) -> None:
         width, height = self.image_size
         if (not isinstance(images, np.ndarray) or images.dtype != np.uint8
                 or images.ndim != 4 or images.shape[1:] != (height, width, 3)):
             raise ValueError(f'expected uint8 RGB images of shape (H, W, 3) = '
                              f'({height}, {width}, 3), got {_describe(images)}')
+
+    def _images(self, images: np.ndarray) -> torch.Tensor:
+        """Check uint8 [B, H, W, 3] images and return floats [B, 3, H, W] in [0, 1]."""
+        self._check_images(images)
         x = torch.from_numpy(np.ascontiguousarray(images)).to(self.device)  # [B, H, W, 3]
         return x.permute(0, 3, 1, 2).float().div_(255.0)  # [B, 3, H, W]
 
@@ -121,6 +133,10 @@ class VLAPolicy:
         if not isinstance(rgb, np.ndarray) or rgb.ndim != 3:
             raise ValueError(f'expected one uint8 RGB image (H, W, 3), got {_describe(rgb)}')
         ids, mask = self._encode(instruction)
+        if self.engine is not None:
+            self._check_images(rgb[None])
+            self._last = (rgb, instruction)
+            return self.engine(rgb, ids, mask)
         with torch.inference_mode():
             actions = self.model(self._images(rgb[None]), ids, mask)  # [1, chunk, A]
             return (actions[0] * self._scale).float().cpu().numpy()
@@ -141,8 +157,15 @@ class VLAPolicy:
 
         The per-layer maps of :meth:`FusionModel.fusion_maps` (first batch element) are
         resized to the image, averaged and min-max normalised. ``None`` for ``late`` and
-        ``vision_only`` models, and before the first prediction.
+        ``vision_only`` models, and before the first prediction. Under an engine other than
+        eager PyTorch, the last frame is run once more through the eager model for its maps.
         """
+        if self.engine is not None:
+            if self._last is None:
+                return None
+            rgb, instruction = self._last
+            with torch.inference_mode():
+                self.model(self._images(rgb[None]), *self._encode(instruction))
         maps = self.model.fusion_maps()
         if not maps:
             return None
@@ -156,7 +179,50 @@ class VLAPolicy:
             return np.zeros_like(total)
         return (total - low) / (high - low)
 
-    def warmup(self) -> None:
-        """Run one dummy forward (allocations, lazy init) so the first real frame is fast."""
+    def set_backend(self, backend: str = 'auto', threads: Optional[int] = None,
+                    precision: str = 'fp32') -> str:
+        """
+        Serve :meth:`predict` with inference engine ``backend`` and return its name.
+
+        ``backend`` is one of :data:`~.engines.BACKENDS`; ``auto`` tries ONNX Runtime, then
+        TorchScript, then eager PyTorch on the CPU (eager on CUDA) and keeps the first that
+        builds and matches eager PyTorch. An explicit backend that cannot be built raises
+        ``ValueError``. ``threads`` sizes ONNX Runtime's pool (default: torch's intra-op
+        threads); ``precision='fp16'`` (CUDA and the torch backend only) halves the model.
+        The engine is a snapshot of the weights as they are now.
+        """
+        if backend not in BACKENDS:
+            raise ValueError(f'backend {backend!r} is unknown (valid: {", ".join(BACKENDS)})')
+        names = auto_backends(self.device) if backend == 'auto' else [backend]
+        ids, mask = self._encode('')
+        problems = []
+        for name in names:
+            if name == 'torch' and precision == 'fp32':
+                self.engine, self.backend = None, 'torch'
+                return self.backend
+            try:
+                engine = build_engine(name, self.model, self._scale, self.image_size, ids,
+                                      mask, self.device, threads, precision)
+            except EngineError as exc:
+                if backend != 'auto':
+                    raise ValueError(str(exc)) from None
+                problems.append(str(exc))
+                continue
+            self.engine, self.backend = engine, name
+            return name
+        raise ValueError('; '.join(problems))  # pragma: no cover - auto ends with torch
+
+    def warmup(self, backend: Optional[str] = None, threads: Optional[int] = None,
+               precision: str = 'fp32') -> None:
+        """
+        Build the inference engine (if ``backend`` is given) and run dummy forwards.
+
+        Allocations, lazy initialisation and compilation all happen here, so the first real
+        frame is as fast as any other.
+        """
+        if backend is not None:
+            self.set_backend(backend, threads, precision)
         width, height = self.image_size
-        self.predict(np.zeros((height, width, 3), dtype=np.uint8), '')
+        for _ in range(3):
+            self.predict(np.zeros((height, width, 3), dtype=np.uint8), '')
+        self._last = None

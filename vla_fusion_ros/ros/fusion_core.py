@@ -286,22 +286,23 @@ class FusionController:
         if age > self.settings.max_image_age:
             self.counters.add('frames_stale')
             return
-        if instruction is None or not self._may_publish():
-            self.counters.add('frames_idle')
-            return
         t0 = time.perf_counter()
-        if encoding is None:  # compressed: decode here, off the executor
+        if encoding is None:
+            # Compressed: decoded here, off the executor, and before the idle check, because
+            # only a frame that decodes proves the camera alive to the watchdog.
             try:
-                rgb = compressed_msg_to_rgb(payload)
+                payload = compressed_msg_to_rgb(payload)
             except ImageConversionError as exc:
                 self.counters.add('frames_rejected')
                 self.logger.warning(f'rejected compressed image: {exc}',
                                     throttle_duration_sec=2.0)
                 return
             self.liveness.touch('image', time.monotonic())
-            rgb = prepare_rgb(rgb, 'rgb8', self.policy.image_size)
-        else:
-            rgb = prepare_rgb(payload, encoding, self.policy.image_size)
+            encoding = 'rgb8'
+        if instruction is None or not self._may_publish():
+            self.counters.add('frames_idle')
+            return
+        rgb = prepare_rgb(payload, encoding, self.policy.image_size)
         t1 = time.perf_counter()
         actions = self.policy.predict(rgb, instruction)
         t2 = time.perf_counter()

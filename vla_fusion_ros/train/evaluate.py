@@ -142,7 +142,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--ros-only', action='store_true', help='skip the in-process run')
     parser.add_argument('--threads', type=int, default=1, help='torch threads (in-process)')
     parser.add_argument('--ros-timeout', type=float, default=0.0,
-                        help='seconds for the ROS run; 0 = 10 s + 2 s per episode')
+                        help='seconds for the ROS run; 0 = 60 s + 3 s per episode')
     parser.add_argument('--json', help='write the summaries (and every episode) here')
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args(argv)
@@ -163,7 +163,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(format_summary('in-process', out['in_process']))
     if args.ros or args.ros_only:
         from vla_fusion_ros.train.ros_eval import evaluate_ros
-        timeout = args.ros_timeout or 10.0 + 2.0 * args.episodes
+        timeout = args.ros_timeout or 60.0 + 3.0 * args.episodes
         try:
             out['ros'] = evaluate_ros(os.path.abspath(args.checkpoint), args.episodes,
                                       args.seed_start, timeout=timeout,

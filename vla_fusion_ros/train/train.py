@@ -40,6 +40,7 @@ from vla_fusion_ros.model import load_checkpoint, save_checkpoint, Tokenizer, VL
 from vla_fusion_ros.model.network import FusionModel
 from vla_fusion_ros.sim.world import EVAL_SEED_START, VAL_SEED_START
 from vla_fusion_ros.train import train_config as tc
+from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
 from vla_fusion_ros.train.evaluate import evaluate_in_process
 from vla_fusion_ros.train.train_state import load_state, save_state
 
@@ -76,11 +77,17 @@ class Trainer:
         self.progress = progress and self.rank == 0
         self.model_config = tc.model_config(config)
         self.model = FusionModel(self.model_config)
-        self.net = (torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1
-                    else self.model)
+        self.aux_weight = float(config['loss']['aux_weight'])
+        self.trainable = (PolicyWithProbe(self.model, config['seed']) if self.aux_weight > 0
+                          else self.model)
+        self.net = (torch.nn.parallel.DistributedDataParallel(self.trainable)
+                    if self.world > 1 else self.trainable)
         optim = config['optim']
-        self.optimizer = torch.optim.AdamW(self.model.parameter_groups(optim['weight_decay']),
-                                           lr=optim['lr'], betas=tuple(optim['betas']))
+        params = [p for p in self.trainable.parameters() if p.requires_grad]
+        groups = [{'params': [p for p in params if p.dim() >= 2],
+                   'weight_decay': optim['weight_decay']},
+                  {'params': [p for p in params if p.dim() < 2], 'weight_decay': 0.0}]
+        self.optimizer = torch.optim.AdamW(groups, lr=optim['lr'], betas=tuple(optim['betas']))
         self.tokenizer = Tokenizer(max_length=self.model_config.language.max_length)
         self.scale = torch.tensor(self.model_config.head.action_scale)
         self.state: Dict[str, Any] = {'step': 0, 'history': [], 'best': None,
@@ -100,16 +107,29 @@ class Trainer:
         return {text: row for row, text in enumerate(dataset.instructions)}, ids, mask
 
     def _batch(self, dataset, table, index: torch.Tensor, step: Optional[int] = None):
+        """
+        Return model inputs and targets for this process's share of the batch ``index``.
+
+        With ``step``, the batch is augmented; the flips are drawn for the whole global batch
+        so that every process count sees the same augmentation.
+        """
+        if step is not None:
+            global_index = index
+            local = len(index) // self.world
+            index = index[self.rank * local:(self.rank + 1) * local]
         images, texts, actions = dataset.get_batch(index)  # [B, 3, S, S], [B, k, 2]
         rows = torch.tensor([table[0][t] for t in texts])
         target = (actions / self.scale).clamp(-1.0, 1.0)  # normalised labels
+        aux = dataset.aux[index if dataset.indices is None else dataset.indices[index]]
         if step is not None and self.config['augment']['hflip'] > 0:
             gen = torch.Generator().manual_seed(self.config['seed'] * 7_919 + step)
-            flip = torch.rand(len(index), generator=gen) < self.config['augment']['hflip']
+            flip = torch.rand(len(global_index), generator=gen) < self.config['augment']['hflip']
+            flip = flip[self.rank * local:(self.rank + 1) * local]
             images = torch.where(flip[:, None, None, None], images.flip(-1), images)
             target = target.clone()
             target[flip, :, 1:] *= -1.0  # mirrored world: angular_z changes sign
-        return images, table[1][rows], table[2][rows], target
+            aux = torch.where(flip[:, None], mirror(aux), aux)
+        return images, table[1][rows], table[2][rows], target, aux
 
     def validate(self, val, val_table) -> Dict[str, Any]:
         """Return the validation loss (and closed-loop success on validation seeds)."""
@@ -119,7 +139,7 @@ class Trainer:
         with torch.no_grad():
             for first in range(0, count, 256):
                 index = torch.arange(first, min(count, first + 256))
-                images, ids, mask, target = self._batch(val, val_table, index)
+                images, ids, mask, target, _ = self._batch(val, val_table, index)
                 total += F.mse_loss(self.model(images, ids, mask), target,
                                     reduction='sum').item() / target[0].numel()
         result = {'val_loss': total / count}
@@ -152,7 +172,8 @@ class Trainer:
             'world': json.loads(info['meta']).get('world'), 'config': training,
             'torch': torch.__version__}}
 
-    def run(self, resume: bool = False) -> Dict[str, Any]:
+    def run(self, resume: bool = False, stop_after: int = 0) -> Dict[str, Any]:
+        """Train to the configured step count (or pause after ``stop_after`` steps)."""
         cfg, sched = self.config, self.config['schedule']
         if self.rank == 0:
             os.makedirs(self.out, exist_ok=True)
@@ -173,7 +194,8 @@ class Trainer:
                                       f'{len(train)} training frames')
         total = int(sched['steps']) or int(math.ceil(sched['epochs'] * per_epoch))
         if resume:
-            loaded = load_state(os.path.join(self.out, 'state'), self.model, self.optimizer)
+            loaded = load_state(os.path.join(self.out, 'state'), self.trainable,
+                                self.optimizer)
             if loaded is not None:
                 self.state = loaded['state']
                 if loaded['config'] != cfg:
@@ -185,7 +207,6 @@ class Trainer:
             with open(os.path.join(self.out, 'config.yaml'), 'w', encoding='utf-8') as handle:
                 handle.write(tc.dump(cfg))
         table, val_table = self._tokens(train), self._tokens(val)
-        local = batch // self.world
         self.model.train()
         started = time.monotonic() - self.state['wall_time_s']
         bar = tqdm(total=total, initial=self.state['step'], desc='train', unit='step',
@@ -197,13 +218,18 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group['lr'] = lr
             index = batch_indices(step, batch, len(train), cfg['seed'])
-            images, ids, mask, target = self._batch(
-                train, table, index[self.rank * local:(self.rank + 1) * local], step)
-            loss = F.mse_loss(self.net(images, ids, mask), target)
+            images, ids, mask, target, aux = self._batch(train, table, index, step)
+            if self.aux_weight > 0:
+                actions, aux_pred = self.net(images, ids, mask)
+                loss = (F.mse_loss(actions, target)
+                        + self.aux_weight * F.mse_loss(aux_pred, aux))
+            else:
+                loss = F.mse_loss(self.net(images, ids, mask), target)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if cfg['optim']['grad_clip']:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg['optim']['grad_clip'])
+                torch.nn.utils.clip_grad_norm_(self.trainable.parameters(),
+                                               cfg['optim']['grad_clip'])
             self.optimizer.step()
             self.state['step'] = step = step + 1
             window.append(loss.item())
@@ -215,8 +241,13 @@ class Trainer:
                               'wall_time_s': round(self.state['wall_time_s'], 1)})
                 bar.set_postfix(loss=f'{sum(window) / len(window):.4f}')
                 window = []
-            if step % sched['val_every'] == 0 or step == total:
+            pause = stop_after and step >= stop_after and step < total
+            if step % sched['val_every'] == 0 or step == total or pause:
                 self._checkpoint(val, val_table, info, total, started)
+            if pause:
+                self.log(f'paused at step {step} of {total}: continue with --resume')
+                bar.close()
+                return {}
         bar.close()
         return self._finish(info, total)
 
@@ -231,7 +262,7 @@ class Trainer:
                 self.state['best'] = result
                 self.save('best.safetensors', self.metadata(info, total))
             self.save('last.safetensors', self.metadata(info, total))
-            save_state(os.path.join(self.out, 'state'), self.model, self.optimizer,
+            save_state(os.path.join(self.out, 'state'), self.trainable, self.optimizer,
                        {'state': self.state, 'config': self.config})
         if self.world > 1:
             dist.barrier()
@@ -271,12 +302,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--resume', action='store_true', help='continue from <out>/state')
     parser.add_argument('--set', nargs='+', action='append', metavar='KEY=VALUE',
                         help='override config keys, e.g. model.fusion.operator=film')
+    parser.add_argument('--stop-after', type=int, default=0, metavar='STEP',
+                        help='save the state and stop at this step (continue with --resume)')
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args(argv)
     try:
         config = tc.load_config(args.config, tc.parse_overrides(args.set))
         trainer = Trainer(config, args.out, progress=not args.no_progress)
-        trainer.run(resume=args.resume)
+        trainer.run(resume=args.resume, stop_after=args.stop_after)
     except (tc.TrainConfigError, FileNotFoundError) as exc:
         print(f'train: {exc}', file=sys.stderr)
         return 2

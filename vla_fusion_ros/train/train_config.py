@@ -19,6 +19,7 @@ import numpy as np
 from vla_fusion_ros.model import ModelConfig
 from vla_fusion_ros.sim.world import EVAL_SEED_START, VAL_SEED_START, WorldConfig
 from vla_fusion_ros.train import dataset as bc
+from vla_fusion_ros.train.aux import aux_targets
 import yaml
 
 #: Defaults of every key; a config file only needs the keys it changes.
@@ -46,6 +47,7 @@ DEFAULTS: Dict[str, Any] = {
         'log_every': 50,
     },
     'augment': {'hflip': 0.5},      # mirror left-right (angular_z flips sign)
+    'loss': {'aux_weight': 1.0},    # training-only state probe (vla_fusion_ros.train.aux)
     'eval': {'val_episodes': 50,    # closed-loop success on VAL seeds at each validation
              'episodes': 100},      # closed-loop success on EVAL seeds of the final model
     'threads': 0,                   # torch threads per process; 0 = torch's default
@@ -197,6 +199,7 @@ def prepare_data(config: Dict[str, Any], log=print, generate: bool = True):
                            cfg['world'], chunk, log)
         train = bc.BCDataset(data, chunk, image_format='float')
         val = bc.BCDataset(val_data, chunk, image_format='float')
+        val.aux = aux_targets(val_data)
         info['val'] = {'path': cfg['val_path'], 'frames': len(val)}
     else:
         episodes = np.unique(data['episode'])
@@ -206,7 +209,9 @@ def prepare_data(config: Dict[str, Any], log=print, generate: bool = True):
         is_val = np.isin(data['episode'], held)
         train = bc.BCDataset(data, chunk, 'float', np.flatnonzero(~is_val))
         val = bc.BCDataset(data, chunk, 'float', np.flatnonzero(is_val))
+        val.aux = aux_targets(data)
         info['val'] = {'held_out_episodes': int(len(held)), 'frames': len(val)}
+    train.aux = aux_targets(data)
     info['train_frames'] = len(train)
     return train, val, info
 

@@ -1,0 +1,183 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The training CLI: a tiny end-to-end run, determinism, resume, DDP on 2 CPU processes, config.
+
+Every run here uses a model of a few thousand parameters and a dataset of a dozen episodes, so
+the whole file takes seconds; what it checks does not depend on the size.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+from safetensors.torch import load_file
+import torch
+from vla_fusion_ros.model import VLAPolicy
+from vla_fusion_ros.train import evaluate, train, train_config
+from vla_fusion_ros.train.aux import mirror
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+TINY_MODEL = {
+    'vision': {'width': 8, 'depth': 2, 'norm_groups': 4, 'downsample': [0, 1]},
+    'language': {'width': 8, 'heads': 2, 'max_length': 8},
+    'fusion': {'operator': 'film', 'layers': [1], 'dim': 8, 'heads': 2},
+    'head': {'hidden': 16, 'queries': 2},
+}
+
+
+def tiny_config(tmp_path, **schedule):
+    """Write a tiny training config; return its path."""
+    config = {
+        'seed': 3, 'threads': 1, 'model': TINY_MODEL,
+        'data': {'path': str(tmp_path / 'train.npz'), 'generate': {'episodes': 12, 'seed': 0},
+                 'val_path': '', 'val_fraction': 0.2, 'val_max_frames': 64},
+        'schedule': {'batch_size': 16, 'steps': 6, 'warmup_steps': 2, 'val_every': 3,
+                     'log_every': 2, **schedule},
+        'eval': {'val_episodes': 2, 'episodes': 3},
+    }
+    path = tmp_path / 'tiny.yaml'
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
+def weights(path):
+    return load_file(path)
+
+
+def assert_same(a, b, atol=0.0):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.allclose(a[key], b[key], atol=atol, rtol=0), key
+
+
+def test_tiny_run_from_training_to_evaluation(tmp_path):
+    config = tiny_config(tmp_path)
+    out = tmp_path / 'run'
+    assert train.main(['--config', config, '--out', str(out), '--no-progress']) == 0
+    for name in ('model.safetensors', 'best.safetensors', 'last.safetensors', 'config.yaml',
+                 'log.jsonl', 'summary.json', 'state/state.json'):
+        assert (out / name).exists(), name
+    summary = json.loads((out / 'summary.json').read_text())
+    assert summary['training']['steps'] == 6 and summary['eval']['episodes'] == 3
+    log = [json.loads(line) for line in (out / 'log.jsonl').read_text().splitlines()]
+    assert [e['step'] for e in log if 'val_loss' in e] == [3, 6]
+    assert all(e['loss'] > 0 for e in log if 'loss' in e)
+
+    policy = VLAPolicy.from_checkpoint(str(out / 'model.safetensors'))
+    assert policy.config.vision.width == 8 and policy.config.seed == 3
+    report = tmp_path / 'eval.json'
+    assert evaluate.main(['--checkpoint', str(out / 'model.safetensors'), '--episodes', '3',
+                          '--json', str(report), '--no-progress']) == 0
+    result = json.loads(report.read_text())['in_process']
+    assert result['episodes'] == 3 and len(result['reports']) == 3
+    # The evaluation in the checkpoint's metadata is the same run on the same seeds.
+    assert result['successes'] == summary['eval']['successes']
+
+
+def test_same_seed_same_weights_and_resume_is_exact(tmp_path):
+    config = tiny_config(tmp_path)
+    for name in ('a', 'b'):
+        assert train.main(['--config', config, '--out', str(tmp_path / name),
+                           '--no-progress']) == 0
+    # Interrupted after 4 steps, then resumed: the same weights as the uninterrupted run.
+    paused = str(tmp_path / 'paused')
+    assert train.main(['--config', config, '--out', paused, '--stop-after', '4',
+                       '--no-progress']) == 0
+    assert not os.path.exists(os.path.join(paused, 'summary.json'))
+    assert train.main(['--config', config, '--out', paused, '--resume', '--no-progress']) == 0
+    reference = weights(str(tmp_path / 'a' / 'last.safetensors'))
+    assert_same(reference, weights(str(tmp_path / 'b' / 'last.safetensors')))
+    assert_same(reference, weights(os.path.join(paused, 'last.safetensors')))
+    # Another seed gives other weights.
+    assert train.main(['--config', config, '--out', str(tmp_path / 'c'), '--no-progress',
+                       '--set', 'seed=4', 'eval.episodes=0']) == 0
+    other = weights(str(tmp_path / 'c' / 'last.safetensors'))
+    assert any(not torch.equal(reference[k], other[k]) for k in reference)
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_ddp_with_two_cpu_processes_matches_one_process(tmp_path):
+    config = tiny_config(tmp_path, steps=4, val_every=4)
+    single = tmp_path / 'single'
+    assert train.main(['--config', config, '--out', str(single), '--no-progress',
+                       '--set', 'eval.episodes=0', 'eval.val_episodes=0']) == 0
+    ddp = tmp_path / 'ddp'
+    env = dict(os.environ, OMP_NUM_THREADS='1', GLOO_SOCKET_IFNAME='lo',
+               PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]))
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
+           '--master_addr', '127.0.0.1', '--master_port', str(_free_port()),
+           '-m', 'vla_fusion_ros.train.train', '--config', config, '--out', str(ddp),
+           '--no-progress', '--set', 'eval.episodes=0', 'eval.val_episodes=0']
+    done = subprocess.run(cmd, env=env, cwd=str(tmp_path), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    summary = json.loads((ddp / 'summary.json').read_text())
+    assert summary['training']['processes'] == 2 and summary['training']['steps'] == 4
+    # Each process takes half of every global batch; DDP averages the gradients, so the two
+    # processes follow the single-process trajectory up to float summation order. Key biases
+    # of attention are the exception: softmax ignores them, their gradient is rounding noise,
+    # and Adam turns noise into steps of size lr. They cannot change an output.
+    one, two = weights(str(single / 'last.safetensors')), weights(str(ddp / 'last.safetensors'))
+    kept = [k for k in one if not k.endswith(('key.bias', 'kv.bias'))]
+    assert_same({k: one[k] for k in kept}, {k: two[k] for k in kept}, atol=1e-5)
+    images = torch.randint(0, 255, (4, 64, 64, 3), dtype=torch.uint8).numpy()
+    texts = ['go to the red circle', 'drive to the blue square', 'find the green one', 'x']
+    actions = [VLAPolicy.from_checkpoint(str(run / 'last.safetensors')).predict_batch(
+        images, texts) for run in (single, ddp)]
+    assert abs(actions[0] - actions[1]).max() < 1e-4
+
+
+def test_config_overrides_and_errors(tmp_path):
+    config = train_config.load_config(
+        tiny_config(tmp_path), ['model.fusion.operator=cross_attention', 'optim.lr=1e-3',
+                                'model.fusion.layers=[0, 1]', 'seed=7'])
+    model = train_config.model_config(config)
+    assert model.fusion.operator == 'cross_attention' and model.fusion.layers == [0, 1]
+    assert model.seed == 7 and config['optim']['lr'] == 1e-3
+    default = train_config.load_config(os.path.join(REPO, 'config', 'train_default.yaml'),
+                                       ['model.fusion.mode=late'])
+    assert train_config.model_config(default).fusion.mode == 'late'
+    with pytest.raises(train_config.TrainConfigError, match='optim.lrr'):
+        train_config.load_config(None, ['optim.lrr=1'])
+    with pytest.raises(train_config.TrainConfigError, match='fusion.operator'):
+        train_config.load_config(None, ['model.fusion.operator=sum'])
+    with pytest.raises(train_config.TrainConfigError, match='schedule.batch_size'):
+        train_config.load_config(None, ['schedule.batch_size=0'])
+    assert train.main(['--config', str(tmp_path / 'missing.yaml')]) == 2
+
+
+def test_learning_rate_schedule_and_batches():
+    sched = {'warmup_steps': 10, 'min_lr_ratio': 0.1}
+    lrs = [train.learning_rate(s, 100, sched, 1.0) for s in range(100)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(lrs[9:], lrs[10:])) and lrs[-1] >= 0.1
+    first = train.batch_indices(0, 4, 10, seed=1)
+    second = train.batch_indices(1, 4, 10, seed=1)
+    assert len(set(first.tolist()) | set(second.tolist())) == 8  # no repeats in an epoch
+    assert torch.equal(first, train.batch_indices(0, 4, 10, seed=1))
+
+
+def test_mirrored_state_targets_match_the_mirrored_world():
+    # Mirror a pose and target: x -> -x, theta -> pi - theta; recompute the targets.
+    x, y, theta, gx, gy = 0.3, -0.2, 0.7, -0.5, 0.4
+
+    def targets(x, y, theta, gx, gy):
+        c, s = torch.cos(torch.tensor(theta)), torch.sin(torch.tensor(theta))
+        dx, dy = gx - x, gy - y
+        return torch.stack([torch.tensor(x), torch.tensor(y), c, s, torch.tensor(gx),
+                            torch.tensor(gy), c * dx + s * dy, -s * dx + c * dy])
+
+    mirrored = targets(-x, y, torch.pi - theta, -gx, gy)
+    assert torch.allclose(mirror(targets(x, y, theta, gx, gy)), mirrored, atol=1e-6)

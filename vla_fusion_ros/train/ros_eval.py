@@ -1,0 +1,163 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Closed-loop evaluation through ROS: the deployed nodes in the loop, over DDS.
+
+Two installed executables run as separate processes, in a private ROS domain (a random
+``ROS_DOMAIN_ID``, discovery limited to localhost):
+
+- ``sim_world`` in lockstep mode with ``cmd_type:=twist_stamped``: it publishes a frame, waits
+  for the command stamped with that frame's stamp, steps, and reports every episode as JSON on
+  ``/sim_world/episode``; it runs ``episodes`` scenes from ``seed`` and exits;
+- ``fusion_node`` with ``output_type:=twist_stamped`` and the checkpoint under test, its
+  ``~/image_raw`` and ``~/instruction`` remapped to the world's topics, publishing ``cmd_vel``.
+
+This process only listens to the reports. Lockstep makes the outcome independent of timing, so
+it matches the in-process evaluation up to float rounding (batched vs single-frame inference).
+The node's safety timeouts are widened (``max_image_age``, ``watchdog_timeout``) so that a
+loaded machine slows the run down instead of dropping frames.
+"""
+
+import json
+import os
+import random
+import subprocess
+import tempfile
+import time
+from typing import Any, Dict, List, Optional
+
+from tqdm import tqdm
+
+from vla_fusion_ros.sim.world import EVAL_SEED_START
+from vla_fusion_ros.tools.graph import default_params_file, NodeSpec
+from vla_fusion_ros.train.evaluate import summarize
+
+#: fusion_node parameters for evaluation: every frame answered, nothing dropped for age.
+FUSION_OVERRIDES = {'output_type': 'twist_stamped', 'control_rate': 1000.0,
+                    'max_image_age': 5.0, 'watchdog_timeout': 5.0, 'threads': 1,
+                    'device': 'cpu', 'instruction': ''}
+
+
+def isolated_env(domain_id: int) -> Dict[str, str]:
+    """Return the environment for the nodes: this one, in a private localhost-only domain."""
+    env = dict(os.environ)
+    env.update({'ROS_DOMAIN_ID': str(domain_id), 'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST',
+                'PYTHONUNBUFFERED': '1', 'OMP_NUM_THREADS': '1'})
+    env.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
+    env.pop('ROS_LOCALHOST_ONLY', None)
+    return env
+
+
+def eval_graph(checkpoint: str, episodes: int, seed_start: int) -> List[NodeSpec]:
+    """Return the two nodes of the evaluation graph."""
+    params = default_params_file()
+    world = NodeSpec('sim_world', 'sim_world', params, overrides={
+        'mode': 'lockstep', 'cmd_type': 'twist_stamped', 'episodes': episodes,
+        'seed': seed_start, 'on_finish': 'exit', 'command_timeout': 30.0, 'exit_delay': 1.0})
+    fusion = NodeSpec('fusion_node', 'fusion_node', params,
+                      overrides={**FUSION_OVERRIDES, 'checkpoint': checkpoint},
+                      remaps={'~/image_raw': '/sim_world/image_raw',
+                              '~/instruction': '/sim_world/instruction'})
+    return [world, fusion]
+
+
+def _collect(domain_id: int, episodes: int, processes, deadline: float, progress: bool):
+    """Spin a listener on ``/sim_world/episode`` until every report is in (or a failure)."""
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.executors import SingleThreadedExecutor
+    from std_msgs.msg import String
+    from vla_fusion_ros.ros.qos import make_qos
+
+    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    context = Context()
+    rclpy.init(context=context, domain_id=domain_id)
+    node = rclpy.create_node(f'vla_eval_{os.getpid()}', context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    reports: Dict[int, Dict[str, Any]] = {}
+    bar = tqdm(total=episodes, desc='ROS episodes', unit='ep', disable=not progress)
+
+    def on_report(msg: String) -> None:
+        report = json.loads(msg.data)
+        if not report.get('aborted') and report['seed'] not in reports:
+            reports[report['seed']] = report
+            bar.update(1)
+
+    node.create_subscription(String, '/sim_world/episode', on_report,
+                             make_qos('reliable', 'keep_last', 1000, 'transient_local'))
+    problem = ''
+    try:
+        exited_at = None
+        while len(reports) < episodes:
+            executor.spin_once(timeout_sec=0.05)
+            if time.monotonic() > deadline:
+                problem = f'timed out with {len(reports)}/{episodes} episodes reported'
+                break
+            codes = {name: proc.poll() for name, proc in processes.items()}
+            if codes['fusion_node'] is not None:
+                problem = f'fusion_node exited with status {codes["fusion_node"]}'
+                break
+            if codes['sim_world'] is not None:
+                exited_at = exited_at or time.monotonic()
+                if time.monotonic() - exited_at > 5.0:  # reports still in flight get 5 s
+                    problem = (f'sim_world exited (status {codes["sim_world"]}) after '
+                               f'{len(reports)}/{episodes} episodes')
+                    break
+    finally:
+        bar.close()
+        executor.shutdown()
+        node.destroy_node()
+        context.try_shutdown()
+    return [reports[s] for s in sorted(reports)], problem
+
+
+def evaluate_ros(checkpoint: str, episodes: int, seed_start: int = EVAL_SEED_START,
+                 timeout: float = 300.0, progress: bool = False,
+                 domain_id: Optional[int] = None, log_dir: Optional[str] = None
+                 ) -> Dict[str, Any]:
+    """
+    Run ``episodes`` episodes through ``sim_world`` and ``fusion_node``; summarise them.
+
+    Raises ``RuntimeError`` (with the tail of the nodes' logs) if the graph fails to deliver
+    every report within ``timeout`` seconds.
+    """
+    if not os.path.isfile(checkpoint):
+        raise RuntimeError(f'{checkpoint}: no such checkpoint')
+    domain_id = domain_id if domain_id is not None else random.SystemRandom().randint(101, 200)
+    env = isolated_env(domain_id)
+    log_dir = log_dir or tempfile.mkdtemp(prefix='vla_ros_eval_')
+    start = time.monotonic()
+    processes, logs = {}, {}
+    try:
+        for spec in eval_graph(checkpoint, episodes, seed_start):
+            logs[spec.name] = open(os.path.join(log_dir, f'{spec.name}.log'), 'w')
+            processes[spec.name] = subprocess.Popen(spec.command(), env=env,
+                                                    stdout=logs[spec.name],
+                                                    stderr=subprocess.STDOUT)
+        reports, problem = _collect(domain_id, episodes, processes, start + timeout, progress)
+    finally:
+        for proc in processes.values():
+            if proc.poll() is None:
+                proc.send_signal(2)  # SIGINT, as launch stops nodes
+        for proc in processes.values():
+            try:
+                proc.wait(timeout=10.0)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for handle in logs.values():
+            handle.close()
+    if problem:
+        tails = []
+        for name in logs:
+            with open(os.path.join(log_dir, f'{name}.log'), encoding='utf-8',
+                      errors='replace') as handle:
+                tails.append(f'--- {name} ---\n' + ''.join(handle.readlines()[-15:]))
+        raise RuntimeError(problem + '\n' + '\n'.join(tails))
+    summary = summarize(reports)
+    summary['wall_time_s'] = round(time.monotonic() - start, 2)
+    summary['timeouts'] = sum(int(r.get('timeouts', 0)) for r in reports)
+    summary['domain_id'] = domain_id
+    summary['reports'] = reports
+    return summary

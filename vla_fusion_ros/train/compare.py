@@ -46,7 +46,7 @@ OPERATORS = ('hadamard', 'matrix', 'cross_attention', 'concat_mlp', 'bidirection
 
 #: Training budgets: the same for every variant. 'small' fits about an hour on two cores.
 BUDGETS: Dict[str, Dict[str, Any]] = {
-    'small': {'episodes': 1500, 'steps': 600, 'batch_size': 64, 'eval_episodes': 100},
+    'small': {'episodes': 1500, 'steps': 400, 'batch_size': 64, 'eval_episodes': 100},
     'full': {'episodes': 3000, 'steps': 4000, 'batch_size': 128, 'eval_episodes': 200},
 }
 

@@ -119,9 +119,10 @@ class FusionController:
 
     def stop(self, reason: str) -> None:
         """Stop publishing: send one zero command, then stay silent."""
-        self.active = False
-        self.queue.clear()
-        self.output.publish_zero(reason)
+        with self._lock:  # an inference publishing right now goes out before the zero
+            self.active = False
+            self.queue.clear()
+            self.output.publish_zero(reason)
 
     def shutdown(self) -> None:
         """Stop the inference thread and publish a final zero."""
@@ -212,10 +213,13 @@ class FusionController:
     def _on_estop(self, msg: Bool) -> None:
         engaged = bool(msg.data)
         if engaged and not self.estopped:
-            self.estopped = True
-            self.counters.add('estops')
-            self.queue.clear()
-            self.output.publish_zero('e-stop')
+            # Under the lock: an action the inference thread is publishing right now goes
+            # out before this zero, never after it.
+            with self._lock:
+                self.estopped = True
+                self.counters.add('estops')
+                self.queue.clear()
+                self.output.publish_zero('e-stop')
             self.logger.warning('E-STOP engaged: output held at zero until cleared')
         elif not engaged and self.estopped:
             self.estopped = False
@@ -233,22 +237,25 @@ class FusionController:
         now = time.monotonic()
         if self._instruction_alive():
             self.liveness.touch('instruction', now)
-        state = self.liveness.update(now)
+        with self._lock:  # as for the e-stop: the zero is the last word
+            state = self.liveness.update(now)
+            if state == 'stop':
+                stale = ', '.join(self.liveness.stale_inputs(now))
+                self.queue.clear()
+                self.counters.add('watchdog_stops')
+                if self.active and not self.estopped:
+                    self.output.publish_zero(f'watchdog: {stale} stalled')
         if state == 'stop':
-            stale = ', '.join(self.liveness.stale_inputs(now))
-            self.queue.clear()
-            self.counters.add('watchdog_stops')
-            if self.active and not self.estopped:
-                self.output.publish_zero(f'watchdog: {stale} stalled')
             self.logger.warning(f'watchdog: {stale} stalled for more than '
                                 f'{self.settings.watchdog_timeout:g} s; zero sent')
 
     def _on_publish_tick(self) -> None:
-        if not self._may_publish():
-            return
-        action = self.queue.sample(self._ros_now())
-        if action is not None:
-            self.output.publish_action(action, None)
+        with self._lock:
+            if not self._may_publish():
+                return
+            action = self.queue.sample(self._ros_now())
+            if action is not None:
+                self.output.publish_action(action, None)
 
     # ------------------------------------------------------------------ inference
     def _may_publish(self) -> bool:

@@ -74,6 +74,7 @@ class FusionController:
         self.estopped = False
         self.instruction: Optional[str] = None
         self.instruction_from_topic = False
+        self._publisher_seen = False   # a publisher of the latched instruction was counted
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
         self._mailbox = None           # (payload, encoding or None, stamp_s, stamp_msg)
@@ -230,8 +231,17 @@ class FusionController:
             return False
         if not self.instruction_from_topic:
             return True
-        # A latched instruction stays valid while its publisher lives.
-        return self.node.count_publishers(self.instruction_sub.topic_name) > 0
+        # A latched instruction stays valid while its publisher lives, and dies with it: once
+        # a publisher was seen and is gone, the instruction is stale now, not one more
+        # watchdog timeout later (DDS took its own time to notice already). Data can arrive
+        # before discovery counts its publisher: until one is seen, arrival keeps it alive.
+        alive = self.node.count_publishers(self.instruction_sub.topic_name) > 0
+        if alive:
+            self._publisher_seen = True
+        elif self._publisher_seen:
+            self._publisher_seen = False
+            self.liveness.forget('instruction')
+        return alive
 
     def _on_watchdog(self) -> None:
         now = time.monotonic()

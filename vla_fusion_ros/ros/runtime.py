@@ -83,7 +83,14 @@ def run_node(factory: Callable[[], object], args: Optional[Sequence[str]] = None
     several callback groups). A node with an ``executor_kind`` attribute (see
     :func:`make_executor`) gets that executor instead.
     """
-    init_without_signal_handlers(args)
+    name = getattr(factory, '__name__', 'node')
+    try:
+        init_without_signal_handlers(args)
+    except Exception as exc:  # noqa: BLE001 - malformed --ros-args or params file: one line
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f'[{name}] cannot start: {message.split(", at /")[0]}', file=sys.stderr,
+              flush=True)
+        return 2
     node = None
     code = 0
     try:
@@ -98,7 +105,6 @@ def run_node(factory: Callable[[], object], args: Optional[Sequence[str]] = None
     except (KeyboardInterrupt, ExternalShutdownException):
         code = 0
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
-        name = getattr(factory, '__name__', 'node')
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f'[{name}] cannot start: {message}' if node is None
               else f'[{name}] stopped: {message}', file=sys.stderr, flush=True)

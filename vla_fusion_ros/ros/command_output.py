@@ -56,7 +56,10 @@ class CommandPublisher:
             if len(low) != dim:
                 raise ValueError(f"parameter 'action_min': {len(low)} limits for a model with "
                                  f'{dim} action dimensions')
-            self.limits = ActionLimits(low, high)
+            try:
+                self.limits = ActionLimits(low, high)
+            except ValueError as exc:  # name the parameters the user must fix
+                raise ValueError(f"parameter 'action_min'/'action_max': {exc}") from None
             msg_type = Float32MultiArray
         else:
             self.index = twist_indices(policy.action_names, dim)

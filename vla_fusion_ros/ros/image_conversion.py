@@ -16,6 +16,7 @@ naming the field at fault. Decoding is zero-copy: the array returned by
 the only copy a frame pays for is the resize the model input needs (:func:`prepare_rgb`).
 """
 
+import struct
 import sys
 from typing import Optional, Tuple
 
@@ -130,6 +131,50 @@ def prepare_rgb(array: np.ndarray, encoding: str, size: Optional[Tuple[int, int]
     return np.ascontiguousarray(to_rgb8(array, encoding))
 
 
+_PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+#: JPEG start-of-frame markers (SOF0-SOF15 but DHT, JPG and DAC), which carry the image size.
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def compressed_dimensions(data) -> Tuple[int, int]:
+    """
+    Return ``(width, height)`` read from a JPEG or PNG header, without decoding.
+
+    A few bytes can declare a huge image (a "decompression bomb": 700 bytes of JPEG that say
+    30000x30000 make OpenCV allocate and fill 2.7 GB), so the size is checked before decoding.
+    Raises :class:`ImageConversionError` for anything that is not JPEG or PNG.
+    """
+    buf = bytes(data[:24])
+    if buf[:8] == _PNG_MAGIC:
+        if len(buf) < 24 or buf[12:16] != b'IHDR':
+            raise ImageConversionError('data: PNG without an IHDR header')
+        width, height = struct.unpack('>II', buf[16:24])
+        return width, height
+    if buf[:2] != b'\xff\xd8':
+        raise ImageConversionError(f'data: not a JPEG or PNG image (starts with {buf[:4]!r})')
+    view = memoryview(data).cast('B') if not isinstance(data, bytes) else memoryview(data)
+    i, size = 2, len(view)
+    while i + 4 <= size:
+        if view[i] != 0xFF:
+            raise ImageConversionError(f'data: corrupt JPEG (no marker at byte {i})')
+        marker = view[i + 1]
+        if marker == 0xFF:            # fill byte
+            i += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:   # markers without a length
+            i += 2
+            continue
+        if marker in _JPEG_SOF:
+            if i + 9 > size:
+                break
+            height, width = struct.unpack('>HH', bytes(view[i + 5:i + 9]))
+            return width, height
+        if marker in (0xDA, 0xD9):    # scan data or end of image before any frame header
+            break
+        i += 2 + ((view[i + 2] << 8) | view[i + 3])
+    raise ImageConversionError('data: JPEG without a frame header')
+
+
 def compressed_msg_to_rgb(msg) -> np.ndarray:
     """Decode a ``sensor_msgs/CompressedImage`` (jpeg or png) to RGB."""
     data = np.frombuffer(memoryview(msg.data).cast('B') if not isinstance(msg.data, bytes)
@@ -138,6 +183,11 @@ def compressed_msg_to_rgb(msg) -> np.ndarray:
         raise ImageConversionError('data: empty compressed image')
     if data.size > MAX_FRAME_BYTES:
         raise ImageConversionError(f'data: {data.size} bytes exceeds the limit')
+    width, height = compressed_dimensions(data)
+    if width * height * 3 > MAX_FRAME_BYTES:
+        raise ImageConversionError(
+            f'data: a {width}x{height} image exceeds the {MAX_FRAME_BYTES}-byte limit once '
+            'decoded')
     bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if bgr is None:
         raise ImageConversionError(f'data: cannot decode format {msg.format!r}')

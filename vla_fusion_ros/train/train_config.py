@@ -94,6 +94,11 @@ def apply_override(config: Dict[str, Any], item: str, base_dir: str = '.') -> No
         raise TrainConfigError(f'override {item!r} is not of the form key=value')
     key, text = item.split('=', 1)
     value = yaml.safe_load(text) if text else ''
+    if isinstance(value, str):
+        try:
+            value = float(value)  # YAML 1.1 reads '2e-3' (no dot) as a string
+        except ValueError:
+            pass
     parts = key.strip().split('.')
     if parts[0] == 'model' and len(parts) > 1:
         _resolve_model(config, base_dir)
@@ -139,6 +144,13 @@ def model_config(config: Dict[str, Any]) -> ModelConfig:
 
 def validate(config: Dict[str, Any]) -> None:
     """Raise :class:`TrainConfigError` naming the first invalid key."""
+    try:
+        _validate(config)
+    except TypeError as exc:
+        raise TrainConfigError(f'a value has the wrong type ({exc})') from None
+
+
+def _validate(config: Dict[str, Any]) -> None:
     def need(ok: bool, key: str, rule: str, value: Any) -> None:
         if not ok:
             raise TrainConfigError(f'{key}: {rule}, got {value!r}')

@@ -1,0 +1,197 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Start-up failures of ``fusion_node``: each exits non-zero with one clear line, no traceback.
+
+Cases (beyond test_fusion_node.py's unknown device, missing checkpoint, bad output_type and
+negative watchdog): corrupt checkpoints (random bytes, truncated, empty, a flipped bit, a
+safetensors file that is not ours), invalid parameters (out of range, wrong type, bad choice,
+limits that exclude zero, limits that do not fit the model), malformed ``--ros-args`` and params
+files, CUDA requested on a machine without it, invalid model_config YAML, and fusion overrides
+on a checkpoint trained with another operator or other layers.
+
+Each case must exit with status 2 and print exactly one ``[FusionNode] cannot start: ...`` line
+that names the file or the parameter. Importing torch costs seconds, so most cases run in
+children forked from one process that imported the node once (each child runs the same
+``main()`` as the installed executable, with its own ``sys.argv``, DDS participant and exit
+status); one runs the installed executable itself.
+"""
+
+import json
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+
+rclpy = pytest.importorskip('rclpy', reason='rclpy is not installed in this environment')
+torch = pytest.importorskip('torch', reason='torch is not installed in this environment')
+
+from conftest import installed_executable, REPO, ros_env  # noqa: E402, I100
+
+CANNOT_START = '[FusionNode] cannot start:'
+
+#: Runs in a child process: import the node once, then fork one child per case.
+FORK_SERVER = r"""
+import json, os, sys
+from vla_fusion_ros.ros import fusion_node
+results = []
+for case in json.loads(sys.stdin.read()):
+    out = case['log']
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        sys.argv = ['fusion_node', '--ros-args'] + case['args']
+        try:
+            code = fusion_node.main()
+        except BaseException:
+            import traceback
+            traceback.print_exc()
+            code = 99
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code if isinstance(code, int) else 1)
+    _, status = os.waitpid(pid, 0)
+    results.append(os.waitstatus_to_exitcode(status))
+print(json.dumps(results))
+"""
+
+
+def _checkpoints(folder):
+    """Write a good checkpoint (film at [1, 2]) and broken variants of it; return the paths."""
+    from vla_fusion_ros.model import ModelConfig, save_checkpoint, VLAPolicy
+    config = ModelConfig.from_yaml(os.path.join(REPO, 'config', 'model_default.yaml'))
+    policy = VLAPolicy.from_config(config)
+    good = os.path.join(folder, 'film.safetensors')
+    save_checkpoint(good, policy.model, policy.tokenizer, config)
+    with open(good, 'rb') as handle:
+        blob = handle.read()
+    rng = random.Random(7)
+    paths = {'good': good}
+
+    def write(name, data):
+        paths[name] = os.path.join(folder, name + '.safetensors')
+        with open(paths[name], 'wb') as handle:
+            handle.write(data)
+    write('random', rng.randbytes(4096))
+    write('truncated', blob[:len(blob) // 2])
+    write('empty', b'')
+    flipped = bytearray(blob)
+    flipped[-100] ^= 0x10           # inside the tensor data: only the checksum can tell
+    write('flipped', bytes(flipped))
+    from safetensors.torch import save as save_tensors
+    write('foreign', save_tensors({'weight': torch.zeros(3)}))
+    return paths
+
+
+def _model_configs(folder):
+    """Write invalid model_config YAML files; return their paths."""
+    texts = {
+        'syntax': 'vision:\n  kind: cnn\n  depth: [4\n',
+        'unknown_key': 'vision:\n  colour: red\n',
+        'bad_value': 'vision:\n  depth: -1\n',
+        'bad_layers': 'fusion:\n  layers: [7]\n',
+    }
+    paths = {}
+    for name, text in texts.items():
+        paths[name] = os.path.join(folder, f'model_{name}.yaml')
+        with open(paths[name], 'w', encoding='utf-8') as handle:
+            handle.write(text)
+    paths['bad_params'] = os.path.join(folder, 'bad_params.yaml')
+    with open(paths['bad_params'], 'w', encoding='utf-8') as handle:
+        handle.write('fusion_node:\n  ros__parameters:\n    watchdog_timeout: [1, 2\n')
+    return paths
+
+
+def _cases(tmp):
+    ckpt = _checkpoints(tmp)
+    yaml = _model_configs(tmp)
+    p = (lambda name, value: ['-p', f'{name}:={value}'])
+    cases = [
+        # Corrupt checkpoints: the line names the file.
+        ('checkpoint random bytes', p('checkpoint', ckpt['random']), ckpt['random']),
+        ('checkpoint truncated', p('checkpoint', ckpt['truncated']), ckpt['truncated']),
+        ('checkpoint empty', p('checkpoint', ckpt['empty']), ckpt['empty']),
+        ('checkpoint bit flip', p('checkpoint', ckpt['flipped']), 'checksum'),
+        ('checkpoint not ours', p('checkpoint', ckpt['foreign']), ckpt['foreign']),
+        ('checkpoint is a folder', p('checkpoint', tmp), "parameter 'checkpoint'"),
+        # Invalid parameters: the line names the parameter.
+        ('control_rate out of range', p('control_rate', '0.0'), 'control_rate'),
+        ('threads of the wrong type', p('threads', 'many'), "parameter 'threads'"),
+        ('image_transport choice', p('image_transport', 'h264'),
+         "parameter 'image_transport'"),
+        ('image QoS reliability', p('image_qos_reliability', 'sometimes'),
+         "parameter 'image_qos_reliability'"),
+        ('image QoS depth', p('image_qos_depth', '0'), 'image_qos_depth'),
+        ('limits of unequal length', p('action_min', '[-1.0]') + p('action_max', '[1.0,1.0]'),
+         "parameter 'action_min'"),
+        ('limits that exclude zero', p('output_type', 'float32_multi_array')
+         + p('action_min', '[0.1,0.1]') + p('action_max', '[1.0,1.0]'), 'action_min'),
+        ('limits that do not fit the model', p('output_type', 'float32_multi_array')
+         + p('action_min', '[-1.0,-1.0,-1.0]') + p('action_max', '[1.0,1.0,1.0]'),
+         "parameter 'action_min'"),
+        ('fusion_operator choice', p('fusion_operator', 'sum'), "parameter 'fusion_operator'"),
+        ('malformed -p', ['-p', 'watchdog_timeout'], "'-p watchdog_timeout'"),
+        ('missing params file', ['--params-file', os.path.join(tmp, 'none.yaml')], 'none.yaml'),
+        ('unparsable params file', ['--params-file', yaml['bad_params']], 'bad_params.yaml'),
+        # The model: config files and overrides on a trained checkpoint.
+        ('model_config syntax', p('model_config', yaml['syntax']), yaml['syntax']),
+        ('model_config unknown key', p('model_config', yaml['unknown_key']), 'colour'),
+        ('model_config bad value', p('model_config', yaml['bad_value']), 'vision.depth'),
+        ('model_config bad layers', p('model_config', yaml['bad_layers']), 'layers'),
+        ('operator override on a checkpoint', p('checkpoint', ckpt['good'])
+         + p('fusion_operator', 'cross_attention'), "parameter 'fusion_operator'"),
+        ('layers override on a checkpoint', p('checkpoint', ckpt['good'])
+         + p('fusion_layers', '[0,3]'), "parameter 'fusion_layers'"),
+    ]
+    if not torch.cuda.is_available():
+        cases.append(('CUDA without CUDA', p('device', 'cuda'), "'cuda'"))
+    return cases
+
+
+def _check(name, code, output, expected):
+    """Return ``(line, problem)``: the "cannot start" line and what is wrong ('' if nothing)."""
+    lines = [line for line in output.splitlines() if line.startswith(CANNOT_START)]
+    line = lines[0] if lines else ''
+    if code != 2:
+        return line, f'{name}: exit status {code}\n{output[-2000:]}'
+    if 'Traceback' in output:
+        return line, f'{name}: traceback\n{output[-2000:]}'
+    if len(lines) != 1:
+        return line, f'{name}: {len(lines)} "cannot start" lines\n{output[-2000:]}'
+    if expected not in line:
+        return line, f'{name}: the line does not name {expected!r}: {line}'
+    return line, ''
+
+
+def test_startup_failures_exit_2_with_one_line(tmp_path):
+    cases = _cases(str(tmp_path))
+    # One case through the installed executable itself, concurrently with the rest.
+    direct = [case for case in cases if case[0] == 'malformed -p']
+    procs = [subprocess.Popen([installed_executable('fusion_node'), '--ros-args'] + args,
+                              env=ros_env(), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+             for _, args, _ in direct]
+    specs = [{'args': args, 'log': str(tmp_path / f'case{i}.log')}
+             for i, (_, args, _) in enumerate(cases)]
+    server = subprocess.run([sys.executable, '-c', FORK_SERVER], input=json.dumps(specs),
+                            env=ros_env(), capture_output=True, text=True, timeout=240)
+    assert server.returncode == 0, server.stderr[-3000:]
+    codes = json.loads(server.stdout.strip().splitlines()[-1])
+    report, problems = [], []
+    for (name, _, expected), spec, code in zip(cases, specs, codes):
+        with open(spec['log'], encoding='utf-8', errors='replace') as handle:
+            line, problem = _check(name, code, handle.read(), expected)
+        report.append(f'{name}: {line}')
+        problems += [problem] if problem else []
+    for (name, _, expected), proc in zip(direct, procs):
+        out, _ = proc.communicate(timeout=120)
+        line, problem = _check(name + ' (installed executable)', proc.returncode, out,
+                               expected)
+        report.append(f'{name} (installed executable): {line}')
+        problems += [problem] if problem else []
+    print('\n' + '\n'.join(report))
+    assert not problems, '\n\n'.join(problems)

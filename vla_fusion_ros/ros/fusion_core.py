@@ -275,21 +275,30 @@ class FusionController:
         return self.node.get_clock().now().nanoseconds * 1e-9
 
     def _inference_loop(self) -> None:
-        min_interval = 1.0 / self.settings.control_rate
-        last_start = 0.0
+        # Rate limit, as a virtual scheduler (GCRA): in the long run never more than
+        # control_rate inferences a second, but one may start up to half a period early, so
+        # a camera at exactly control_rate, whose frames jitter around the period, is never
+        # held back (a plain "one period since the last start" makes every late frame delay
+        # all the ones after it). The frame is taken only after the wait: a newer frame that
+        # arrives meanwhile replaces it, so a waited-for frame is never the one processed.
+        period = 1.0 / self.settings.control_rate
+        due = 0.0  # when the next inference is due
         while True:
             with self._wakeup:
                 while self._running and self._mailbox is None:
                     self._wakeup.wait(timeout=0.1)
                 if not self._running:
                     return
+            wait = due - 0.5 * period - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            with self._wakeup:
+                if not self._running:
+                    return
                 payload, encoding, stamp, stamp_msg = self._mailbox
                 self._mailbox = None
                 instruction = self.instruction
-            wait = last_start + min_interval - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)  # rate limit: never infer faster than control_rate
-            last_start = time.monotonic()
+            due = max(due, time.monotonic()) + period
             try:
                 self._process(payload, encoding, stamp, stamp_msg, instruction)
             except Exception as exc:  # noqa: BLE001 - the node must survive a bad frame

@@ -16,10 +16,14 @@ from typing import List, Optional
 
 from vla_fusion_ros.ros.params import ParameterError, ParameterSet
 from vla_fusion_ros.ros.qos import RELIABILITY
+from vla_fusion_ros.ros.runtime import EXECUTORS
 
 OUTPUT_TYPES = ('twist', 'twist_stamped', 'float32_multi_array')
 IMAGE_TRANSPORTS = ('raw', 'compressed')
 DEVICES = ('cpu', 'cuda', 'auto')
+#: Inference engines (vla_fusion_ros.model.engines.BACKENDS) and precisions.
+INFERENCE_BACKENDS = ('auto', 'torch', 'torchscript', 'compile', 'onnxruntime')
+PRECISIONS = ('fp32', 'fp16')
 #: The fusion operators a user may pick; mirrors the model's registry (checked again there).
 FUSION_OPERATORS = ('', 'hadamard', 'matrix', 'cross_attention', 'concat_mlp', 'bidirectional',
                     'film', 'gated_cross_attention')
@@ -35,6 +39,9 @@ class FusionSettings:
     fusion_layers: List[int]
     device: str
     threads: int
+    inference_backend: str
+    precision: str
+    executor: str
     control_rate: float
     image_transport: str
     image_reliability: str
@@ -82,6 +89,17 @@ def declare_fusion_parameters(node) -> FusionSettings:
                          read_only=True),
         threads=p.declare('threads', 1, 'torch intra-op threads for inference.',
                           value_range=(1, 256), read_only=True),
+        inference_backend=p.declare(
+            'inference_backend', 'auto', 'Inference engine, built and checked against eager '
+            'PyTorch at start-up. auto: onnxruntime if installed, else torchscript (CPU); '
+            'torch (eager) on CUDA.', choices=INFERENCE_BACKENDS, read_only=True),
+        precision=p.declare('precision', 'fp32', 'fp16 halves the model (device cuda with '
+                            'inference_backend torch only).', choices=PRECISIONS,
+                            read_only=True),
+        executor=p.declare(
+            'executor', 'multi', 'rclpy executor: multi (MultiThreadedExecutor, 2 threads), '
+            'single, or events (EventsExecutor, Jazzy and newer; single elsewhere).',
+            choices=EXECUTORS, read_only=True),
         control_rate=p.declare(
             'control_rate', 30.0, 'Highest rate of inference and, for action chunks, the rate '
             'at which queued actions are published (Hz).', value_range=(0.5, 1000.0),
@@ -139,6 +157,9 @@ def declare_fusion_parameters(node) -> FusionSettings:
         raise ParameterError(f"parameter 'checkpoint': file not found: {s.checkpoint}")
     if s.model_config and not os.path.isfile(s.model_config):
         raise ParameterError(f"parameter 'model_config': file not found: {s.model_config}")
+    if s.precision == 'fp16' and s.device == 'cpu':
+        raise ParameterError("parameter 'precision': fp16 needs device cuda (valid on cpu: fp32)")
+    node.executor_kind = s.executor  # read by runtime.run_node when it builds the executor
     return s
 
 

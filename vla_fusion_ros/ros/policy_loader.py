@@ -69,5 +69,7 @@ def load_policy(settings: FusionSettings, logger) -> VLAPolicy:
         logger.warning(
             '*** NO TRAINED CHECKPOINT: serving an UNTRAINED model built from '
             f'{config_path}. Its actions are meaningless. Set the checkpoint parameter. ***')
-    policy.warmup()
+    policy.warmup(backend=settings.inference_backend, threads=settings.threads,
+                  precision=settings.precision)
+    logger.info(f'inference backend: {policy.backend}')
     return policy

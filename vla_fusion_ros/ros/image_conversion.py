@@ -18,6 +18,7 @@ the only copy a frame pays for is the resize the model input needs (:func:`prepa
 
 import struct
 import sys
+import threading
 from typing import Optional, Tuple
 
 import cv2
@@ -124,14 +125,32 @@ def area_resize(src: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     0.1 ms for 640x480) while the half still has at least twice the target's size, then
     area-resized the rest of the way: about 0.4 ms for 640x480 to 64x64, within a few
     hundredths of a grey level on average of one direct INTER_AREA (at most a few levels, at
-    sharp edges, where the halving rounded).
+    sharp edges, where the halving rounded). The halves go to per-thread scratch buffers, so
+    the returned image is the only new array.
     """
     width, height = size
     while (src.shape[1] % 2 == 0 and src.shape[0] % 2 == 0
            and src.shape[1] // 2 >= 2 * width and src.shape[0] // 2 >= 2 * height):
-        src = cv2.resize(src, (src.shape[1] // 2, src.shape[0] // 2),
+        half = (src.shape[0] // 2, src.shape[1] // 2) + src.shape[2:]
+        src = cv2.resize(src, (half[1], half[0]), dst=_scratch(half, src.dtype),
                          interpolation=cv2.INTER_AREA)
     return cv2.resize(src, (width, height), interpolation=cv2.INTER_AREA)
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(shape: Tuple[int, ...], dtype) -> np.ndarray:
+    """Return this thread's reusable buffer of ``shape`` and ``dtype``."""
+    buffers = getattr(_SCRATCH, 'buffers', None)
+    if buffers is None:
+        buffers = _SCRATCH.buffers = {}
+    key = (shape, np.dtype(dtype).str)
+    if key not in buffers:
+        if len(buffers) >= 8:  # frame sizes changed: drop the old buffers
+            buffers.clear()
+        buffers[key] = np.empty(shape, dtype=dtype)
+    return buffers[key]
 
 
 def prepare_rgb(array: np.ndarray, encoding: str, size: Optional[Tuple[int, int]]) -> np.ndarray:

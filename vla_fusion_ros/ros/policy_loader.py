@@ -42,8 +42,12 @@ def default_checkpoint() -> Optional[str]:
 
 def load_policy(settings: FusionSettings, logger) -> VLAPolicy:
     """Load the policy described by ``settings``; raise with one clear line on failure."""
+    import cv2
     import torch
     torch.set_num_threads(settings.threads)
+    # Preprocessing too: OpenCV's own pool, on cores shared with the executor and the rest of
+    # the robot, made a 640x480 resize several times slower at the median (benchmark).
+    cv2.setNumThreads(settings.threads)
     layers = layer_override(settings)
     checkpoint = settings.checkpoint or default_checkpoint()
     if checkpoint:

@@ -380,7 +380,7 @@ class Probe:
         """Return the integer counters of ``node_name``'s latest diagnostics."""
         counts = {}
         for key, value in self.diagnostics(node_name).items():
-            if value.isdigit():
+            if value.isascii() and value.isdigit() and key != 'instruction':
                 counts[key] = int(value)
         return counts
 

@@ -193,6 +193,7 @@ class Trainer:
             raise tc.TrainConfigError(f'schedule.batch_size: {batch} exceeds the '
                                       f'{len(train)} training frames')
         total = int(sched['steps']) or int(math.ceil(sched['epochs'] * per_epoch))
+        loaded = None
         if resume:
             loaded = load_state(os.path.join(self.out, 'state'), self.trainable,
                                 self.optimizer)
@@ -201,8 +202,9 @@ class Trainer:
                 if loaded['config'] != cfg:
                     self.log('warning: resuming with a config that differs from the saved one')
                 self.log(f'resumed at step {self.state["step"]} of {total}')
-        elif self.rank == 0 and os.path.exists(os.path.join(self.out, 'log.jsonl')):
-            os.remove(os.path.join(self.out, 'log.jsonl'))
+        if loaded is None and self.rank == 0 and os.path.exists(
+                os.path.join(self.out, 'log.jsonl')):
+            os.remove(os.path.join(self.out, 'log.jsonl'))  # a fresh start: no stale log
         if self.rank == 0:
             with open(os.path.join(self.out, 'config.yaml'), 'w', encoding='utf-8') as handle:
                 handle.write(tc.dump(cfg))

@@ -119,10 +119,13 @@ def evaluate_ros(checkpoint: str, episodes: int, seed_start: int = EVAL_SEED_STA
     """
     Run ``episodes`` episodes through ``sim_world`` and ``fusion_node``; summarise them.
 
+    ``checkpoint`` ``''`` lets the node load its default: the model installed in the package's
+    share directory.
+
     Raises ``RuntimeError`` (with the tail of the nodes' logs) if the graph fails to deliver
     every report within ``timeout`` seconds.
     """
-    if not os.path.isfile(checkpoint):
+    if checkpoint and not os.path.isfile(checkpoint):
         raise RuntimeError(f'{checkpoint}: no such checkpoint')
     domain_id = domain_id if domain_id is not None else random.SystemRandom().randint(101, 200)
     env = isolated_env(domain_id)

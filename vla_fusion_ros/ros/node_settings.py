@@ -97,9 +97,9 @@ def declare_fusion_parameters(node) -> FusionSettings:
                             'inference_backend torch only).', choices=PRECISIONS,
                             read_only=True),
         executor=p.declare(
-            'executor', 'multi', 'rclpy executor: multi (MultiThreadedExecutor, 2 threads), '
-            'single, or events (EventsExecutor, Jazzy and newer; single elsewhere).',
-            choices=EXECUTORS, read_only=True),
+            'executor', 'events', 'rclpy executor: events (EventsExecutor: Jazzy and newer, '
+            'SingleThreadedExecutor where it is missing), multi (MultiThreadedExecutor, 2 '
+            'threads) or single.', choices=EXECUTORS, read_only=True),
         control_rate=p.declare(
             'control_rate', 30.0, 'Highest rate of inference and, for action chunks, the rate '
             'at which queued actions are published (Hz).', value_range=(0.5, 1000.0),

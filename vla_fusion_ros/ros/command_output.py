@@ -36,6 +36,13 @@ def twist_indices(action_names, action_dim: int):
     return 0, 1
 
 
+def _toward_zero(limits: np.ndarray) -> np.ndarray:
+    """Return ``limits`` as float32, each rounded toward zero (never beyond the float64 one)."""
+    rounded = np.asarray(limits, dtype=np.float32)
+    beyond = np.abs(rounded.astype(np.float64)) > np.abs(limits)
+    return np.where(beyond, np.nextafter(rounded, np.float32(0)), rounded).astype(np.float32)
+
+
 class CommandPublisher:
     """Publishes clamped commands of the configured type on ``cmd_vel``."""
 
@@ -60,6 +67,10 @@ class CommandPublisher:
                 self.limits = ActionLimits(low, high)
             except ValueError as exc:  # name the parameters the user must fix
                 raise ValueError(f"parameter 'action_min'/'action_max': {exc}") from None
+            # The message holds float32: a limit such as 0.2 rounds up to 0.2000000030, so
+            # clamp again to the float32 limits rounded toward zero.
+            self._low32 = _toward_zero(self.limits.low)
+            self._high32 = _toward_zero(self.limits.high)
             msg_type = Float32MultiArray
         else:
             self.index = twist_indices(policy.action_names, dim)
@@ -110,7 +121,8 @@ class CommandPublisher:
             msg = Float32MultiArray()
             msg.layout.dim = [MultiArrayDimension(label='action', size=len(values),
                                                   stride=len(values))]
-            msg.data = [float(v) for v in values]
+            values32 = np.clip(np.asarray(values, dtype=np.float32), self._low32, self._high32)
+            msg.data = [float(v) for v in values32]
         else:
             twist = Twist()
             twist.linear.x, twist.angular.z = float(values[0]), float(values[1])

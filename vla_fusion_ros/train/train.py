@@ -42,25 +42,8 @@ from vla_fusion_ros.sim.world import EVAL_SEED_START, VAL_SEED_START
 from vla_fusion_ros.train import train_config as tc
 from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
 from vla_fusion_ros.train.evaluate import evaluate_in_process
-from vla_fusion_ros.train.train_state import load_state, save_state
-
-
-def learning_rate(step: int, total: int, sched: Dict[str, Any], base: float) -> float:
-    """Linear warmup to ``base``, then cosine decay to ``base * min_lr_ratio`` at ``total``."""
-    warmup = min(int(sched['warmup_steps']), max(total - 1, 0))
-    if step < warmup:
-        return base * (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    floor = sched['min_lr_ratio']
-    return base * (floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress)))
-
-
-def batch_indices(step: int, batch: int, frames: int, seed: int) -> torch.Tensor:
-    """Return the indices of global batch ``step``: a slice of a per-epoch permutation."""
-    per_epoch = frames // batch  # the short remainder of an epoch is dropped
-    epoch, slot = divmod(step, per_epoch)
-    gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    return torch.randperm(frames, generator=gen)[slot * batch:(slot + 1) * batch]
+from vla_fusion_ros.train.train_state import (batch_indices, learning_rate, load_state,
+                                              save_state)
 
 
 class Trainer:

@@ -13,6 +13,7 @@ needed to continue a run exactly where it stopped.
 """
 
 import json
+import math
 import os
 from typing import Any, Dict, Optional
 
@@ -59,3 +60,21 @@ def load_state(folder: str, model: torch.nn.Module,
     groups = optimizer.state_dict()['param_groups']
     optimizer.load_state_dict({'state': state, 'param_groups': groups})
     return scalars
+
+
+def learning_rate(step: int, total: int, sched: Dict[str, Any], base: float) -> float:
+    """Linear warmup to ``base``, then cosine decay to ``base * min_lr_ratio`` at ``total``."""
+    warmup = min(int(sched['warmup_steps']), max(total - 1, 0))
+    if step < warmup:
+        return base * (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    floor = sched['min_lr_ratio']
+    return base * (floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+
+def batch_indices(step: int, batch: int, frames: int, seed: int) -> torch.Tensor:
+    """Return the indices of global batch ``step``: a slice of a per-epoch permutation."""
+    per_epoch = frames // batch  # the short remainder of an epoch is dropped
+    epoch, slot = divmod(step, per_epoch)
+    gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(frames, generator=gen)[slot * batch:(slot + 1) * batch]

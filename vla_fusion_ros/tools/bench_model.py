@@ -1,0 +1,406 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The benchmark's in-process half: model cost, cost growth, conversion and optimisation variants.
+
+Every figure is a distribution of wall-clock times of single batch-1 calls (``perf_counter``),
+summarised as p50/p90/p99/max in milliseconds. Frames are 640x480 rgb8 ``sensor_msgs/Image``
+messages drawn by the simulated camera's scene, decoded by the node's own zero-copy decoder.
+"""
+
+import os
+import platform
+import sys
+import time
+import tracemalloc
+from typing import Callable, Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from vla_fusion_ros.model import count_flops, count_parameters, ModelConfig, VLAPolicy
+from vla_fusion_ros.model.engines import onnxruntime_available
+from vla_fusion_ros.ros.image_conversion import ImageDecoder, prepare_rgb
+
+INSTRUCTION = 'go to the red circle'
+WIDTH, HEIGHT = 640, 480
+OPERATORS = ('film', 'hadamard', 'matrix', 'cross_attention', 'concat_mlp', 'bidirectional',
+             'gated_cross_attention')
+BASELINES = ('early', 'late', 'vision_only')
+GROWTH_LAYERS = ([1], [1, 2], [1, 2, 3], [0, 1, 2, 3])
+GROWTH_SIZES = (32, 64, 96, 128)
+
+
+def summarize(seconds: Sequence[float]) -> Dict[str, float]:
+    """Return n, mean and the p50/p90/p99/max of durations given in seconds, in ms."""
+    ms = np.asarray(seconds, dtype=np.float64) * 1e3
+    if ms.size == 0:
+        return {'n': 0}
+    return {'n': int(ms.size), 'mean': float(ms.mean()), 'p50': float(np.percentile(ms, 50)),
+            'p90': float(np.percentile(ms, 90)), 'p99': float(np.percentile(ms, 99)),
+            'max': float(ms.max())}
+
+
+#: Longest a single measurement may take (s): on a loaded 2-core machine two torch threads
+#: can cost half a second a call; such a cell stops early with fewer samples (``n``).
+BUDGET_S = 15.0
+
+
+def timed(fn: Callable[[], object], iterations: int, warmup: int = 10) -> List[float]:
+    """
+    Call ``fn`` ``warmup`` times untimed, then ``iterations`` times; return the durations.
+
+    Stops early once :data:`BUDGET_S` seconds are spent (keeping at least 10 samples).
+    """
+    for _ in range(warmup):
+        fn()
+    times = []
+    deadline = time.monotonic() + BUDGET_S
+    for i in range(iterations):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+        if i >= 9 and time.monotonic() > deadline:
+            break
+    return times
+
+
+def frame_message(width: int = WIDTH, height: int = HEIGHT, index: int = 0):
+    """Return a ``sensor_msgs/Image`` rgb8 frame of the simulated camera's scene."""
+    from sensor_msgs.msg import Image
+
+    from vla_fusion_ros.ros.image_conversion import array_to_image_msg
+    from vla_fusion_ros.sim.shapes import SyntheticScene
+    scene = SyntheticScene(width, height, seed=0, num_shapes=4)
+    return array_to_image_msg(scene.render(index), 'rgb8', Image)
+
+
+def _version(*names: str) -> Optional[str]:
+    from importlib import metadata
+    for name in names:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def machine() -> Dict[str, object]:
+    """Describe the machine and the software the figures come from."""
+    import psutil
+    cpu = platform.processor() or 'unknown'
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as handle:
+            names = [line.split(':', 1)[1].strip() for line in handle
+                     if line.startswith('model name')]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        usable = os.cpu_count()
+    return {
+        'cpu': cpu, 'logical_cores': os.cpu_count(), 'usable_cores': usable,
+        'memory_gb': round(psutil.virtual_memory().total / 2**30, 1),
+        'os': platform.platform(), 'python': sys.version.split()[0],
+        'torch': torch.__version__, 'numpy': np.__version__, 'opencv': cv2.__version__,
+        'onnxruntime': _version('onnxruntime'),
+        'rclpy': _version('ros-rclpy', 'ros-jazzy-rclpy', 'rclpy'),
+        'ros_distro': os.environ.get('ROS_DISTRO') or os.environ.get('VFR_DISTRO', ''),
+        'rmw': os.environ.get('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp (default)'),
+        'fastdds_transports': os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', ''),
+        'cuda': torch.cuda.is_available(),
+    }
+
+
+def default_model() -> Dict[str, object]:
+    """Return what the node serves by default: the shipped checkpoint, else the config."""
+    from vla_fusion_ros.ros.policy_loader import default_checkpoint
+    checkpoint = default_checkpoint()
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    config_path = os.path.join(repo, 'config', 'model_default.yaml')
+    if checkpoint:
+        policy = VLAPolicy.from_checkpoint(checkpoint)
+        return {'label': f'shipped checkpoint {policy.identity}', 'checkpoint': checkpoint,
+                'config': policy.config}
+    return {'label': 'untrained model of config/model_default.yaml (no checkpoint shipped)',
+            'checkpoint': '', 'config': ModelConfig.from_yaml(config_path)}
+
+
+def make_policy(config: ModelConfig, checkpoint: str = '', backend: str = 'torch',
+                threads: int = 1) -> VLAPolicy:
+    """Build a policy as the node does (threads, engine, warm-up) from a checkpoint or config."""
+    torch.set_num_threads(threads)
+    policy = (VLAPolicy.from_checkpoint(checkpoint) if checkpoint
+              else VLAPolicy.from_config(config))
+    policy.warmup(backend=backend, threads=threads)
+    return policy
+
+
+def model_cost(policy: VLAPolicy, msg, iterations: int) -> Dict[str, Dict[str, float]]:
+    """Time preprocessing (prepare_rgb of the message view) and predict, call by call."""
+    view = ImageDecoder().decode(msg)
+    size = policy.image_size
+    pre, fwd = [], []
+    deadline = time.monotonic() + BUDGET_S
+    for i in range(iterations + 10):
+        t0 = time.perf_counter()
+        rgb = prepare_rgb(view, 'rgb8', size)
+        t1 = time.perf_counter()
+        policy.predict(rgb, INSTRUCTION)
+        t2 = time.perf_counter()
+        if i >= 10:
+            pre.append(t1 - t0)
+            fwd.append(t2 - t1)
+            if i >= 20 and time.monotonic() > deadline:
+                break
+    total = np.asarray(pre) + np.asarray(fwd)
+    return {'preprocess': summarize(pre), 'forward': summarize(fwd), 'total': summarize(total)}
+
+
+def configurations(base: ModelConfig, checkpoint: str = '') -> List[Dict[str, object]]:
+    """
+    Every fusion operator at the default layers, then the early/late/vision_only baselines.
+
+    The default configuration is the shipped ``checkpoint`` where there is one; the others
+    are untrained models of the same size (an untrained model costs what a trained one does).
+    """
+    rows = []
+    for operator in OPERATORS:
+        default = operator == base.fusion.operator and base.fusion.mode == 'intermediate'
+        rows.append({'name': operator + (' (default)' if default else ''),
+                     'checkpoint': checkpoint if default else '',
+                     'config': base.with_overrides(operator=operator, mode='intermediate')})
+    for mode in BASELINES:
+        rows.append({'name': mode, 'checkpoint': '', 'config': base.with_overrides(mode=mode)})
+    return rows
+
+
+def _describe_config(config: ModelConfig) -> Dict[str, object]:
+    return {'mode': config.fusion.mode, 'operator': config.fusion.operator,
+            'layers': list(config.fusion.layers), 'image_size': config.vision.image_size,
+            'parameters': count_parameters(config), 'mflops': count_flops(config) / 1e6}
+
+
+def fusion_table(base: ModelConfig, checkpoint: str, msg, backends: Sequence[str],
+                 threads: Sequence[int], iterations: int, log=print,
+                 subset: Optional[int] = None) -> List[Dict[str, object]]:
+    """Model cost of every configuration (the first and last ``subset``), per engine/threads."""
+    rows = []
+    entries = configurations(base, checkpoint)
+    if subset:
+        entries = entries[:subset // 2] + entries[-(subset - subset // 2):]
+    for entry in entries:
+        row = {'name': entry['name'], **_describe_config(entry['config']), 'cost': {}}
+        for backend in backends:
+            for n in threads:
+                policy = make_policy(entry['config'], entry['checkpoint'], backend, n)
+                key = f'{policy.backend}/{n}t'
+                row['cost'][key] = model_cost(policy, msg, iterations)
+                total = row['cost'][key]['total']
+                log(f'  {entry["name"]:<28} {key:<16} total p50 {total["p50"]:6.2f} ms '
+                    f'p99 {total["p99"]:6.2f} ms')
+        rows.append(row)
+    return rows
+
+
+def growth(base: ModelConfig, msg, backends: Sequence[str], iterations: int,
+           log=print, subset: Optional[int] = None) -> Dict[str, List[Dict[str, object]]]:
+    """Model cost against the number of fusion layers and against the input resolution."""
+    from dataclasses import replace
+    result = {'layers': [], 'resolution': []}
+    layer_sets = GROWTH_LAYERS[:subset] if subset else GROWTH_LAYERS
+    sides = GROWTH_SIZES[:subset] if subset else GROWTH_SIZES
+    cases = [('layers', str(len(layers)), base.with_overrides(layers=list(layers)))
+             for layers in layer_sets]
+    cases += [('resolution', str(side), replace(base, vision=replace(base.vision,
+                                                                     image_size=side)))
+              for side in sides]
+    for kind, label, config in cases:
+        row = {'x': label, **_describe_config(config), 'cost': {}}
+        for backend in backends:
+            policy = make_policy(config, backend=backend, threads=1)
+            row['cost'][policy.backend] = model_cost(policy, msg, iterations)
+            fwd = row['cost'][policy.backend]['forward']
+            log(f'  {kind:<10} {label:>4} {policy.backend:<12} forward p50 {fwd["p50"]:6.2f} ms')
+        result[kind].append(row)
+    return result
+
+
+def conversion(msg, size=(64, 64), iterations: int = 500) -> Dict[str, object]:
+    """
+    Cost and copies of message -> model input for one frame.
+
+    Decoding must be a view of the message's buffer (no copy); the resize writes the only new
+    array. Copies are checked with numpy's ``OWNDATA``/``shares_memory`` and by tracing every
+    allocation (tracemalloc sees numpy's and OpenCV's arrays) during one conversion.
+    """
+    decoder = ImageDecoder()
+    buffer = np.frombuffer(memoryview(msg.data).cast('B'), dtype=np.uint8)
+    view = decoder.decode(msg)
+    rgb = prepare_rgb(view, msg.encoding, size)
+    tensor = torch.from_numpy(rgb)
+    frame_bytes = int(msg.height) * int(msg.step)
+    tracemalloc.start()
+    before, _ = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    traced = prepare_rgb(decoder.decode(msg), msg.encoding, size)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    decode = timed(lambda: decoder.decode(msg), iterations)
+    prepare = timed(lambda: prepare_rgb(view, msg.encoding, size), iterations)
+    total = timed(lambda: torch.from_numpy(prepare_rgb(decoder.decode(msg), msg.encoding, size)),
+                  iterations)
+    new_bytes = max(0, peak - before)
+    return {
+        'frame': f'{msg.width}x{msg.height} {msg.encoding} -> {size[0]}x{size[1]}',
+        'decoder': decoder.backend, 'frame_bytes': frame_bytes,
+        'view_owns_data': bool(view.flags['OWNDATA']),
+        'view_shares_message_buffer': bool(np.shares_memory(view, buffer)),
+        'output_owns_data': bool(rgb.flags['OWNDATA']), 'output_bytes': int(traced.nbytes),
+        'tensor_shares_output': bool(np.shares_memory(tensor.numpy(), rgb)),
+        'peak_new_bytes': int(new_bytes),
+        'frame_copies': int(new_bytes // frame_bytes),
+        'decode': summarize(decode), 'prepare': summarize(prepare), 'total': summarize(total),
+    }
+
+
+def _eager_variant(policy: VLAPolicy, mode: str) -> Callable:
+    """Return predict-like callables for eager variants the policy does not ship."""
+    ids, mask = policy._encode(INSTRUCTION)
+    model, scale = policy.model, policy._scale
+    width, height = policy.image_size
+    if mode == 'no_grad':
+        def run(rgb):
+            with torch.no_grad():
+                return (model(policy._images(rgb[None]), ids, mask)[0] * scale).numpy()
+        return run
+    if mode == 'preallocated':
+        buffer = torch.empty(1, 3, height, width)
+
+        def run(rgb):
+            with torch.inference_mode():
+                buffer[0].copy_(torch.from_numpy(rgb).permute(2, 0, 1)).div_(255.0)
+                return (model(buffer, ids, mask)[0] * scale).numpy()
+        return run
+    if mode == 'channels_last':
+        import copy
+        cl_model = copy.deepcopy(model).to(memory_format=torch.channels_last)
+
+        def run(rgb):
+            with torch.inference_mode():
+                x = policy._images(rgb[None]).contiguous(memory_format=torch.channels_last)
+                return (cl_model(x, ids, mask)[0] * scale).numpy()
+        return run
+    raise ValueError(mode)
+
+
+def optimisations(config: ModelConfig, checkpoint: str, msg, iterations: int,
+                  with_compile: bool, log=print) -> List[Dict[str, object]]:
+    """Each optimisation beside its baseline: forward cost of the default model, batch 1."""
+    view = ImageDecoder().decode(msg)
+    rgb = prepare_rgb(view, 'rgb8', (config.vision.image_size,) * 2)
+    rows = []
+
+    def bind(run):
+        return lambda: run(rgb)
+
+    def add(name, fn, baseline, kept, note=''):
+        stats = summarize(timed(fn, iterations, warmup=20))
+        rows.append({'variant': name, 'baseline': baseline, 'kept': kept, 'note': note,
+                     **{k: stats[k] for k in ('p50', 'p99', 'n')}})
+        log(f'  {name:<44} p50 {stats["p50"]:6.3f} ms  p99 {stats["p99"]:6.3f} ms')
+
+    eager = make_policy(config, checkpoint, 'torch', 1)
+    add('eager, no_grad (before)', bind(_eager_variant(eager, 'no_grad')), '', False)
+    add('eager, inference_mode', lambda: eager.predict(rgb, INSTRUCTION),
+        'eager, no_grad (before)', True, 'VLAPolicy.predict')
+    add('eager, preallocated input tensor',
+        bind(_eager_variant(eager, 'preallocated')),
+        'eager, inference_mode', False, 'the ONNX graph takes the uint8 frame itself')
+    add('eager, channels_last',
+        bind(_eager_variant(eager, 'channels_last')),
+        'eager, inference_mode', False, 'tokens are reshaped between layers')
+    torch.set_num_threads(2)
+    add('eager, 2 torch threads', lambda: eager.predict(rgb, INSTRUCTION),
+        'eager, inference_mode', False, '2 shared cores')
+    torch.set_num_threads(1)
+    script = make_policy(config, checkpoint, 'torchscript', 1)
+    add('TorchScript (trace, freeze)', lambda: script.predict(rgb, INSTRUCTION),
+        'eager, inference_mode', not onnxruntime_available(),
+        'auto falls back to it without onnxruntime')
+    if with_compile:
+        start = time.perf_counter()
+        try:
+            compiled = make_policy(config, checkpoint, 'compile', 1)
+            seconds = time.perf_counter() - start
+            add('torch.compile (inductor)', lambda: compiled.predict(rgb, INSTRUCTION),
+                'eager, inference_mode', False, f'{seconds:.0f} s to compile at start-up')
+        except ValueError as exc:
+            rows.append({'variant': 'torch.compile (inductor)', 'skipped': str(exc)[:160]})
+    else:
+        rows.append({'variant': 'torch.compile (inductor)', 'skipped': 'not run (--quick)'})
+    if onnxruntime_available():
+        for n in (1, 2):
+            ort = make_policy(config, checkpoint, 'onnxruntime', n)
+            add(f'ONNX Runtime, {n} thread{"s" if n > 1 else ""}',
+                lambda: ort.predict(rgb, INSTRUCTION), 'eager, inference_mode', n == 1,
+                f'export + check {ort.engine.build_seconds:.1f} s at start-up')
+    else:
+        rows.append({'variant': 'ONNX Runtime', 'skipped': 'onnxruntime/onnx not installed'})
+    rows.append({'variant': 'fp16 on CUDA', 'skipped': 'no CUDA device here: implemented '
+                 '(precision:=fp16, device:=cuda), untested'})
+    for threads in (None, 1):
+        previous = cv2.getNumThreads()
+        if threads:
+            cv2.setNumThreads(threads)
+        add(f'preprocess, OpenCV {threads or previous} thread(s)',
+            lambda: prepare_rgb(view, 'rgb8', (config.vision.image_size,) * 2),
+            '' if threads is None else f'preprocess, OpenCV {previous} thread(s)', False,
+            'prepare_rgb, 640x480 -> 64x64')
+        cv2.setNumThreads(previous)
+    return rows
+
+
+def replay_rate_limiter(arrivals: Sequence[float], period: float, cost: float,
+                        limiter: str) -> Dict[str, object]:
+    """
+    Replay the node's inference loop on frame arrival times (s): how long each frame waits.
+
+    ``limiter='last_start'`` is the loop as it was: take the newest frame, then sleep until
+    one ``period`` after the previous start. ``'gcra'`` is the loop as it is: wait until the
+    next inference is due (less half a period of tolerance), then take the newest frame.
+    ``cost`` is the time one inference holds the thread. Returns the waits of the processed
+    frames (arrival to start) and how many frames were superseded.
+    """
+    arrivals = sorted(arrivals)
+    waits, taken, i, free = [], 0, 0, 0.0
+    last_start = due = -1e9
+    while True:
+        # the thread is free at `free`: wait for a frame, if none has arrived since the last
+        while i < len(arrivals) and arrivals[i] <= free:
+            i += 1
+        newest = i - 1
+        if newest < taken:  # nothing new has arrived: sleep until the next frame
+            if i >= len(arrivals):
+                break
+            free = arrivals[i]
+            continue
+        if limiter == 'last_start':
+            start = max(free, last_start + period)
+            frame = newest  # taken before the sleep
+        else:
+            start = max(free, due - 0.5 * period)
+            while i < len(arrivals) and arrivals[i] <= start:
+                i += 1
+            frame = i - 1  # taken after the wait: the newest by then
+            due = max(due, start - 0.5 * period) + period
+        last_start = start
+        waits.append(start - arrivals[frame])
+        taken = frame + 1
+        free = start + cost
+    processed = len(waits)
+    return {'limiter': limiter, 'frames': len(arrivals), 'processed': processed,
+            'superseded': len(arrivals) - processed, 'wait': summarize(waits)}

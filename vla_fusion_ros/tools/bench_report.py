@@ -1,0 +1,369 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The benchmark's verdicts and its outputs: benchmark.json, benchmark.md and benchmark.png."""
+
+import json
+import os
+from typing import Dict, List, Optional
+
+FLOOD_RATE = 200.0
+
+
+def _p(stats: Optional[Dict], key: str) -> Optional[float]:
+    return None if not stats or stats.get('n', 0) == 0 else stats.get(key)
+
+
+def _f(value, digits: int = 2, unit: str = '') -> str:
+    if value is None:
+        return 'n/a'
+    if isinstance(value, bool):
+        return 'yes' if value else 'no'
+    if isinstance(value, float):
+        return f'{value:.{digits}f}{unit}'
+    return f'{value}{unit}'
+
+
+def checks(results: Dict) -> List[Dict[str, object]]:
+    """Evaluate the issue's "Done when" targets on the measured figures."""
+    out = []
+
+    def add(name, target, measured, ok):
+        out.append({'check': name, 'target': target, 'measured': measured,
+                    'pass': bool(ok) if ok is not None else None})
+
+    floor = results.get('floor', {}).get('single')
+    node = results.get('node', {}).get('default')
+    model = results.get('model_cost', {}).get('served_1t')
+    if floor and node and model:
+        fl, nd, mt = floor['latency'], node['latency'], model['total']
+        bound = fl['p50'] + 1.25 * mt['p50']
+        add('node p50 <= floor p50 + 1.25 x (preprocess + forward) p50',
+            f'<= {bound:.2f} ms ({fl["p50"]:.2f} + 1.25 x {mt["p50"]:.2f})',
+            f'{nd["p50"]:.2f} ms', nd['p50'] <= bound)
+        bound = fl['p99'] + mt['p99'] + 2.0
+        add('node p99 within 2 ms of floor p99 + model p99',
+            f'<= {bound:.2f} ms ({fl["p99"]:.2f} + {mt["p99"]:.2f} + 2)',
+            f'{nd["p99"]:.2f} ms', nd['p99'] <= bound)
+        deltas = node.get('counter_deltas') or {}
+        received = max(1, deltas.get('frames_received', 0)
+                       - (node.get('warmup_frames_in_counters') or 0))
+        answered = deltas.get('commands_published', 0)
+        dropped = deltas.get('frames_superseded', 0) + deltas.get('frames_stale', 0)
+        first, last = node.get('latency_first_third_p50'), node.get('latency_last_third_p50')
+        steady = not (first is not None and last is not None and last > first + 2.0)
+        clean = dropped <= 0.03 * received and steady
+        add('30 Hz sustained, no growing backlog',
+            'commands >= 29.1 Hz (97% of 30); superseded + stale <= 3% of received; '
+            'last-third p50 <= first-third p50 + 2 ms',
+            f'{node["command_rate_hz"]:.1f} Hz of {node["input_rate_hz"]:.1f} Hz sent (the '
+            f'floor answered {floor["command_rate_hz"]:.1f} Hz); {dropped} superseded/stale '
+            f'of ~{received} received; p50 {_f(first)} -> {_f(last)} ms',
+            node['command_rate_hz'] >= 0.97 * 30.0 and clean)
+        add('the node answers every frame it receives (its own counters)',
+            'commands >= 97% of frames received; superseded + stale <= 3%; no latency growth',
+            f'{answered} commands for ~{received} frames received; {dropped} superseded/stale',
+            answered >= 0.97 * received and clean)
+    flood = results.get('flood')
+    if flood and model:
+        age = (flood.get('diagnostics_after') or {}).get('frame age p50/p95/p99 (ms)')
+        bound = 1000.0 / FLOOD_RATE + model['total']['p99']
+        measured = f'node frame-age p99 {age[2]:.2f} ms (p50 {age[0]:.2f})' if age else 'n/a'
+        add('flood: processed frame age <= input period + inference time (as written: the '
+            'age counts from the image stamp, so it includes DDS delivery)',
+            f'<= {bound:.2f} ms (5 + {model["total"]["p99"]:.2f}, model p99)', measured,
+            age[2] <= bound if age else None)
+        if floor:
+            loose = bound + floor['latency']['p99']
+            add('flood: processed frame age <= input period + inference time + DDS delivery '
+                "(the floor's p99)",
+                f'<= {loose:.2f} ms ({bound:.2f} + {floor["latency"]["p99"]:.2f})', measured,
+                age[2] <= loose if age else None)
+        growth = flood.get('rss_growth')
+        add('flood: RSS growth < 5%', '< 5%',
+            f'{100 * growth:+.2f}% ({flood["rss_before"] / 2**20:.0f} -> '
+            f'{flood["rss_after"] / 2**20:.0f} MiB)' if growth is not None else 'n/a',
+            growth < 0.05 if growth is not None else None)
+    conv = results.get('conversion')
+    if conv:
+        ok = (conv['total']['p50'] < 0.5 and not conv['view_owns_data']
+              and conv['view_shares_message_buffer'] and conv['frame_copies'] == 0)
+        add('conversion 640x480 message -> tensor < 0.5 ms, at most one copy',
+            '< 0.5 ms (p50); a view of the message, one small copy',
+            f'{conv["total"]["p50"]:.3f} ms p50 ({conv["total"]["p99"]:.3f} p99); '
+            f'view of the message: {_f(conv["view_shares_message_buffer"])}; '
+            f'new memory {conv["peak_new_bytes"] / 1024:.0f} KiB = '
+            f'{conv["frame_copies"]} frame copies', ok)
+    return out
+
+
+def write_json(results: Dict, path: str) -> None:
+    """Write every figure (and the per-command latencies) as JSON."""
+    with open(path, 'w', encoding='utf-8') as handle:
+        json.dump(results, handle, indent=1, sort_keys=False, default=str)
+        handle.write('\n')
+
+
+def _phase_row(name: str, phase: Dict) -> str:
+    lat = phase['latency']
+    return (f'| {name} | {phase["input_rate_hz"]:.1f} | {100 * phase["delivered"]:.0f}% | '
+            f'{phase["command_rate_hz"]:.1f} | {_f(_p(lat, "p50"))} | {_f(_p(lat, "p90"))} | '
+            f'{_f(_p(lat, "p99"))} | {_f(_p(lat, "max"))} | '
+            f'{_f(phase.get("node_cpu_percent"), 0)} |')
+
+
+def _cost(cost: Dict, part: str = 'total') -> str:
+    stats = cost.get(part) if cost else None
+    return f'{_f(_p(stats, "p50"))} / {_f(_p(stats, "p99"))}' if stats else 'n/a'
+
+
+def write_markdown(results: Dict, path: str) -> None:
+    """Write the human-readable report: machine, verdicts, tables, plot."""
+    m = results['machine']
+    lines = [
+        '# vla_fusion_ros benchmark', '',
+        f'Produced by `{results["command"]}` on {results["started"]} '
+        f'({results["elapsed_s"] / 60:.1f} min). Every figure below comes from this one run; '
+        'the raw numbers, per-command latencies included, are in '
+        '[benchmark.json](benchmark.json), the plots in [benchmark.png](benchmark.png).', '',
+        '## Machine', '',
+        '| | |', '|---|---|',
+        f'| CPU | {m["cpu"]}, {m["logical_cores"]} logical cores ({m["usable_cores"]} usable), '
+        f'{m["memory_gb"]} GiB |',
+        f'| OS | {m["os"]} |',
+        f'| Python / torch / numpy / OpenCV | {m["python"]} / {m["torch"]} / {m["numpy"]} / '
+        f'{m["opencv"]} |',
+        f'| ONNX Runtime | {m["onnxruntime"] or "not installed"} |',
+        f'| ROS 2 | {m["ros_distro"]}, rclpy {m["rclpy"]}, {m["rmw"]}, '
+        f'FASTDDS_BUILTIN_TRANSPORTS={m["fastdds_transports"]} |',
+        f'| CUDA | {_f(m["cuda"])} |',
+        f'| Model | {results["model"]["label"]}: {results["model"]["parameters"]:,} parameters, '
+        f'{results["model"]["mflops"]:.1f} MFLOP a frame |',
+        f'| Load average (1/5/15 min) | start {_load(results["load"]["start"])}, end '
+        f'{_load(results["load"]["end"])} |', '',
+        results.get('load_note', ''), '',
+        '## Done when', '',
+        '| target | bound | measured | verdict |', '|---|---|---|---|',
+    ]
+    for c in results['checks']:
+        verdict = 'n/a' if c['pass'] is None else ('PASS' if c['pass'] else 'FAIL')
+        lines.append(f'| {c["check"]} | {c["target"]} | {c["measured"]} | **{verdict}** |')
+    lines += ['', '## End to end: image stamp to command receipt, 640x480 rgb8 over DDS', '',
+              'The benchmark publishes the frames and receives the commands; the node under '
+              "test runs in its own process. Latency is the command's receipt time minus the "
+              'image header stamp the command carries. The floor is `bench_echo_node`, which '
+              'answers every frame at once with a constant TwistStamped.', '',
+              '| run | input (Hz) | answered | commands (Hz) | p50 (ms) | p90 | p99 | max | '
+              'node CPU % |', '|---|---|---|---|---|---|---|---|---|']
+    for name, phase in results.get('floor', {}).items():
+        lines.append(_phase_row(f'floor, {name} executor', phase))
+    for name, phase in results.get('node', {}).items():
+        lines.append(_phase_row(f'fusion_node, {name}', phase))
+    if results.get('flood'):
+        lines.append(_phase_row(f'fusion_node, flood {FLOOD_RATE:.0f} Hz', results['flood']))
+    lines += ['', results.get('node_note', ''), '']
+    node = results.get('node', {}).get('default')
+    if node and node.get('diagnostics_after'):
+        d = node['diagnostics_after']
+        lines += ['Node diagnostics at the end of the default run (p50/p95/p99 ms): '
+                  + '; '.join(f'{k.split(" p50")[0]} {"/".join(f"{v:.2f}" for v in d[k])}'
+                              for k in d if k.endswith('(ms)')) + '; counters during the run: '
+                  + ', '.join(f'{k} {v}' for k, v in sorted(
+                      (node.get('counter_deltas') or {}).items())) + '.', '']
+    flood = results.get('flood')
+    if flood:
+        d = flood.get('diagnostics_after') or {}
+        deltas = flood.get('counter_deltas') or {}
+        lines += [f'### Flood: {FLOOD_RATE:.0f} Hz for {flood["duration_s"]:.0f} s', '',
+                  '| | |', '|---|---|',
+                  f'| frames sent / received by the node | {flood["published"]} / '
+                  f'{deltas.get("frames_received", "n/a")} |',
+                  f'| processed / superseded / stale | {deltas.get("frames_processed", 0)} / '
+                  f'{deltas.get("frames_superseded", 0)} / {deltas.get("frames_stale", 0)} |',
+                  f'| commands received | {flood["commands"]} ({flood["command_rate_hz"]:.1f} Hz;'
+                  f' control_rate caps inference) |',
+                  f'| stamp to command receipt p50 / p99 / max (ms) | '
+                  f'{_f(flood["latency"].get("p50"))} / {_f(flood["latency"].get("p99"))} / '
+                  f'{_f(flood["latency"].get("max"))} |',
+                  f'| node frame age at inference start p50/p95/p99 (ms) | '
+                  f'{"/".join(f"{v:.2f}" for v in d.get("frame age p50/p95/p99 (ms)", []))} |',
+                  f'| node RSS before / after | {flood["rss_before"] / 2**20:.1f} / '
+                  f'{flood["rss_after"] / 2**20:.1f} MiB ({100 * flood["rss_growth"]:+.2f}%) |',
+                  '']
+    mc = results.get('model_cost', {})
+    lines += ['## Model cost, default model, batch 1', '',
+              'Preprocessing is `prepare_rgb` from a 640x480 message view to the model input; '
+              'forward is `VLAPolicy.predict`. p50 / p99 in ms.', '',
+              '| engine, threads | preprocess | forward | total |', '|---|---|---|---|']
+    for key, cost in mc.items():
+        lines.append(f'| {cost.get("label", key)} | {_cost(cost, "preprocess")} | '
+                     f'{_cost(cost, "forward")} | {_cost(cost)} |')
+    configs = results.get('configurations', [])
+    if configs:
+        keys = list(configs[0]['cost'])
+        lines += ['', '## Every fusion configuration (preprocess + forward, p50 / p99 ms)', '',
+                  'Intermediate fusion with each operator at the default layers, then the '
+                  'baselines. Untrained models of the default size (cost does not depend on '
+                  'the weights).', '',
+                  '| configuration | parameters | MFLOP | ' + ' | '.join(keys) + ' |',
+                  '|---|---|---|' + '---|' * len(keys)]
+        for row in configs:
+            lines.append(f'| {row["name"]} | {row["parameters"]:,} | {row["mflops"]:.1f} | '
+                         + ' | '.join(_cost(row['cost'][k]) for k in keys) + ' |')
+    growth = results.get('growth')
+    if growth:
+        for kind, title in (('layers', 'number of fusion layers (FiLM)'),
+                            ('resolution', 'input resolution (px a side)')):
+            rows = growth[kind]
+            keys = list(rows[0]['cost'])
+            lines += ['', f'## Cost growth: {title}', '',
+                      f'| {kind} | fusion layers | MFLOP | '
+                      + ' | '.join(f'{k} forward p50 / p99' for k in keys)
+                      + ' | preprocess p50 |', '|---|---|---|' + '---|' * (len(keys) + 1)]
+            for row in rows:
+                lines.append(f'| {row["x"]} | {row["layers"]} | {row["mflops"]:.1f} | '
+                             + ' | '.join(_cost(row['cost'][k], 'forward') for k in keys)
+                             + f' | {_f(row["cost"][keys[0]]["preprocess"]["p50"])} |')
+    conv = results.get('conversion')
+    if conv:
+        lines += ['', '## Message to tensor conversion', '',
+                  f'{conv["frame"]}, decoder `{conv["decoder"]}`: decode (zero-copy view) '
+                  f'{_cost(conv, "decode")}, prepare_rgb {_cost(conv, "prepare")}, all of it '
+                  f'(decode, resize, torch.from_numpy) {_cost(conv)} ms p50 / p99. The decoded '
+                  f'array owns its data: {_f(conv["view_owns_data"])}; it shares the '
+                  f'message\'s buffer: {_f(conv["view_shares_message_buffer"])}. New memory '
+                  f'during one conversion (tracemalloc): {conv["peak_new_bytes"]:,} bytes, for '
+                  f'a {conv["frame_bytes"]:,}-byte frame, so {conv["frame_copies"]} copies of '
+                  f'the frame; the one copy is the {conv["output_bytes"]:,}-byte model input, '
+                  f'which torch.from_numpy shares ({_f(conv["tensor_shares_output"])}).', '']
+        if results.get('conversion_note'):
+            lines += [results['conversion_note'], '']
+    opts = results.get('optimisations', [])
+    if opts:
+        lines += ['## Optimisations, side by side', '',
+                  'Default model, batch 1, one thread unless said; forward = '
+                  '`VLAPolicy.predict` on a prepared 64x64 frame. "kept" is what ships.', '',
+                  '| variant | p50 (ms) | p99 (ms) | vs baseline p50 | kept? | note |',
+                  '|---|---|---|---|---|---|']
+        by_name = {o['variant']: o for o in opts}
+        for o in opts:
+            if 'skipped' in o:
+                lines.append(f'| {o["variant"]} | - | - | - | no | {o["skipped"]} |')
+                continue
+            base = by_name.get(o.get('baseline'))
+            ratio = (f'{o["p50"] / base["p50"]:.2f}x of {o["baseline"]}'
+                     if base and base.get('p50') else '')
+            lines.append(f'| {o["variant"]} | {o["p50"]:.3f} | {o["p99"]:.3f} | {ratio} | '
+                         f'{"**yes**" if o["kept"] else "no"} | {o.get("note", "")} |')
+        for row in results.get('ros_variants', []):
+            lines.append(f'| {row["variant"]} | {_f(row["p50"])} | {_f(row["p99"])} | '
+                         f'{row.get("ratio", "")} | {"**yes**" if row["kept"] else "no"} | '
+                         f'{row.get("note", "")} |')
+        lines.append('')
+    for note in results.get('notes', []):
+        lines += [note, '']
+    lines += ['![latency CDFs, flood, configurations, growth](benchmark.png)', '']
+    with open(path, 'w', encoding='utf-8') as handle:
+        handle.write('\n'.join(lines))
+
+
+def _load(values) -> str:
+    return '/'.join(f'{v:.2f}' for v in values)
+
+
+def write_plot(results: Dict, path: str) -> None:
+    """Latency CDFs (floor vs node), the flood, configuration costs and the growth curves."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, axes = plt.subplots(2, 3, figsize=(17, 9.5))
+    ax = axes[0, 0]
+    runs = [(f'floor ({k})', v) for k, v in results.get('floor', {}).items()]
+    runs += [(f'node ({k})', v) for k, v in results.get('node', {}).items()]
+    for label, phase in runs:
+        values = np.sort(np.asarray(phase.get('latencies_ms', [])))
+        if values.size:
+            ax.plot(values, np.arange(1, values.size + 1) / values.size, label=label)
+    ax.set_xscale('log')
+    ax.set_xlabel('image stamp -> command receipt (ms)')
+    ax.set_ylabel('fraction of commands')
+    ax.set_title('30 Hz, 640x480 rgb8: latency CDF')
+    ax.grid(True, which='both', alpha=0.3)
+    ax.legend(fontsize=8)
+
+    ax = axes[0, 1]
+    flood = results.get('flood')
+    if flood and flood.get('latencies_ms'):
+        values = np.asarray(flood['latencies_ms'])
+        ax.plot(np.arange(values.size) / max(1e-9, flood['command_rate_hz']), values, '.',
+                ms=3)
+        ax.set_xlabel('time in flood (s)')
+        ax.set_ylabel('stamp -> command receipt (ms)')
+    ax.set_title(f"flood: {FLOOD_RATE:.0f} Hz input, processed frames' latency")
+    ax.grid(True, alpha=0.3)
+
+    ax = axes[0, 2]
+    configs = results.get('configurations', [])
+    if configs:
+        keys = list(configs[0]['cost'])
+        x = np.arange(len(configs))
+        width = 0.8 / len(keys)
+        for i, key in enumerate(keys):
+            ax.bar(x + i * width, [c['cost'][key]['total']['p50'] for c in configs], width,
+                   label=key)
+        ax.set_xticks(x + 0.4 - width / 2)
+        ax.set_xticklabels([c['name'].replace(' (default)', '*') for c in configs],
+                           rotation=40, ha='right', fontsize=8)
+        ax.set_ylabel('preprocess + forward p50 (ms)')
+        ax.legend(fontsize=8)
+    ax.set_title('model cost per fusion configuration')
+    ax.grid(True, axis='y', alpha=0.3)
+
+    growth = results.get('growth') or {}
+    for ax, kind, xlabel in ((axes[1, 0], 'layers', 'fusion layers'),
+                             (axes[1, 1], 'resolution', 'input side (px)')):
+        rows = growth.get(kind, [])
+        if rows:
+            xs = [int(r['x']) for r in rows]
+            for key in rows[0]['cost']:
+                ax.plot(xs, [r['cost'][key]['forward']['p50'] for r in rows], 'o-',
+                        label=f'{key} forward p50')
+            ax2 = ax.twinx()
+            ax2.plot(xs, [r['mflops'] for r in rows], 's--', color='grey', label='MFLOP')
+            ax2.set_ylabel('MFLOP a frame', color='grey')
+            ax.set_xticks(xs)
+            ax.legend(fontsize=8, loc='upper left')
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel('ms')
+        ax.set_title(f'cost growth: {xlabel}')
+        ax.grid(True, alpha=0.3)
+
+    ax = axes[1, 2]
+    opts = [o for o in results.get('optimisations', []) if 'p50' in o]
+    if opts:
+        y = np.arange(len(opts))
+        ax.barh(y, [o['p50'] for o in opts],
+                color=['tab:green' if o['kept'] else 'tab:grey' for o in opts])
+        ax.set_yticks(y)
+        ax.set_yticklabels([o['variant'] for o in opts], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel('p50 (ms), green = kept')
+    ax.set_title('optimisations')
+    ax.grid(True, axis='x', alpha=0.3)
+    fig.suptitle(f'vla_fusion_ros benchmark ({results["machine"]["cpu"]}, '
+                 f'{results["machine"]["usable_cores"]} cores, load '
+                 f'{_load(results["load"]["start"])})')
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write_all(results: Dict, out_dir: str) -> Dict[str, str]:
+    """Write benchmark.json, benchmark.md and benchmark.png into ``out_dir``."""
+    os.makedirs(out_dir, exist_ok=True)
+    paths = {k: os.path.join(out_dir, f'benchmark.{k}') for k in ('json', 'md', 'png')}
+    write_json(results, paths['json'])
+    write_markdown(results, paths['md'])
+    write_plot(results, paths['png'])
+    return paths

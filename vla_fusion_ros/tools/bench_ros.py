@@ -1,0 +1,333 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The benchmark's ROS half: images over DDS to a node in its own process, commands back.
+
+The benchmark process publishes pre-rendered 640x480 rgb8 frames on a fixed schedule, each
+stamped with the wall clock just before ``publish``; the node under test (the echo node or
+the fusion node, started as a process) answers with ``TwistStamped`` commands carrying the
+frame's stamp. Latency is the command's receipt time minus that stamp: everything from the
+publisher's serialisation to the command's arrival, for the floor and the node alike.
+
+One thread does everything: it waits for the next frame's time inside the executor's
+``spin_once`` (so commands are timestamped as they arrive) and publishes from there, as a
+timer callback would. On the 2-core development machine, under load, publishing the same
+frames from a thread that slept between them (``time.sleep``, ``Event.wait``, ``select``) let
+Fast DDS deliver only about 10% of them, against about 60-100% when published from the
+spinning thread; the cause is not understood, the workaround is this loop.
+"""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from vla_fusion_ros.tools.bench_model import frame_message, summarize
+
+IMAGE_TOPIC = '/bench/image_raw'
+COMMAND_TOPIC = '/bench/cmd_vel'
+REMAPS = {'~/image_raw': IMAGE_TOPIC, 'cmd_vel': COMMAND_TOPIC}
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def isolate_dds() -> Dict[str, str]:
+    """
+    Give this run its own DDS domain, localhost discovery and Fast DDS's LARGE_DATA transport.
+
+    Must run before rclpy is initialised; processes started later inherit it. Returns the
+    settings, for the report.
+    """
+    os.environ['ROS_DOMAIN_ID'] = str(random.SystemRandom().randint(1, 100))
+    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+    os.environ.pop('ROS_LOCALHOST_ONLY', None)
+    os.environ.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
+    os.environ['PYTHONUNBUFFERED'] = '1'
+    return {k: os.environ[k] for k in ('ROS_DOMAIN_ID', 'ROS_AUTOMATIC_DISCOVERY_RANGE',
+                                       'FASTDDS_BUILTIN_TRANSPORTS')}
+
+
+def _format(value) -> str:
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return str(value)
+
+
+def node_command(executable: str, module: str, name: str, params: Dict[str, object],
+                 params_file: str = '') -> List[str]:
+    """Return the command line of an installed executable (or ``python -m module``)."""
+    try:
+        from vla_fusion_ros.tools.graph import executable_path
+        cmd = [executable_path(executable)]
+    except Exception:  # noqa: BLE001 - not installed (yet): run the module from the sources
+        cmd = [sys.executable, '-m', module]
+    cmd += ['--ros-args', '-r', f'__node:={name}']
+    if params_file:
+        cmd += ['--params-file', params_file]
+    for key, value in params.items():
+        cmd += ['-p', f'{key}:={_format(value)}']
+    for src, dst in REMAPS.items():
+        cmd += ['-r', f'{src}:={dst}']
+    return cmd
+
+
+class NodeProcess:
+    """A node under test, in its own process, with its output in a log file."""
+
+    def __init__(self, cmd: List[str], log_path: str):
+        import psutil
+        self.cmd = cmd
+        self.log_path = log_path
+        self._log = open(log_path, 'w', encoding='utf-8')
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ))
+        self.ps = psutil.Process(self.proc.pid)
+
+    def alive(self) -> bool:
+        """Return whether the process still runs."""
+        return self.proc.poll() is None
+
+    def rss(self) -> int:
+        """Return the resident set size in bytes."""
+        return int(self.ps.memory_info().rss)
+
+    def cpu_seconds(self) -> float:
+        """Return the CPU time (user + system, all threads) used so far."""
+        times = self.ps.cpu_times()
+        return float(times.user + times.system)
+
+    def log_tail(self, lines: int = 15) -> str:
+        """Return the end of the node's output."""
+        self._log.flush()
+        try:
+            with open(self.log_path, encoding='utf-8', errors='replace') as handle:
+                return ''.join(handle.readlines()[-lines:])
+        except OSError:
+            return ''
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGINT, wait, SIGKILL if needed; return the exit code."""
+        if self.alive():
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self._log.close()
+        return code
+
+
+def _stamp_ns(stamp) -> int:
+    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
+
+
+def parse_diagnostics(status) -> Dict[str, object]:
+    """Turn a fusion node's DiagnosticStatus into numbers where the values are numbers."""
+    values = {}
+    for kv in status.values:
+        text = kv.value
+        if '/' in text and kv.key.endswith('(ms)'):
+            try:
+                values[kv.key] = [float(v) for v in text.split('/')]
+                continue
+            except ValueError:
+                pass
+        try:
+            values[kv.key] = int(text)
+        except ValueError:
+            try:
+                values[kv.key] = float(text)
+            except ValueError:
+                values[kv.key] = text
+    return values
+
+
+class Harness:
+    """The benchmark's own ROS node: an image source, a command probe, a diagnostics probe."""
+
+    def __init__(self, width: int, height: int, frames: int = 8):
+        import rclpy
+        from rclpy.context import Context
+        from rclpy.executors import SingleThreadedExecutor
+        from diagnostic_msgs.msg import DiagnosticArray
+        from geometry_msgs.msg import TwistStamped
+        from sensor_msgs.msg import Image
+
+        from vla_fusion_ros.ros.qos import make_qos
+        self.context = Context()
+        rclpy.init(context=self.context)
+        self.node = rclpy.create_node('vla_benchmark', context=self.context)
+        self.frames = [frame_message(width, height, i) for i in range(frames)]
+        self.image_pub = self.node.create_publisher(Image, IMAGE_TOPIC,
+                                                    make_qos('best_effort', 'keep_last', 1))
+        self.command_sub = self.node.create_subscription(
+            TwistStamped, COMMAND_TOPIC, self._on_command, make_qos('reliable', 'keep_last', 100))
+        self.diag_sub = self.node.create_subscription(
+            DiagnosticArray, '/diagnostics', self._on_diagnostics,
+            make_qos('reliable', 'keep_last', 10))
+        self._lock = threading.Lock()
+        self.commands: List[tuple] = []       # (receipt_ns, stamp_ns)
+        self.diagnostics: List[tuple] = []    # (receipt_ns, values)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+
+    def spin_until(self, deadline: float) -> None:
+        """Process callbacks until ``time.monotonic()`` reaches ``deadline``."""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.executor.spin_once(timeout_sec=left)
+
+    def _on_command(self, msg) -> None:
+        now = time.time_ns()
+        with self._lock:
+            self.commands.append((now, _stamp_ns(msg.header.stamp)))
+
+    def _on_diagnostics(self, msg) -> None:
+        now = time.time_ns()
+        for status in msg.status:
+            if status.name.endswith(': policy'):
+                with self._lock:
+                    self.diagnostics.append((now, parse_diagnostics(status)))
+
+    def wait_ready(self, process: NodeProcess, timeout: float) -> float:
+        """Wait until the node subscribes to the images and publishes commands; return s."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            if not process.alive():
+                raise RuntimeError(f'node exited ({process.proc.returncode}):\n'
+                                   f'{process.log_tail()}')
+            if (self.image_pub.get_subscription_count() >= 1
+                    and self.command_sub.get_publisher_count() >= 1):
+                return time.monotonic() - start
+            self.spin_until(time.monotonic() + 0.05)
+        raise RuntimeError(f'node not ready after {timeout:.0f} s:\n{process.log_tail()}')
+
+    def stream(self, rate: float, duration: float) -> List[int]:
+        """Publish frames at ``rate`` Hz for ``duration`` s on an absolute schedule."""
+        period = 1.0 / rate
+        count = int(round(rate * duration))
+        stamps = []
+        start = time.monotonic() + 0.005
+        for k in range(count):
+            self.spin_until(start + k * period)
+            msg = self.frames[k % len(self.frames)]
+            now = time.time_ns()
+            msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(now, 1_000_000_000)
+            self.image_pub.publish(msg)
+            stamps.append(now)
+        return stamps
+
+    def phase(self, rate: float, duration: float, settle: float = 0.5) -> Dict[str, object]:
+        """Stream, then match every command to its frame: latency, rate, delivery, trend."""
+        with self._lock:
+            mark = len(self.commands)
+        load_before = os.getloadavg()
+        t0 = time.monotonic()
+        stamps = self.stream(rate, duration)
+        wall = time.monotonic() - t0
+        self.spin_until(time.monotonic() + settle)
+        published = set(stamps)
+        with self._lock:
+            matched = sorted((s, r) for r, s in self.commands[mark:] if s in published)
+        latencies = np.array([(r - s) * 1e-9 for s, r in matched])
+        thirds = np.array_split(latencies, 3) if latencies.size >= 30 else []
+        result = {
+            'rate_hz': rate, 'duration_s': duration, 'published': len(stamps),
+            'input_rate_hz': len(stamps) / wall if wall > 0 else 0.0,
+            'commands': len(matched),
+            'command_rate_hz': len(matched) / wall if wall > 0 else 0.0,
+            'delivered': len(matched) / max(1, len(stamps)),
+            'latency': summarize(latencies),
+            'latency_first_third_p50': (float(np.percentile(thirds[0], 50) * 1e3)
+                                        if len(thirds) else None),
+            'latency_last_third_p50': (float(np.percentile(thirds[-1], 50) * 1e3)
+                                       if len(thirds) else None),
+            'load_before': list(load_before), 'load_after': list(os.getloadavg()),
+        }
+        result['latencies_ms'] = [round(v * 1e3, 4) for v in latencies.tolist()]
+        first = stamps[0] if stamps else 0
+        result['stamps_ms'] = [round((s - first) * 1e-6, 3) for s, _ in matched]
+        return result
+
+    def diagnostics_after(self, after_ns: int, timeout: float = 3.0) -> Optional[Dict]:
+        """Return the first fusion-node diagnostics received after ``after_ns`` (or None)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                fresh = [v for t, v in self.diagnostics if t > after_ns]
+            if fresh:
+                return fresh[0]
+            self.spin_until(time.monotonic() + 0.05)
+        return None
+
+    def close(self) -> None:
+        """Stop spinning and shut this process's ROS context down."""
+        self.executor.shutdown()
+        self.node.destroy_node()
+        self.context.try_shutdown()
+
+
+def run_node_phase(harness: Harness, cmd: List[str], log_path: str,
+                   stages: List[Tuple[str, float, float]], rate: float = 30.0,
+                   warmup: float = 2.0, ready_timeout: float = 120.0,
+                   log=print) -> Dict[str, Dict[str, object]]:
+    """
+    Start a node, measure it in ``stages``, stop it; return the results by stage name.
+
+    Each ``(name, input_rate, seconds)`` stage warms the node up at ``rate``, then streams at
+    ``input_rate``; the node's diagnostics and RSS are read just before and just after.
+    """
+    process = NodeProcess(cmd, log_path)
+    results = {}
+    try:
+        ready = harness.wait_ready(process, ready_timeout)
+        for name, stage_rate, duration in stages:
+            results[name] = _stage(harness, process, rate, stage_rate, duration, warmup)
+            results[name]['ready_s'] = ready
+        return results
+    finally:
+        code = process.stop()
+        if code not in (0, None):
+            log(f'  warning: node exited with {code}:\n{process.log_tail()}')
+
+
+def _stage(harness: Harness, process: NodeProcess, rate: float, stage_rate: float,
+           duration: float, warmup: float) -> Dict[str, object]:
+    # Warm up without pausing the stream (a pause would trip the node's watchdog); the
+    # counters' starting point is the last diagnostics received during the warm-up.
+    warm_start = time.time_ns()
+    warm_stamps = harness.stream(rate, warmup)
+    with harness._lock:
+        diag_time, diag_before = next(((t, v) for t, v in reversed(harness.diagnostics)
+                                       if t > warm_start), (0, None))
+    spill = sum(1 for s in warm_stamps if s > diag_time)
+    rss_before = process.rss()
+    cpu_before = process.cpu_seconds()
+    start = time.monotonic()
+    result = harness.phase(stage_rate, duration)
+    cpu = process.cpu_seconds() - cpu_before
+    elapsed = time.monotonic() - start
+    rss_after = process.rss()
+    diag_after = harness.diagnostics_after(time.time_ns(), timeout=3.0)
+    result.update({
+        'rss_before': rss_before, 'rss_after': rss_after,
+        'rss_growth': (rss_after - rss_before) / rss_before if rss_before else None,
+        'node_cpu_percent': 100.0 * cpu / max(1e-9, elapsed),
+        'diagnostics_before': diag_before, 'diagnostics_after': diag_after,
+        'warmup_frames_in_counters': spill if diag_before else None,
+    })
+    if diag_before and diag_after:
+        result['counter_deltas'] = {
+            k: v - diag_before.get(k, 0) for k, v in diag_after.items()
+            if isinstance(v, int) and not isinstance(v, bool)}
+    return result

@@ -187,7 +187,11 @@ def build_engine(name: str, model: nn.Module, scale: torch.Tensor, image_size: T
         if name == 'torch':
             run = _torch_runner(graph, device)
         elif name == 'torchscript':
-            with torch.no_grad():
+            import warnings
+            with torch.no_grad(), warnings.catch_warnings():
+                # Tracer notes on shape checks frozen as constants (the input size is fixed,
+                # and the result is checked below) and torch.jit's deprecation: not for logs.
+                warnings.simplefilter('ignore')
                 traced = torch.jit.trace(graph, example, check_trace=False)
                 run = _torch_runner(torch.jit.optimize_for_inference(torch.jit.freeze(traced)),
                                     device)

@@ -130,8 +130,8 @@ def markdown(rows, verdict_info, budget, seeds, wall_time_s) -> str:
              'same recipe as the shipped model (AdamW, warm-up and cosine decay, mirror '
              'augmentation, the auxiliary state probe), scaled to this budget.', '',
              f'This budget is {budget["steps"] * budget["batch_size"]:,} training samples per '
-             'run, a fraction of the shipped model\'s 256,000 (2,000 steps of 128), so absolute '
-             'success here is well below the shipped model\'s 98%: it measures how fast each '
+             "run, a fraction of the shipped model's 256,000 (2,000 steps of 128), so absolute "
+             "success here is well below the shipped model's 98%: it measures how fast each "
              'design learns. It is identical for every variant, so the comparison is fair.', '',
              'Regenerate: `python -m vla_fusion_ros.train.compare --budget '
              f'{budget["name"]} --seeds {seeds}` (finished runs are skipped, interrupted ones '

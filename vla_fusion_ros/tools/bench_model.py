@@ -30,6 +30,8 @@ OPERATORS = ('film', 'hadamard', 'matrix', 'cross_attention', 'concat_mlp', 'bid
 BASELINES = ('early', 'late', 'vision_only')
 GROWTH_LAYERS = ([1], [1, 2], [1, 2, 3], [0, 1, 2, 3])
 GROWTH_SIZES = (32, 64, 96, 128)
+#: The layer sweep runs for the default operator and for attention, whose cost is per token.
+GROWTH_OPERATORS = ('film', 'cross_attention')
 
 
 def summarize(seconds: Sequence[float]) -> Dict[str, float]:
@@ -47,21 +49,22 @@ def summarize(seconds: Sequence[float]) -> Dict[str, float]:
 BUDGET_S = 15.0
 
 
-def timed(fn: Callable[[], object], iterations: int, warmup: int = 10) -> List[float]:
+def timed(fn: Callable[[], object], iterations: int, warmup: int = 10,
+          budget: float = BUDGET_S, least: int = 10) -> List[float]:
     """
     Call ``fn`` ``warmup`` times untimed, then ``iterations`` times; return the durations.
 
-    Stops early once :data:`BUDGET_S` seconds are spent (keeping at least 10 samples).
+    Stops early once ``budget`` seconds are spent, keeping at least ``least`` samples.
     """
     for _ in range(warmup):
         fn()
     times = []
-    deadline = time.monotonic() + BUDGET_S
+    deadline = time.monotonic() + budget
     for i in range(iterations):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-        if i >= 9 and time.monotonic() > deadline:
+        if i + 1 >= least and time.monotonic() > deadline:
             break
     return times
 
@@ -133,6 +136,7 @@ def make_policy(config: ModelConfig, checkpoint: str = '', backend: str = 'torch
                 threads: int = 1) -> VLAPolicy:
     """Build a policy as the node does (threads, engine, warm-up) from a checkpoint or config."""
     torch.set_num_threads(threads)
+    cv2.setNumThreads(threads)  # as the node's loader does
     policy = (VLAPolicy.from_checkpoint(checkpoint) if checkpoint
               else VLAPolicy.from_config(config))
     policy.warmup(backend=backend, threads=threads)
@@ -213,8 +217,11 @@ def growth(base: ModelConfig, msg, backends: Sequence[str], iterations: int,
     result = {'layers': [], 'resolution': []}
     layer_sets = GROWTH_LAYERS[:subset] if subset else GROWTH_LAYERS
     sides = GROWTH_SIZES[:subset] if subset else GROWTH_SIZES
-    cases = [('layers', str(len(layers)), base.with_overrides(layers=list(layers)))
-             for layers in layer_sets]
+    operators = [base.fusion.operator] + [op for op in GROWTH_OPERATORS
+                                          if op != base.fusion.operator]
+    cases = [('layers', str(len(layers)), base.with_overrides(
+        operator=op, layers=list(layers), mode='intermediate'))
+        for op in operators[:1 if subset else None] for layers in layer_sets]
     cases += [('resolution', str(side), replace(base, vision=replace(base.vision,
                                                                      image_size=side)))
               for side in sides]
@@ -224,7 +231,8 @@ def growth(base: ModelConfig, msg, backends: Sequence[str], iterations: int,
             policy = make_policy(config, backend=backend, threads=1)
             row['cost'][policy.backend] = model_cost(policy, msg, iterations)
             fwd = row['cost'][policy.backend]['forward']
-            log(f'  {kind:<10} {label:>4} {policy.backend:<12} forward p50 {fwd["p50"]:6.2f} ms')
+            log(f'  {kind:<10} {label:>4} {config.fusion.operator:<16} {policy.backend:<12} '
+                f'forward p50 {fwd["p50"]:6.2f} ms')
         result[kind].append(row)
     return result
 
@@ -298,39 +306,47 @@ def _eager_variant(policy: VLAPolicy, mode: str) -> Callable:
 
 
 def optimisations(config: ModelConfig, checkpoint: str, msg, iterations: int,
-                  with_compile: bool, log=print) -> List[Dict[str, object]]:
-    """Each optimisation beside its baseline: forward cost of the default model, batch 1."""
+                  with_compile: bool, log=print, rounds: int = 10) -> List[Dict[str, object]]:
+    """
+    Each optimisation beside its baseline: the default model, batch 1, one thread unless said.
+
+    The variants are timed in ``rounds`` interleaved turns (each gets ``iterations / rounds``
+    calls per turn), so a change of load on a shared machine hits them all alike.
+    """
     view = ImageDecoder().decode(msg)
-    rgb = prepare_rgb(view, 'rgb8', (config.vision.image_size,) * 2)
-    rows = []
+    size = (config.vision.image_size,) * 2
+    rgb = prepare_rgb(view, 'rgb8', size)
+    rows, timed_rows = [], []
 
     def bind(run):
         return lambda: run(rgb)
 
-    def add(name, fn, baseline, kept, note=''):
-        stats = summarize(timed(fn, iterations, warmup=20))
-        rows.append({'variant': name, 'baseline': baseline, 'kept': kept, 'note': note,
-                     **{k: stats[k] for k in ('p50', 'p99', 'n')}})
-        log(f'  {name:<44} p50 {stats["p50"]:6.3f} ms  p99 {stats["p99"]:6.3f} ms')
+    def threads(torch_threads=1, cv2_threads=1):
+        def setup():
+            torch.set_num_threads(torch_threads)
+            cv2.setNumThreads(cv2_threads)
+        return setup
+
+    def add(name, fn, baseline, kept, note='', setup=threads()):
+        row = {'variant': name, 'baseline': baseline, 'kept': kept, 'note': note}
+        rows.append(row)
+        timed_rows.append((row, fn, setup, []))
 
     eager = make_policy(config, checkpoint, 'torch', 1)
     add('eager, no_grad (before)', bind(_eager_variant(eager, 'no_grad')), '', False)
     add('eager, inference_mode', lambda: eager.predict(rgb, INSTRUCTION),
         'eager, no_grad (before)', True, 'VLAPolicy.predict')
-    add('eager, preallocated input tensor',
-        bind(_eager_variant(eager, 'preallocated')),
+    add('eager, preallocated input tensor', bind(_eager_variant(eager, 'preallocated')),
         'eager, inference_mode', False, 'the ONNX graph takes the uint8 frame itself')
-    add('eager, channels_last',
-        bind(_eager_variant(eager, 'channels_last')),
+    add('eager, channels_last', bind(_eager_variant(eager, 'channels_last')),
         'eager, inference_mode', False, 'tokens are reshaped between layers')
-    torch.set_num_threads(2)
     add('eager, 2 torch threads', lambda: eager.predict(rgb, INSTRUCTION),
-        'eager, inference_mode', False, '2 shared cores')
-    torch.set_num_threads(1)
+        'eager, inference_mode', False, '2 shared cores', threads(2))
     script = make_policy(config, checkpoint, 'torchscript', 1)
     add('TorchScript (trace, freeze)', lambda: script.predict(rgb, INSTRUCTION),
         'eager, inference_mode', not onnxruntime_available(),
-        'auto falls back to it without onnxruntime')
+        f'auto falls back to it without onnxruntime; built in '
+        f'{script.engine.build_seconds:.1f} s')
     if with_compile:
         start = time.perf_counter()
         try:
@@ -346,21 +362,33 @@ def optimisations(config: ModelConfig, checkpoint: str, msg, iterations: int,
         for n in (1, 2):
             ort = make_policy(config, checkpoint, 'onnxruntime', n)
             add(f'ONNX Runtime, {n} thread{"s" if n > 1 else ""}',
-                lambda: ort.predict(rgb, INSTRUCTION), 'eager, inference_mode', n == 1,
+                (lambda policy: lambda: policy.predict(rgb, INSTRUCTION))(ort),
+                'eager, inference_mode', n == 1,
                 f'export + check {ort.engine.build_seconds:.1f} s at start-up')
     else:
         rows.append({'variant': 'ONNX Runtime', 'skipped': 'onnxruntime/onnx not installed'})
     rows.append({'variant': 'fp16 on CUDA', 'skipped': 'no CUDA device here: implemented '
                  '(precision:=fp16, device:=cuda), untested'})
-    for threads in (None, 1):
-        previous = cv2.getNumThreads()
-        if threads:
-            cv2.setNumThreads(threads)
-        add(f'preprocess, OpenCV {threads or previous} thread(s)',
-            lambda: prepare_rgb(view, 'rgb8', (config.vision.image_size,) * 2),
-            '' if threads is None else f'preprocess, OpenCV {previous} thread(s)', False,
-            'prepare_rgb, 640x480 -> 64x64')
-        cv2.setNumThreads(previous)
+    add('preprocess: one INTER_AREA resize (before)',
+        lambda: cv2.resize(view, size, interpolation=cv2.INTER_AREA), '', False,
+        '640x480 -> 64x64, OpenCV 1 thread')
+    add('preprocess: halve, then INTER_AREA', lambda: prepare_rgb(view, 'rgb8', size),
+        'preprocess: one INTER_AREA resize (before)', True, 'prepare_rgb, OpenCV 1 thread')
+    add('preprocess: halve, then INTER_AREA, OpenCV 2 threads',
+        lambda: prepare_rgb(view, 'rgb8', size), 'preprocess: halve, then INTER_AREA', False,
+        'the node sets OpenCV threads = threads (1)', threads(1, 2))
+
+    per_round = max(5, iterations // rounds)
+    for turn in range(rounds):
+        for row, fn, setup, samples in timed_rows:
+            setup()
+            samples.extend(timed(fn, per_round, warmup=3 if turn else 10,
+                                 budget=BUDGET_S / rounds, least=2))
+    threads()()
+    for row, _, _, samples in timed_rows:
+        stats = summarize(samples)
+        row.update({k: stats[k] for k in ('p50', 'p99', 'n')})
+        log(f'  {row["variant"]:<52} p50 {stats["p50"]:7.3f} ms  p99 {stats["p99"]:7.3f} ms')
     return rows
 
 

@@ -50,17 +50,18 @@ def checks(results: Dict) -> List[Dict[str, object]]:
         answered = deltas.get('commands_published', 0)
         dropped = deltas.get('frames_superseded', 0) + deltas.get('frames_stale', 0)
         first, last = node.get('latency_first_third_p50'), node.get('latency_last_third_p50')
-        steady = not (first is not None and last is not None and last > first + 2.0)
-        clean = dropped <= 0.03 * received and steady
+        # A one-slot mailbox cannot queue: a node that falls behind supersedes frames (or
+        # finds them stale), so those counters are the backlog. The latency trend is shown.
+        clean = dropped <= 0.03 * received
         add('30 Hz sustained, no growing backlog',
-            'commands >= 29.1 Hz (97% of 30); superseded + stale <= 3% of received; '
-            'last-third p50 <= first-third p50 + 2 ms',
+            'commands >= 29.1 Hz (97% of 30); superseded + stale <= 3% of received',
             f'{node["command_rate_hz"]:.1f} Hz of {node["input_rate_hz"]:.1f} Hz sent (the '
             f'floor answered {floor["command_rate_hz"]:.1f} Hz); {dropped} superseded/stale '
-            f'of ~{received} received; p50 {_f(first)} -> {_f(last)} ms',
+            f'of ~{received} received; latency p50 first third {_f(first)} ms, last third '
+            f'{_f(last)} ms',
             node['command_rate_hz'] >= 0.97 * 30.0 and clean)
         add('the node answers every frame it receives (its own counters)',
-            'commands >= 97% of frames received; superseded + stale <= 3%; no latency growth',
+            'commands >= 97% of frames received; superseded + stale <= 3%',
             f'{answered} commands for ~{received} frames received; {dropped} superseded/stale',
             answered >= 0.97 * received and clean)
     flood = results.get('flood')
@@ -211,16 +212,17 @@ def write_markdown(results: Dict, path: str) -> None:
                          + ' | '.join(_cost(row['cost'][k]) for k in keys) + ' |')
     growth = results.get('growth')
     if growth:
-        for kind, title in (('layers', 'number of fusion layers (FiLM)'),
+        for kind, title in (('layers', 'number of fusion layers'),
                             ('resolution', 'input resolution (px a side)')):
             rows = growth[kind]
             keys = list(rows[0]['cost'])
             lines += ['', f'## Cost growth: {title}', '',
-                      f'| {kind} | fusion layers | MFLOP | '
+                      f'| {kind} | operator | fusion layers | MFLOP | '
                       + ' | '.join(f'{k} forward p50 / p99' for k in keys)
-                      + ' | preprocess p50 |', '|---|---|---|' + '---|' * (len(keys) + 1)]
+                      + ' | preprocess p50 |', '|---|---|---|---|' + '---|' * (len(keys) + 1)]
             for row in rows:
-                lines.append(f'| {row["x"]} | {row["layers"]} | {row["mflops"]:.1f} | '
+                lines.append(f'| {row["x"]} | {row["operator"]} | {row["layers"]} | '
+                             f'{row["mflops"]:.2f} | '
                              + ' | '.join(_cost(row['cost'][k], 'forward') for k in keys)
                              + f' | {_f(row["cost"][keys[0]]["preprocess"]["p50"])} |')
     conv = results.get('conversion')
@@ -285,8 +287,10 @@ def write_plot(results: Dict, path: str) -> None:
         values = np.sort(np.asarray(phase.get('latencies_ms', [])))
         if values.size:
             ax.plot(values, np.arange(1, values.size + 1) / values.size, label=label)
-    ax.set_xscale('log')
-    ax.set_xlabel('image stamp -> command receipt (ms)')
+    tails = [np.percentile(p['latencies_ms'], 99) for _, p in runs if p.get('latencies_ms')]
+    if tails:
+        ax.set_xlim(0, 1.15 * max(tails))
+    ax.set_xlabel('stamp -> command receipt (ms), cut at the largest p99')
     ax.set_ylabel('fraction of commands')
     ax.set_title('30 Hz, 640x480 rgb8: latency CDF')
     ax.grid(True, which='both', alpha=0.3)
@@ -296,9 +300,9 @@ def write_plot(results: Dict, path: str) -> None:
     flood = results.get('flood')
     if flood and flood.get('latencies_ms'):
         values = np.asarray(flood['latencies_ms'])
-        ax.plot(np.arange(values.size) / max(1e-9, flood['command_rate_hz']), values, '.',
-                ms=3)
-        ax.set_xlabel('time in flood (s)')
+        when = np.asarray(flood.get('stamps_ms') or np.arange(values.size) * 33.3) * 1e-3
+        ax.plot(when, values, '.', ms=3)
+        ax.set_xlabel('image stamp, s into the flood')
         ax.set_ylabel('stamp -> command receipt (ms)')
     ax.set_title(f"flood: {FLOOD_RATE:.0f} Hz input, processed frames' latency")
     ax.grid(True, alpha=0.3)
@@ -315,7 +319,8 @@ def write_plot(results: Dict, path: str) -> None:
         ax.set_xticks(x + 0.4 - width / 2)
         ax.set_xticklabels([c['name'].replace(' (default)', '*') for c in configs],
                            rotation=40, ha='right', fontsize=8)
-        ax.set_ylabel('preprocess + forward p50 (ms)')
+        ax.set_ylabel('preprocess + forward p50 (ms), log scale')
+        ax.set_yscale('log')
         ax.legend(fontsize=8)
     ax.set_title('model cost per fusion configuration')
     ax.grid(True, axis='y', alpha=0.3)
@@ -325,15 +330,18 @@ def write_plot(results: Dict, path: str) -> None:
                              (axes[1, 1], 'resolution', 'input side (px)')):
         rows = growth.get(kind, [])
         if rows:
-            xs = [int(r['x']) for r in rows]
-            for key in rows[0]['cost']:
-                ax.plot(xs, [r['cost'][key]['forward']['p50'] for r in rows], 'o-',
-                        label=f'{key} forward p50')
             ax2 = ax.twinx()
-            ax2.plot(xs, [r['mflops'] for r in rows], 's--', color='grey', label='MFLOP')
-            ax2.set_ylabel('MFLOP a frame', color='grey')
-            ax.set_xticks(xs)
-            ax.legend(fontsize=8, loc='upper left')
+            for operator in dict.fromkeys(r['operator'] for r in rows):
+                part = [r for r in rows if r['operator'] == operator]
+                xs = [int(r['x']) for r in part]
+                for key in part[0]['cost']:
+                    ax.plot(xs, [r['cost'][key]['forward']['p50'] for r in part], 'o-',
+                            label=f'{operator}, {key}: forward p50')
+                ax2.plot(xs, [r['mflops'] for r in part], 's--', color='grey', alpha=0.6)
+                ax.set_xticks(xs)
+            ax2.set_ylabel('MFLOP a frame (grey, dashed)', color='grey')
+            ax2.ticklabel_format(axis='y', useOffset=False)
+            ax.legend(fontsize=7, loc='upper left')
         ax.set_xlabel(xlabel)
         ax.set_ylabel('ms')
         ax.set_title(f'cost growth: {xlabel}')
@@ -348,7 +356,8 @@ def write_plot(results: Dict, path: str) -> None:
         ax.set_yticks(y)
         ax.set_yticklabels([o['variant'] for o in opts], fontsize=8)
         ax.invert_yaxis()
-        ax.set_xlabel('p50 (ms), green = kept')
+        ax.set_xscale('log')
+        ax.set_xlabel('p50 (ms, log scale), green = kept')
     ax.set_title('optimisations')
     ax.grid(True, axis='x', alpha=0.3)
     fig.suptitle(f'vla_fusion_ros benchmark ({results["machine"]["cpu"]}, '

@@ -11,9 +11,9 @@ def limiter_replay(results: Dict) -> Dict[str, Dict]:
     """
     Replay the old and the new rate limiter on this run's arrival times.
 
-    30 Hz: the frames the floor answered, arriving at their stamp plus their measured latency.
-    Flood: a 200 Hz schedule, each frame delayed by a latency drawn from the floor's. The
-    inference costs the default model's measured p50.
+    A camera at 30 Hz and the 200 Hz flood, each frame arriving at its scheduled time plus a
+    delivery latency drawn from the floor's measured latencies (seeded). The inference costs
+    the default model's measured p50.
     """
     import numpy as np
     floor = results.get('floor', {}).get('single')
@@ -21,8 +21,8 @@ def limiter_replay(results: Dict) -> Dict[str, Dict]:
     if not floor or not model or len(floor.get('latencies_ms', [])) < 10:
         return {}
     latencies = np.asarray(floor['latencies_ms']) * 1e-3
-    camera = np.asarray(floor['stamps_ms']) * 1e-3 + latencies
     rng = np.random.default_rng(0)
+    camera = np.arange(600) / 30.0 + rng.choice(latencies, 600)
     count = int(bench_report.FLOOD_RATE * 10)
     flood = np.arange(count) / bench_report.FLOOD_RATE + rng.choice(latencies, count)
     cost = model['total']['p50'] * 1e-3

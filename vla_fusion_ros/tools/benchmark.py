@@ -127,7 +127,6 @@ def measure_model(results: Dict, profile: Dict, log, tables: bool = True) -> Non
 def measure_ros(results: Dict, profile: Dict, log, logs_dir: str) -> None:
     """Measure over DDS: the floor, the fusion node and its variants, the flood."""
     from vla_fusion_ros.tools import bench_ros
-    results['dds'] = bench_ros.isolate_dds()
     harness = bench_ros.Harness(bench_model.WIDTH, bench_model.HEIGHT)
     params_file = os.path.join(REPO, 'config', 'fusion.yaml')
     seconds, warmup = profile['seconds'], profile['warmup']
@@ -202,8 +201,12 @@ def main(argv=None) -> int:
     import torch
     torch.set_num_interop_threads(1)  # batch-1 inference has no inter-op parallelism
     torch.set_num_threads(1)
+    import cv2
+    cv2.setNumThreads(1)  # as the node does with threads:=1
 
     started = time.monotonic()
+    from vla_fusion_ros.tools import bench_ros
+    dds = bench_ros.isolate_dds()  # before anything reads the environment
 
     def log(text):
         print(f'[{time.monotonic() - started:6.1f} s] {text}' if text else '', flush=True)
@@ -215,6 +218,7 @@ def main(argv=None) -> int:
         'profile': 'tiny' if args.tiny else 'quick' if args.quick else 'full',
         'machine': bench_model.machine(),
         'load': {'start': list(os.getloadavg())},
+        'dds': dds,
     }
     busy = _busy_processes()
     results['load']['busy_at_start'] = busy

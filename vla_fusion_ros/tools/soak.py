@@ -109,6 +109,7 @@ def run_soak(seconds: float, warmup: Optional[float] = None, interval: float = 5
                     'latency_p50_ms': _percentile(latency, 50),
                     'latency_p99_ms': _percentile(latency, 99),
                     'diag_image_rate_hz': diag.get('image rate (Hz)'),
+                    'watchdog_stops': probe.counters(NODE).get('watchdog_stops', 0),
                     'diag_stamp_to_command_ms': diag.get('stamp to command p50/p95/p99 (ms)'),
                     'diag_inference_ms': diag.get('inference p50/p95/p99 (ms)'),
                 })
@@ -177,12 +178,52 @@ def verdicts(samples: List[Dict], seconds: float, warmup: float, interval: float
     }
 
 
+def _ranks(values) -> np.ndarray:
+    order = np.argsort(values, kind='stable')
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(len(values))
+    return ranks
+
+
+def load_context(samples: List[Dict], seconds: float, warmup: float) -> Dict:
+    """
+    Return the machine's load in the two latency windows and its link to the tail latency.
+
+    A shared machine's load moves the p99 more than the node does: the windows' mean 1-min
+    load average and the rank correlation (Spearman) of each sample's p99 with the load say
+    how much of a drift is the machine's.
+    """
+    window = (seconds - warmup) / 5.0
+    first = [s for s in samples if warmup <= s['t_s'] < warmup + window]
+    last = [s for s in samples if s['t_s'] >= seconds - window]
+    paired = [(s['load_average'][0], s['latency_p99_ms']) for s in samples
+              if s['t_s'] >= warmup and s['latency_p99_ms'] is not None]
+    rho = None
+    if len(paired) > 2:
+        loads, p99 = np.array(paired).T
+        rho = float(np.corrcoef(_ranks(loads), _ranks(p99))[0, 1])
+    rates = [float(s['diag_image_rate_hz']) for s in samples
+             if s['t_s'] >= warmup and s.get('diag_image_rate_hz')]
+    stops = [s.get('watchdog_stops') for s in samples if s.get('watchdog_stops') is not None]
+    return {
+        'load_first_window': float(np.mean([s['load_average'][0] for s in first]))
+        if first else None,
+        'load_last_window': float(np.mean([s['load_average'][0] for s in last]))
+        if last else None,
+        'load_p99_spearman': rho,
+        'image_rate_hz_mean': float(np.mean(rates)) if rates else None,
+        'watchdog_stops_after_warmup': (stops[-1] - stops[0]) if len(stops) > 1 else None,
+    }
+
+
 def write_outputs(result: Dict, out: str, minutes_arg: float) -> None:
     """Write soak.json (samples without per-command latencies), soak.md and soak.png."""
     os.makedirs(out, exist_ok=True)
     slim = dict(result)
     slim['samples'] = [{k: v for k, v in s.items() if k != 'latency_ms'}
                        for s in result['samples']]
+    slim.update(load_context(slim['samples'], slim['duration_s'], slim['warmup_s']))
+    result = slim
     with open(os.path.join(out, 'soak.json'), 'w', encoding='utf-8') as handle:
         json.dump(slim, handle, indent=2)
     plot(result, os.path.join(out, 'soak.png'))
@@ -190,6 +231,7 @@ def write_outputs(result: Dict, out: str, minutes_arg: float) -> None:
     pct = (lambda v: f'{v * 100:+.1f} %' if v is not None else '-')
     ms = (lambda v: f'{v:.1f} ms' if v is not None else '-')
     load = result.get('load_average_1min', {})
+    num = (lambda v, f: format(v, f) if v is not None else '-')
     lines = [
         '# Soak: camera and fusion node over time',
         '',
@@ -206,8 +248,10 @@ def write_outputs(result: Dict, out: str, minutes_arg: float) -> None:
         f'{_verdict(result.get("rss_growth"), 0.05)} |',
         f'| p99 latency drift, last {result.get("p99_window_s", 0) / 60:.1f} min vs first '
         f'{result.get("p99_window_s", 0) / 60:.1f} min after warm-up | '
-        f'{pct(result.get("p99_drift"))} ({ms(result.get("p99_first_window_ms"))} -> '
-        f'{ms(result.get("p99_last_window_ms"))}) | < 10 % | '
+        f'{pct(result.get("p99_drift"))} ({ms(result.get("p99_first_window_ms"))} at load '
+        f'{num(result.get("load_first_window"), ".1f")} -> '
+        f'{ms(result.get("p99_last_window_ms"))} at load '
+        f'{num(result.get("load_last_window"), ".1f")}) | < 10 % | '
         f'{_verdict(result.get("p99_drift"), 0.10)} |',
         f'| crashes | {result["crashes"]} (exit codes {result["exit_codes"]}, traceback '
         f'{result["traceback"]}) | 0 | {"pass" if result["crashes"] == 0 else "FAIL"} |',
@@ -220,7 +264,14 @@ def write_outputs(result: Dict, out: str, minutes_arg: float) -> None:
         f'{result.get("commands_per_s", 0):.1f}/s',
         f'- machine load (1-min load average over the run): min {load.get("min", 0):.1f}, mean '
         f'{load.get("mean", 0):.1f}, max {load.get("max", 0):.1f} on {result["cpu_count"]} '
-        'CPUs. Other jobs (model training) shared the machine: latency reflects that load.',
+        'CPUs. Other jobs (model training) shared the machine: latency reflects that load. '
+        "Rank correlation of each sample's p99 with the load: "
+        f'{num(result.get("load_p99_spearman"), "+.2f")}.',
+        f'- frames the node received (its measured input rate, mean after warm-up): '
+        f'{num(result.get("image_rate_hz_mean"), ".1f")} Hz of the 30 Hz the camera aims at; '
+        'watchdog stops after warm-up (no frame for 0.5 s: one zero, then a resume): '
+        f'{num(result.get("watchdog_stops_after_warmup"), "d")} (in all: '
+        f'{result["final_counters"].get("watchdog_stops", 0)}).',
         f'- node counters at the end: {result["final_counters"]}',
         '',
         'Latency is measured per command at the probe: reception time minus the header stamp',
@@ -279,7 +330,14 @@ def main(argv=None) -> int:
                         help='default: a sixth of the run (5 of 30 minutes)')
     parser.add_argument('--interval', type=float, default=5.0, help='seconds between samples')
     parser.add_argument('--out', default=os.path.join(REPO, 'results', 'reliability'))
+    parser.add_argument('--report', metavar='SOAK_JSON',
+                        help='only rewrite soak.md and soak.png from an earlier soak.json')
     args = parser.parse_args(argv)
+    if args.report:
+        with open(args.report, encoding='utf-8') as handle:
+            result = json.load(handle)
+        write_outputs(result, args.out, result['duration_s'] / 60.0)
+        return 0 if result['passed'] else 1
     domain = isolate_dds()
     print(f'soak: ROS_DOMAIN_ID={domain}, {args.minutes:g} min, load {load_samples()}',
           flush=True)

@@ -20,6 +20,7 @@ status); one runs the installed executable itself.
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 
@@ -196,10 +197,20 @@ def test_startup_failures_exit_2_with_one_line(tmp_path):
     specs = [{'args': args, 'log': str(tmp_path / f'case{i}.log'),
               'no_shipped_model': name.startswith(NO_SHIPPED_MODEL)}
              for i, (name, args, _) in enumerate(cases)]
-    server = subprocess.run([sys.executable, '-c', FORK_SERVER], input=json.dumps(specs),
-                            env=ros_env(), capture_output=True, text=True, timeout=240)
-    assert server.returncode == 0, server.stderr[-3000:]
-    codes = json.loads(server.stdout.strip().splitlines()[-1])
+    # Its own session: on a timeout the server and every forked child are killed together.
+    server = subprocess.Popen([sys.executable, '-c', FORK_SERVER], env=ros_env(),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = server.communicate(json.dumps(specs), timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.communicate()
+        for proc in procs:
+            proc.kill()
+        pytest.fail('the start-up cases did not finish within 240 s')
+    assert server.returncode == 0, stderr[-3000:]
+    codes = json.loads(stdout.strip().splitlines()[-1])
     report, problems = [], []
     for (name, _, expected), spec, code in zip(cases, specs, codes):
         with open(spec['log'], encoding='utf-8', errors='replace') as handle:

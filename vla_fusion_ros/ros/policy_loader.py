@@ -49,7 +49,10 @@ def load_policy(settings: FusionSettings, logger) -> VLAPolicy:
     # the robot, made a 640x480 resize several times slower at the median (benchmark).
     cv2.setNumThreads(settings.threads)
     layers = layer_override(settings)
-    checkpoint = settings.checkpoint or default_checkpoint()
+    # An explicit model_config or fusion override asks for a config-built model: the shipped
+    # checkpoint is the default only when the user asked for nothing else.
+    wants_config = bool(settings.model_config or settings.fusion_operator) or layers is not None
+    checkpoint = settings.checkpoint or (None if wants_config else default_checkpoint())
     if checkpoint:
         policy = VLAPolicy.from_checkpoint(checkpoint, device=settings.device)
         fusion = policy.config.fusion

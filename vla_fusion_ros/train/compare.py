@@ -167,7 +167,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         run_all(jobs, max(1, args.jobs))
     from vla_fusion_ros.train.compare_report import write_report
     paths = write_report(chosen, collect(jobs), budget, args.seeds, args.out,
-                         wall_time_s=time.monotonic() - started, config=args.config)
+                         wall_time_s=0.0 if args.report_only else time.monotonic() - started,
+                         config=args.config)
     print('wrote ' + ', '.join(paths))
     return 0
 

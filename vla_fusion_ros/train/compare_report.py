@@ -24,6 +24,9 @@ from vla_fusion_ros.model import count_flops, count_parameters, VLAPolicy
 from vla_fusion_ros.train import train_config as tc
 from vla_fusion_ros.train.evaluate import wilson_interval
 
+#: A run at or below this success has not left the initial plateau (chance-level steering).
+STUCK = 0.12
+
 
 def latency_ms(config, calls: int = 200) -> float:
     """Median milliseconds of one batch-1 ``predict`` on the CPU with one thread."""
@@ -136,7 +139,9 @@ def markdown(rows, verdict_info, budget, seeds, wall_time_s) -> str:
              'Regenerate: `python -m vla_fusion_ros.train.compare --budget '
              f'{budget["name"]} --seeds {seeds}` (finished runs are skipped, interrupted ones '
              f'resume). Training time summed over all runs: {train_s / 3600:.1f} process-hours '
-             f'(two at a time); this invocation took {wall_time_s / 60:.0f} min.', '',
+             '(two at a time, on two cores shared with other jobs)'
+             + (f'; this invocation took {wall_time_s / 60:.0f} min.' if wall_time_s else '.'),
+             '',
              '| variant | group | layers | success (pooled) | 95% CI | per seed | params | '
              'MFLOPs | latency ms |', '|---|---|---|---|---|---|---|---|---|']
     for r in sorted(rows, key=lambda r: -(r['success_rate'] or 0)):
@@ -158,6 +163,17 @@ def markdown(rows, verdict_info, budget, seeds, wall_time_s) -> str:
             f'variant is {v["best_intermediate"]}.')
     else:
         lines.append(f'Verdict: {v["claim"]}.')
+    rates = [x for r in rows for x in r['per_seed']]
+    stuck = sum(1 for x in rates if x <= STUCK)
+    if rates:
+        lines += ['', f'Read with care: {stuck} of {len(rates)} runs ended at or below '
+                  f'{100 * STUCK:.0f}% success, the level of a policy that has not yet learned '
+                  'to find its target (a run that has not left the initial loss plateau), and '
+                  'the others well above it. At this budget a run either escapes the plateau '
+                  'or not, so the pooled rate mostly counts how many seeds escaped, and the '
+                  'spread between seeds is larger than most differences between variants. '
+                  'Differences between the top variants are robust only where every seed '
+                  'escaped.']
     return '\n'.join(lines) + '\n'
 
 

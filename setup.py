@@ -27,7 +27,7 @@ setup(
         ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
         ('share/' + PACKAGE, ['package.xml']),
         (os.path.join('share', PACKAGE, 'launch'), glob('launch/*.launch.py')),
-        (os.path.join('share', PACKAGE, 'config'), glob('config/*.yaml')),
+        (os.path.join('share', PACKAGE, 'config'), glob('config/*.yaml') + glob('config/*.xml')),
         (os.path.join('share', PACKAGE, 'models'), glob('models/*.safetensors')),
     ],
     install_requires=['setuptools', 'numpy', 'safetensors', 'pyyaml'],

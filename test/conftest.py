@@ -21,10 +21,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DISTRO = os.environ.get('VFR_DISTRO', 'kilted')
 
 # Isolation happens at import time, before any test imports rclpy.
-os.environ['ROS_DOMAIN_ID'] = str(random.SystemRandom().randint(1, 100))
-os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'   # Jazzy and newer
-os.environ.pop('ROS_LOCALHOST_ONLY', None)                  # deprecated since Jazzy
-os.environ.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
+# Its own domain, localhost discovery and the shipped Fast DDS profile (config/fastdds.xml).
+sys.path.insert(0, REPO)
+from vla_fusion_ros.ros import dds  # noqa: E402 - the environment first, then rclpy
+dds.isolate()
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 
 

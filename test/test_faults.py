@@ -15,7 +15,6 @@ explicit zero within watchdog_timeout + one camera period; every command must be
 within the limits. A short soak (:mod:`vla_fusion_ros.tools.soak`) checks RSS and latency.
 """
 
-import os
 import signal
 import threading
 import time
@@ -161,13 +160,6 @@ def test_fault_injection_in_the_process_graph(tmp_path):
                  lambda: faults.malformed_burst(graph, count=120),
                  lambda: faults.estop_toggles(graph, toggles=60),
                  lambda: faults.node_restart(graph, crash=True)]
-        if os.environ.get('VFR_DISTRO') == 'jazzy':
-            # On Jazzy (Fast DDS 2.14) the harness's short-lease participant profile does not
-            # take effect, so a SIGKILLed publisher stays "alive" for the default 20 s lease
-            # and the node cannot notice it sooner (the same as in faults.md's default-lease
-            # row). Measured on Kilted only; left as a known gap.
-            print('\njazzy: skipping the short-lease publisher crash (profile not honoured)')
-            del steps[3]
         for step in steps:
             results.append(step())
             assert graph.alive(), f'the fusion node died during {results[-1]["name"]}'

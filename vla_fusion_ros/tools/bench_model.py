@@ -114,6 +114,7 @@ def machine() -> Dict[str, object]:
         'ros_distro': os.environ.get('ROS_DISTRO') or os.environ.get('VFR_DISTRO', ''),
         'rmw': os.environ.get('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp (default)'),
         'fastdds_transports': os.environ.get('FASTDDS_BUILTIN_TRANSPORTS', ''),
+        'fastdds_profile': os.path.basename(os.environ.get('FASTDDS_DEFAULT_PROFILES_FILE', '')),
         'cuda': torch.cuda.is_available(),
     }
 

@@ -135,7 +135,9 @@ def write_markdown(results: Dict, path: str) -> None:
         f'{m["opencv"]} |',
         f'| ONNX Runtime | {m["onnxruntime"] or "not installed"} |',
         f'| ROS 2 | {m["ros_distro"]}, rclpy {m["rclpy"]}, {m["rmw"]}, '
-        f'FASTDDS_BUILTIN_TRANSPORTS={m["fastdds_transports"]} |',
+        f'Fast DDS profile {m.get("fastdds_profile") or "none"}'
+        + (f', FASTDDS_BUILTIN_TRANSPORTS={m["fastdds_transports"]}'
+           if m.get('fastdds_transports') else '') + ' |',
         f'| CUDA | {_f(m["cuda"])} |',
         f'| Model | {results["model"]["label"]}: {results["model"]["parameters"]:,} parameters, '
         f'{results["model"]["mflops"]:.1f} MFLOP a frame |',

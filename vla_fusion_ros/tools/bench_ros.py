@@ -18,7 +18,6 @@ spinning thread; the cause is not understood, the workaround is this loop.
 """
 
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -38,18 +37,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def isolate_dds() -> Dict[str, str]:
     """
-    Give this run its own DDS domain, localhost discovery and Fast DDS's LARGE_DATA transport.
+    Give this run its own DDS domain, localhost discovery and the shipped Fast DDS profile.
 
     Must run before rclpy is initialised; processes started later inherit it. Returns the
-    settings, for the report.
+    settings, for the report (:func:`vla_fusion_ros.ros.dds.isolate`).
     """
-    os.environ['ROS_DOMAIN_ID'] = str(random.SystemRandom().randint(1, 100))
-    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
-    os.environ.pop('ROS_LOCALHOST_ONLY', None)
-    os.environ.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
+    from vla_fusion_ros.ros import dds
     os.environ['PYTHONUNBUFFERED'] = '1'
-    return {k: os.environ[k] for k in ('ROS_DOMAIN_ID', 'ROS_AUTOMATIC_DISCOVERY_RANGE',
-                                       'FASTDDS_BUILTIN_TRANSPORTS')}
+    return dds.isolate()
 
 
 def _format(value) -> str:

@@ -21,6 +21,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from vla_fusion_ros.ros import dds
 from vla_fusion_ros.sim.instructions import parse_instruction
 from vla_fusion_ros.sim.world import EVAL_SEED_START, World
 from vla_fusion_ros.tools.graph import default_params_file, Graph, NodeSpec
@@ -176,7 +177,7 @@ def main(argv=None) -> int:
     except ValueError as exc:
         print(f'demo: {exc}', file=sys.stderr)
         return 2
-    os.environ.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
+    dds.use_profile()  # config/fastdds.xml: camera frames through shared memory
     graph = Graph(graph_nodes(default_params_file(), args.checkpoint),
                   log_dir=os.path.join(os.path.dirname(os.path.abspath(args.gif)), 'logs'))
     graph.start()

@@ -41,6 +41,8 @@ import threading
 import time
 from typing import Callable, Dict, List, Optional, Sequence
 
+from vla_fusion_ros.ros import dds
+
 PACKAGE = 'vla_fusion_ros'
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LIMITS = (0.5, 1.5)          # max |linear.x| (m/s), max |angular.z| (rad/s)
@@ -48,36 +50,13 @@ WATCHDOG = 0.5               # s, the node's default watchdog_timeout
 CAMERA_RATE = 30.0           # Hz
 STOP_BOUND = WATCHDOG + 1.0 / CAMERA_RATE
 
-#: A Fast DDS profile with a 0.4 s participant lease: a crashed process is noticed by its peers
-#: within 0.4 s instead of Fast DDS's default 20 s.
-SHORT_LEASE_PROFILE = """<?xml version="1.0" encoding="UTF-8" ?>
-<dds xmlns="http://www.eprosima.com">
-  <profiles>
-    <participant profile_name="vla_fusion_ros_short_lease" is_default_profile="true">
-      <rtps>
-        <builtin>
-          <discovery_config>
-            <leaseDuration><sec>0</sec><nanosec>400000000</nanosec></leaseDuration>
-            <leaseAnnouncement><sec>0</sec><nanosec>100000000</nanosec></leaseAnnouncement>
-          </discovery_config>
-        </builtin>
-      </rtps>
-    </participant>
-  </profiles>
-</dds>
-"""
-
 
 # ---------------------------------------------------------------------------------- harness
 def isolate_dds(domain: Optional[int] = None) -> int:
-    """Pick a random ROS_DOMAIN_ID (1-100) and localhost-only discovery for this process tree."""
-    domain = domain or random.SystemRandom().randint(1, 100)
-    os.environ['ROS_DOMAIN_ID'] = str(domain)
-    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
-    os.environ.pop('ROS_LOCALHOST_ONLY', None)
-    os.environ.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
+    """Give this process tree its own domain, localhost discovery and config/fastdds.xml."""
+    settings = dds.isolate(domain=domain)
     os.environ.setdefault('OMP_NUM_THREADS', '1')
-    return domain
+    return int(settings['ROS_DOMAIN_ID'])
 
 
 def executable(name: str) -> str:
@@ -437,9 +416,6 @@ class FaultGraph:
         self.publisher: Optional[NodeProcess] = None
         self.retired: List[NodeProcess] = []
         os.makedirs(log_dir, exist_ok=True)
-        self.lease_profile = os.path.join(log_dir, 'short_lease.xml')
-        with open(self.lease_profile, 'w', encoding='utf-8') as handle:
-            handle.write(SHORT_LEASE_PROFILE)
 
     # ------------------------------------------------------------------ processes
     def start_camera(self) -> NodeProcess:
@@ -468,7 +444,8 @@ class FaultGraph:
         """Start a process that publishes ``text`` once, latched, and then lives on."""
         env = dict(os.environ)
         if short_lease:
-            env['FASTDDS_DEFAULT_PROFILES_FILE'] = self.lease_profile
+            # config/fastdds_short_lease.xml: a 0.4 s lease instead of Fast DDS's 20 s.
+            dds.use_profile(env, dds.SHORT_LEASE_PROFILE, override=True)
         self.publisher = NodeProcess(
             [sys.executable, '-m', 'vla_fusion_ros.tools.faults', 'publish-instruction',
              '--topic', self.INSTRUCTION, text or self.instruction],

@@ -185,6 +185,8 @@ def main(argv=None) -> int:
     except (ValueError, FileNotFoundError) as exc:
         print(f'graph: {exc}', file=sys.stderr)
         return 2
+    from vla_fusion_ros.ros import dds
+    dds.use_profile()  # config/fastdds.xml for the nodes it starts, unless one is set already
     graph.start()
     try:
         while all(code is None for code in graph.poll().values()):

@@ -40,11 +40,10 @@ FUSION_OVERRIDES = {'output_type': 'twist_stamped', 'control_rate': 1000.0,
 
 def isolated_env(domain_id: int) -> Dict[str, str]:
     """Return the environment for the nodes: this one, in a private localhost-only domain."""
+    from vla_fusion_ros.ros import dds
     env = dict(os.environ)
-    env.update({'ROS_DOMAIN_ID': str(domain_id), 'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST',
-                'PYTHONUNBUFFERED': '1', 'OMP_NUM_THREADS': '1'})
-    env.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
-    env.pop('ROS_LOCALHOST_ONLY', None)
+    dds.isolate(env, domain_id)
+    env.update({'PYTHONUNBUFFERED': '1', 'OMP_NUM_THREADS': '1'})
     return env
 
 

@@ -1,0 +1,68 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The shipped Fast DDS profiles and the environment that selects them."""
+
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from vla_fusion_ros.ros import dds
+
+NS = {'d': 'http://www.eprosima.com'}
+
+
+def _profile(name):
+    root = ET.parse(dds.profile_path(name)).getroot()
+    participant = root.find('d:profiles/d:participant', NS)
+    return root, participant
+
+
+@pytest.mark.parametrize('name', [dds.PROFILE, dds.SHORT_LEASE_PROFILE])
+def test_profiles_carry_a_640x480_frame_through_shared_memory(name):
+    root, participant = _profile(name)
+    assert participant.get('is_default_profile') == 'true'
+    assert participant.find('d:rtps/d:useBuiltinTransports', NS).text == 'false'
+    used = [t.text for t in participant.findall('d:rtps/d:userTransports/d:transport_id', NS)]
+    descriptors = {d.find('d:transport_id', NS).text: d
+                   for d in root.findall('d:profiles/d:transport_descriptors/'
+                                         'd:transport_descriptor', NS)}
+    kinds = {descriptors[t].find('d:type', NS).text: descriptors[t] for t in used}
+    assert set(kinds) == {'SHM', 'UDPv4'}  # shared memory here, UDP to other machines
+    segment = int(kinds['SHM'].find('d:segment_size', NS).text)
+    assert segment >= 2 * 640 * 480 * 3   # two frames in flight, plus room
+    assert segment <= 16 << 20            # several processes fit Docker's 64 MiB /dev/shm
+
+
+def test_only_the_short_lease_profile_shortens_the_lease():
+    lease = 'd:rtps/d:builtin/d:discovery_config/d:leaseDuration'
+    assert _profile(dds.PROFILE)[1].find(lease, NS) is None  # Fast DDS's default, 20 s
+    short = _profile(dds.SHORT_LEASE_PROFILE)[1].find(lease, NS)
+    seconds = int(short.find('d:sec', NS).text) + int(short.find('d:nanosec', NS).text) * 1e-9
+    assert seconds == pytest.approx(0.4)
+
+
+def test_both_fast_dds_generations_get_the_profile():
+    env = {}
+    path = dds.use_profile(env)
+    assert os.path.isfile(path)
+    assert env == {'FASTDDS_DEFAULT_PROFILES_FILE': path, 'FASTRTPS_DEFAULT_PROFILES_FILE': path}
+
+
+def test_a_profile_the_user_chose_is_kept_unless_overridden():
+    env = {'FASTRTPS_DEFAULT_PROFILES_FILE': '/etc/robot/fastdds.xml'}
+    assert dds.use_profile(env) == '/etc/robot/fastdds.xml'
+    assert env['FASTDDS_DEFAULT_PROFILES_FILE'] == '/etc/robot/fastdds.xml'
+    short = dds.use_profile(env, dds.SHORT_LEASE_PROFILE, override=True)
+    assert short.endswith('fastdds_short_lease.xml')
+    assert env['FASTRTPS_DEFAULT_PROFILES_FILE'] == short
+
+
+def test_isolation_picks_a_private_localhost_domain():
+    env = {'ROS_LOCALHOST_ONLY': '1'}
+    settings = dds.isolate(env)
+    assert 1 <= int(env['ROS_DOMAIN_ID']) <= 100
+    assert env['ROS_AUTOMATIC_DISCOVERY_RANGE'] == 'LOCALHOST'
+    assert 'ROS_LOCALHOST_ONLY' not in env
+    assert settings['FASTDDS_DEFAULT_PROFILES_FILE'] == env['FASTDDS_DEFAULT_PROFILES_FILE']
+    assert dds.isolate({}, domain=42)['ROS_DOMAIN_ID'] == '42'

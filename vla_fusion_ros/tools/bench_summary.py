@@ -84,7 +84,7 @@ NOTES = [
     'against eager PyTorch first (as the node does at start-up).',
     '- All processes get their own ROS_DOMAIN_ID, ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and '
     'the shipped Fast DDS profile [config/fastdds.xml](../../config/fastdds.xml) (an 8 MiB '
-    'shared-memory segment, so a 900 KB frame travels whole). With Fast DDS\'s built-in '
+    'shared-memory segment, so a 900 KB frame travels whole). With the built-in Fast DDS '
     'transports (512 KiB segment; `LARGE_DATA` too) about a third of the 640x480 frames were '
     'lost at 30 Hz, for the floor as for the node, on Kilted and Jazzy alike.',
     '',

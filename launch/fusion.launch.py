@@ -13,10 +13,11 @@ checkpoint and output_type override it only when given: their empty default keep
 value. image_topic is a remapping of the node's ``~/image_raw`` (and of
 ``~/image_raw/compressed`` for ``image_transport: compressed``).
 
-Large images over Fast DDS: export ``FASTDDS_DEFAULT_PROFILES_FILE`` and (Fast DDS 2: Humble,
-Jazzy) ``FASTRTPS_DEFAULT_PROFILES_FILE`` as the installed ``config/fastdds.xml`` in the
-environment of the camera driver and of ``ros2 launch``. Fast DDS's built-in shared-memory
-segment (512 KiB) is too small for a 640x480 rgb8 frame, and about a third of them were lost.
+Large images over Fast DDS: export ``FASTDDS_DEFAULT_PROFILES_FILE`` (Humble and Jazzy, whose
+Fast DDS 2 reads only the old name: ``FASTRTPS_DEFAULT_PROFILES_FILE``) as the installed
+``config/fastdds.xml`` in the environment of the camera driver and of ``ros2 launch``. Fast
+DDS's built-in shared-memory segment (512 KiB) is too small for a 640x480 rgb8 frame, and
+about a third of them were lost.
 The fusion node reports the input rate it actually receives on ``/diagnostics``.
 
 Uses only launch and launch_ros APIs that exist in Humble and every newer distribution.

@@ -42,20 +42,32 @@ def test_only_the_short_lease_profile_shortens_the_lease():
     assert seconds == pytest.approx(0.4)
 
 
-def test_both_fast_dds_generations_get_the_profile():
-    env = {}
+@pytest.mark.parametrize('distro,variable', [
+    ('humble', 'FASTRTPS_DEFAULT_PROFILES_FILE'), ('jazzy', 'FASTRTPS_DEFAULT_PROFILES_FILE'),
+    ('kilted', 'FASTDDS_DEFAULT_PROFILES_FILE'), ('rolling', 'FASTDDS_DEFAULT_PROFILES_FILE')])
+def test_each_fast_dds_generation_gets_exactly_its_variable(distro, variable):
+    # Fast DDS 2 reads only FASTRTPS_...; Fast DDS 3 reads both and, given both, loads the file
+    # twice (errors for every profile), so exactly one is set.
+    env = {'ROS_DISTRO': distro}
     path = dds.use_profile(env)
     assert os.path.isfile(path)
-    assert env == {'FASTDDS_DEFAULT_PROFILES_FILE': path, 'FASTRTPS_DEFAULT_PROFILES_FILE': path}
+    assert env == {'ROS_DISTRO': distro, variable: path}
+
+
+def test_the_distribution_under_test_is_detected():
+    distro = os.environ.get('VFR_DISTRO', 'kilted')
+    expected = dds.PROFILE_ENV_VARS[1 if distro == 'jazzy' else 0]
+    assert dds.profile_variable({'VFR_DISTRO': distro}) == expected
+    assert dds.profile_variable({}) == expected  # from the installed wheels alone
 
 
 def test_a_profile_the_user_chose_is_kept_unless_overridden():
-    env = {'FASTRTPS_DEFAULT_PROFILES_FILE': '/etc/robot/fastdds.xml'}
+    env = {'ROS_DISTRO': 'kilted', 'FASTRTPS_DEFAULT_PROFILES_FILE': '/etc/robot/fastdds.xml'}
     assert dds.use_profile(env) == '/etc/robot/fastdds.xml'
-    assert env['FASTDDS_DEFAULT_PROFILES_FILE'] == '/etc/robot/fastdds.xml'
+    assert 'FASTDDS_DEFAULT_PROFILES_FILE' not in env
     short = dds.use_profile(env, dds.SHORT_LEASE_PROFILE, override=True)
     assert short.endswith('fastdds_short_lease.xml')
-    assert env['FASTRTPS_DEFAULT_PROFILES_FILE'] == short
+    assert env == {'ROS_DISTRO': 'kilted', 'FASTDDS_DEFAULT_PROFILES_FILE': short}
 
 
 def test_isolation_picks_a_private_localhost_domain():
@@ -64,5 +76,6 @@ def test_isolation_picks_a_private_localhost_domain():
     assert 1 <= int(env['ROS_DOMAIN_ID']) <= 100
     assert env['ROS_AUTOMATIC_DISCOVERY_RANGE'] == 'LOCALHOST'
     assert 'ROS_LOCALHOST_ONLY' not in env
-    assert settings['FASTDDS_DEFAULT_PROFILES_FILE'] == env['FASTDDS_DEFAULT_PROFILES_FILE']
+    variable = dds.profile_variable(env)
+    assert settings[variable] == env[variable] == dds.profile_path()
     assert dds.isolate({}, domain=42)['ROS_DOMAIN_ID'] == '42'

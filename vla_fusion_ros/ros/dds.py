@@ -9,19 +9,24 @@ started afterwards:
 - **isolation**: a random ``ROS_DOMAIN_ID`` and localhost-only discovery, so concurrent runs
   never see each other;
 - **the Fast DDS profile** ``config/fastdds.xml``: camera frames through an 8 MiB
-  shared-memory segment instead of lossy UDP fragments (the file's comment says why), loaded
-  by Fast DDS 3 from ``FASTDDS_DEFAULT_PROFILES_FILE`` and by Fast DDS 2 (Humble, Jazzy) from
-  ``FASTRTPS_DEFAULT_PROFILES_FILE``. A profile the user already set is kept.
+  shared-memory segment instead of lossy UDP fragments (the file's comment says why). Fast DDS
+  3 (Kilted on) reads ``FASTDDS_DEFAULT_PROFILES_FILE``; Fast DDS 2 (Humble, Jazzy) reads only
+  ``FASTRTPS_DEFAULT_PROFILES_FILE``. Fast DDS 3 also reads the old name (with a deprecation
+  warning), and given both it loads the file twice and logs errors for every profile in it, so
+  exactly the variable of the Fast DDS in use is set. A profile the user already set is kept.
 
 Other rmw implementations ignore both variables.
 """
 
+import importlib.metadata
 import os
 import random
-from typing import Dict, MutableMapping, Optional
+from typing import Dict, Mapping, MutableMapping, Optional
 
 #: Fast DDS 3 (Kilted on) reads the first name, Fast DDS 2 (Humble, Jazzy) only the second.
 PROFILE_ENV_VARS = ('FASTDDS_DEFAULT_PROFILES_FILE', 'FASTRTPS_DEFAULT_PROFILES_FILE')
+#: Distributions whose rmw_fastrtps is built on Fast DDS 2.
+FAST_DDS_2_DISTROS = ('foxy', 'galactic', 'humble', 'iron', 'jazzy')
 PROFILE = 'fastdds.xml'
 SHORT_LEASE_PROFILE = 'fastdds_short_lease.xml'
 _REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -42,18 +47,40 @@ def profile_path(name: str = PROFILE) -> str:
     raise FileNotFoundError(f'Fast DDS profile {name} not found in {candidates}')
 
 
+def profile_variable(env: Mapping[str, str] = os.environ) -> str:
+    """
+    Return the profile variable the Fast DDS of this ROS 2 reads.
+
+    From ``ROS_DISTRO`` (set by a ROS install's setup script) or ``VFR_DISTRO`` (this
+    repository's ``scripts/env.sh``); failing both, from the installed wheels (Jazzy's are
+    named ``ros-fastrtps``, Kilted's ``ros-fastdds``).
+    """
+    distro = env.get('ROS_DISTRO') or env.get('VFR_DISTRO')
+    if not distro:
+        try:
+            importlib.metadata.version('ros-fastrtps')
+            distro = 'jazzy'
+        except importlib.metadata.PackageNotFoundError:
+            distro = 'kilted'
+    return PROFILE_ENV_VARS[1 if distro.lower() in FAST_DDS_2_DISTROS else 0]
+
+
 def use_profile(env: MutableMapping[str, str] = os.environ, name: str = PROFILE,
                 override: bool = False) -> str:
     """
-    Point both Fast DDS profile variables of ``env`` at a shipped profile; return the one used.
+    Point ``env``'s Fast DDS profile variable at a shipped profile; return the profile in use.
 
-    Without ``override`` a profile already set by the user wins (for both variables).
+    Without ``override`` a profile already set by the user (under either name) wins. With it,
+    the other name is removed, so Fast DDS 3 does not load two files.
     """
+    variable = profile_variable(env)
     current = next((env[v] for v in PROFILE_ENV_VARS if env.get(v)), '')
-    path = profile_path(name) if override or not current else current
-    for variable in PROFILE_ENV_VARS:
-        env[variable] = path
-    return path
+    if current and not override:
+        return current
+    for other in PROFILE_ENV_VARS:
+        env.pop(other, None)
+    env[variable] = profile_path(name)
+    return env[variable]
 
 
 def isolate(env: MutableMapping[str, str] = os.environ,

@@ -34,15 +34,23 @@ def checks(results: Dict) -> List[Dict[str, object]]:
     floor = results.get('floor', {}).get('single')
     node = results.get('node', {}).get('default')
     model = results.get('model_cost', {}).get('served_1t')
+    # The node meets its model once per camera period, on a fresh frame, after the core idled:
+    # the model cost in that regime (paced) is what the node adds to the floor. The hot-loop
+    # figure, in the same row, is lower by the caches' and clocks' warm-up.
+    paced = results.get('model_cost', {}).get('served_1t_paced')
     if floor and node and model:
-        fl, nd, mt = floor['latency'], node['latency'], model['total']
+        fl, nd = floor['latency'], node['latency']
+        mt, regime = (paced['total'], 'at 30 Hz') if paced else (model['total'], 'hot loop')
+        hot = model['total']
         bound = fl['p50'] + 1.25 * mt['p50']
         add('node p50 <= floor p50 + 1.25 x (preprocess + forward) p50',
-            f'<= {bound:.2f} ms ({fl["p50"]:.2f} + 1.25 x {mt["p50"]:.2f})',
+            f'<= {bound:.2f} ms ({fl["p50"]:.2f} + 1.25 x {mt["p50"]:.2f}, model {regime}; '
+            f'hot loop {hot["p50"]:.2f})',
             f'{nd["p50"]:.2f} ms', nd['p50'] <= bound)
         bound = fl['p99'] + mt['p99'] + 2.0
         add('node p99 within 2 ms of floor p99 + model p99',
-            f'<= {bound:.2f} ms ({fl["p99"]:.2f} + {mt["p99"]:.2f} + 2)',
+            f'<= {bound:.2f} ms ({fl["p99"]:.2f} + {mt["p99"]:.2f} + 2, model {regime}; hot '
+            f'loop {hot["p99"]:.2f})',
             f'{nd["p99"]:.2f} ms', nd['p99'] <= bound)
         deltas = node.get('counter_deltas') or {}
         received = max(1, deltas.get('frames_received', 0)
@@ -93,7 +101,10 @@ def checks(results: Dict) -> List[Dict[str, object]]:
             f'{conv["total"]["p50"]:.3f} ms p50 ({conv["total"]["p99"]:.3f} p99); '
             f'view of the message: {_f(conv["view_shares_message_buffer"])}; '
             f'new memory {conv["peak_new_bytes"] / 1024:.0f} KiB = '
-            f'{conv["frame_copies"]} frame copies', ok)
+            f'{conv["frame_copies"]} frame copies' + (
+                f'; at 30 Hz on fresh frames p50 {conv["paced"]["preprocess"]["p50"]:.3f} ms '
+                f'(p99 {conv["paced"]["preprocess"]["p99"]:.3f}): the same code after an idle '
+                'core and a cold cache' if conv.get('paced') else ''), ok)
     return out
 
 

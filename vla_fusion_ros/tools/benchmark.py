@@ -36,14 +36,15 @@ PROFILES = {
     #        iterations (default model, configs/growth), ROS seconds (30 Hz, flood)
     'full': {'iterations': 500, 'table_iterations': 200, 'seconds': 20.0, 'flood': 10.0,
              'warmup': 3.0, 'threads': (1, 2), 'engines': ('auto', 'torch'), 'compile': True,
-             'variants': True, 'subset': None, 'fresh_flood': True},
+             'variants': True, 'subset': None, 'fresh_flood': True, 'paced_iterations': 300},
     'quick': {'iterations': 200, 'table_iterations': 60, 'seconds': 8.0, 'flood': 10.0,
               'warmup': 2.0, 'threads': (1, 2), 'engines': ('auto', 'torch'),
-              'compile': False, 'variants': True, 'subset': None, 'fresh_flood': True},
+              'compile': False, 'variants': True, 'subset': None, 'fresh_flood': True,
+              'paced_iterations': 120},
     # A smoke run for the tests: two configurations, two growth points, no variants.
     'tiny': {'iterations': 20, 'table_iterations': 5, 'seconds': 2.0, 'flood': 2.0,
              'warmup': 1.0, 'threads': (1,), 'engines': ('auto',), 'compile': False,
-             'variants': False, 'subset': 2, 'fresh_flood': False},
+             'variants': False, 'subset': 2, 'fresh_flood': False, 'paced_iterations': 20},
 }
 
 
@@ -105,7 +106,18 @@ def measure_model(results: Dict, profile: Dict, log, tables: bool = True) -> Non
             log(f'  {cost[key]["label"]:<36} total p50 {cost[key]["total"]["p50"]:.2f} ms, '
                 f'p99 {cost[key]["total"]["p99"]:.2f} ms')
     results['model_cost'] = cost
-    results['served_backend'] = bench_model.make_policy(config, checkpoint, 'auto', 1).backend
+    served = bench_model.make_policy(config, checkpoint, 'auto', 1)
+    results['served_backend'] = served.backend
+    # The node's regime: one frame per 30 Hz period, fresh frames, an idle core in between.
+    frames = [bench_model.frame_message(index=i) for i in range(16)]
+    iterations = profile['paced_iterations']
+    results['conversion']['paced'] = bench_model.paced_cost(None, frames, iterations=iterations)
+    cost['served_1t_paced'] = bench_model.paced_cost(served, frames, iterations=iterations)
+    cost['served_1t_paced']['label'] = f'{served.backend}, 1 thread, at 30 Hz on fresh frames'
+    log(f'  {cost["served_1t_paced"]["label"]:<36} total p50 '
+        f'{cost["served_1t_paced"]["total"]["p50"]:.2f} ms, p99 '
+        f'{cost["served_1t_paced"]["total"]["p99"]:.2f} ms; conversion alone p50 '
+        f'{results["conversion"]["paced"]["preprocess"]["p50"]:.3f} ms')
     torch.set_num_threads(1)
     if not tables:
         return

@@ -111,9 +111,13 @@ def test_tiny_benchmark_runs_end_to_end(tmp_path):
     """The whole command, seconds long: model half and DDS half, three files written."""
     pytest.importorskip('rclpy', reason='rclpy is not installed in this environment')
     env = dict(os.environ, PYTHONUNBUFFERED='1')
-    proc = subprocess.run([sys.executable, '-m', 'vla_fusion_ros.tools.benchmark', '--tiny',
-                           '--out', str(tmp_path)], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=170)
+    cmd = [sys.executable, '-m', 'vla_fusion_ros.tools.benchmark', '--tiny', '--out',
+           str(tmp_path)]
+    if os.environ.get('VFR_DISTRO', 'kilted') != 'kilted':
+        # The configuration and growth tables time torch and ONNX Runtime alone, the same on
+        # every distribution: the second one runs only what touches ROS.
+        cmd.append('--no-tables')
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=170)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for ext in ('json', 'md', 'png'):
         assert (tmp_path / f'benchmark.{ext}').stat().st_size > 0

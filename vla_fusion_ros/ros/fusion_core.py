@@ -30,6 +30,7 @@ from vla_fusion_ros.ros.diagnostics import DiagnosticsReporter
 from vla_fusion_ros.ros.image_conversion import (compressed_msg_to_rgb, ImageConversionError,
                                                  ImageDecoder, prepare_rgb)
 from vla_fusion_ros.ros.node_settings import FusionSettings
+from vla_fusion_ros.ros.pacing import InferencePacer
 from vla_fusion_ros.ros.qos import latched_qos, make_qos
 from vla_fusion_ros.ros.safety import ActionChunkQueue, Liveness
 from vla_fusion_ros.ros.stats import Counters, LatencyWindow, RateMeter
@@ -275,22 +276,16 @@ class FusionController:
         return self.node.get_clock().now().nanoseconds * 1e-9
 
     def _inference_loop(self) -> None:
-        # Rate limit: in the long run never more than control_rate inferences a second, but
-        # an inference may start up to half a period before it is due, and a late one moves
-        # the schedule half a period less than it was late (a token bucket of two frames).
-        # So a camera at exactly control_rate, whose frames jitter around the period, is
-        # never held back; "one period since the last start" made every late frame delay all
-        # the ones after it (by 18 ms at the median, replaying jittered 30 Hz arrivals). The
-        # frame is taken only after the wait, so a newer one that arrives meanwhile wins.
-        period = 1.0 / self.settings.control_rate
-        due = 0.0  # when the next inference is due
+        # Rate limit (control_rate): see vla_fusion_ros.ros.pacing. The frame is taken only
+        # after the wait, so a newer one that arrives meanwhile wins.
+        pacer = InferencePacer(self.settings.control_rate)
         while True:
             with self._wakeup:
                 while self._running and self._mailbox is None:
                     self._wakeup.wait(timeout=0.1)
                 if not self._running:
                     return
-            wait = due - 0.5 * period - time.monotonic()
+            wait = pacer.wait(time.monotonic())
             if wait > 0:
                 time.sleep(wait)
             with self._wakeup:
@@ -299,7 +294,7 @@ class FusionController:
                 payload, encoding, stamp, stamp_msg = self._mailbox
                 self._mailbox = None
                 instruction = self.instruction
-            due = max(due, time.monotonic() - 0.5 * period) + period
+            pacer.start(time.monotonic())
             try:
                 self._process(payload, encoding, stamp, stamp_msg, instruction)
             except Exception as exc:  # noqa: BLE001 - the node must survive a bad frame

@@ -101,8 +101,9 @@ def declare_fusion_parameters(node) -> FusionSettings:
             'SingleThreadedExecutor where it is missing), multi (MultiThreadedExecutor, 2 '
             'threads) or single.', choices=EXECUTORS, read_only=True),
         control_rate=p.declare(
-            'control_rate', 30.0, 'Highest rate of inference and, for action chunks, the rate '
-            'at which queued actions are published (Hz).', value_range=(0.5, 1000.0),
+            'control_rate', 30.0, 'Highest rate of inference (within 5.3 %: see '
+            'vla_fusion_ros.ros.pacing) and, for action chunks, the rate at which queued '
+            'actions are published (Hz).', value_range=(0.5, 1000.0),
             read_only=True),
         image_transport=p.declare(
             'image_transport', 'raw', 'raw: sensor_msgs/Image on ~/image_raw; compressed: '

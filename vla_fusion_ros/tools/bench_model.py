@@ -22,6 +22,7 @@ import torch
 from vla_fusion_ros.model import count_flops, count_parameters, ModelConfig, VLAPolicy
 from vla_fusion_ros.model.engines import onnxruntime_available
 from vla_fusion_ros.ros.image_conversion import ImageDecoder, prepare_rgb
+from vla_fusion_ros.ros.pacing import InferencePacer
 
 INSTRUCTION = 'go to the red circle'
 WIDTH, HEIGHT = 640, 480
@@ -436,14 +437,16 @@ def replay_rate_limiter(arrivals: Sequence[float], period: float, cost: float,
     Replay the node's inference loop on frame arrival times (s): how long each frame waits.
 
     ``limiter='last_start'`` is the loop as it was: take the newest frame, then sleep until
-    one ``period`` after the previous start. ``'gcra'`` is the loop as it is: wait until the
-    next inference is due (less half a period of tolerance), then take the newest frame.
+    one ``period`` after the previous start. ``'gcra'`` is the loop as it is: wait as the
+    node's :class:`~vla_fusion_ros.ros.pacing.InferencePacer` says, then take the newest
+    frame.
     ``cost`` is the time one inference holds the thread. Returns the waits of the processed
     frames (arrival to start) and how many frames were superseded.
     """
     arrivals = sorted(arrivals)
-    waits, taken, i, free = [], 0, 0, 0.0
-    last_start = due = -1e9
+    waits, starts, taken, i, free = [], [], 0, 0, 0.0
+    last_start = -1e9
+    pacer = InferencePacer(1.0 / period)
     while True:
         # the thread is free at `free`: wait for a frame, if none has arrived since the last
         while i < len(arrivals) and arrivals[i] <= free:
@@ -458,15 +461,17 @@ def replay_rate_limiter(arrivals: Sequence[float], period: float, cost: float,
             start = max(free, last_start + period)
             frame = newest  # taken before the sleep
         else:
-            start = max(free, due - 0.5 * period)
+            start = free + pacer.wait(free)
             while i < len(arrivals) and arrivals[i] <= start:
                 i += 1
             frame = i - 1  # taken after the wait: the newest by then
-            due = max(due, start - 0.5 * period) + period
+            pacer.start(start)
         last_start = start
+        starts.append(start)
         waits.append(start - arrivals[frame])
         taken = frame + 1
         free = start + cost
     processed = len(waits)
     return {'limiter': limiter, 'frames': len(arrivals), 'processed': processed,
-            'superseded': len(arrivals) - processed, 'wait': summarize(waits)}
+            'superseded': len(arrivals) - processed, 'wait': summarize(waits),
+            'waits_ms': [1e3 * w for w in waits], 'starts_s': starts}

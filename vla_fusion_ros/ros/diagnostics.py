@@ -50,7 +50,8 @@ class DiagnosticsReporter:
         for label, window in (('preprocess', c.preprocess_latency),
                               ('inference', c.inference_latency),
                               ('stamp to command', c.e2e_latency),
-                              ('frame age', c.frame_age)):
+                              ('frame age', c.frame_age),
+                              ('control_rate wait', c.pacing_wait)):
             pct = window.percentiles_ms(50, 95, 99)
             if pct:
                 values.append(_kv(f'{label} p50/p95/p99 (ms)',

@@ -66,6 +66,7 @@ class FusionController:
         self.preprocess_latency = LatencyWindow()
         self.e2e_latency = LatencyWindow()
         self.frame_age = LatencyWindow()
+        self.pacing_wait = LatencyWindow()  # control_rate's hold on a waiting frame
         self.decoder = ImageDecoder()
         self.liveness = Liveness(settings.watchdog_timeout, ('image', 'instruction'))
         self.queue = ActionChunkQueue(settings.control_period, decay=settings.chunk_decay)
@@ -286,6 +287,7 @@ class FusionController:
                 if not self._running:
                     return
             wait = pacer.wait(time.monotonic())
+            self.pacing_wait.add(wait)
             if wait > 0:
                 time.sleep(wait)
             with self._wakeup:

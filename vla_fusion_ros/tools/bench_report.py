@@ -117,9 +117,14 @@ def write_json(results: Dict, path: str) -> None:
 
 def _phase_row(name: str, phase: Dict) -> str:
     lat = phase['latency']
+    diagnostics = phase.get('diagnostics_after') or {}
+    age = diagnostics.get('frame age p50/p95/p99 (ms)')
+    wait = diagnostics.get('control_rate wait p50/p95/p99 (ms)')
     return (f'| {name} | {phase["input_rate_hz"]:.1f} | {100 * phase["delivered"]:.0f}% | '
             f'{phase["command_rate_hz"]:.1f} | {_f(_p(lat, "p50"))} | {_f(_p(lat, "p90"))} | '
             f'{_f(_p(lat, "p99"))} | {_f(_p(lat, "max"))} | '
+            f'{_f(age[0]) if age else "-"} / {_f(age[2]) if age else "-"} | '
+            f'{_f(wait[2]) if wait else "-"} | '
             f'{_f(phase.get("node_cpu_percent"), 0)} |')
 
 
@@ -166,8 +171,12 @@ def write_markdown(results: Dict, path: str) -> None:
               "test runs in its own process. Latency is the command's receipt time minus the "
               'image header stamp the command carries. The floor is `bench_echo_node`, which '
               'answers every frame at once with a constant TwistStamped.', '',
+              'The node columns come from its /diagnostics: frame age is image stamp to '
+              'inference start; control_rate wait is how long the pacing held a frame '
+              '(vla_fusion_ros.ros.pacing).', '',
               '| run | input (Hz) | answered | commands (Hz) | p50 (ms) | p90 | p99 | max | '
-              'node CPU % |', '|---|---|---|---|---|---|---|---|---|']
+              'node frame age p50 / p99 | node control_rate wait p99 | node CPU % |',
+              '|---|---|---|---|---|---|---|---|---|---|---|']
     for name, phase in results.get('floor', {}).items():
         lines.append(_phase_row(f'floor, {name} executor', phase))
     for name, phase in results.get('node', {}).items():

@@ -49,7 +49,11 @@ def ros_variants(results: Dict) -> list:
     floor, node = results.get('floor', {}), results.get('node', {})
     row('floor: EventsExecutor (vs SingleThreadedExecutor)', floor.get('events'),
         floor.get('single'), True, 'rclpy floor, 30 Hz')
+    single = node.get('executor:=single')
     multi, events = node.get('executor:=multi'), node.get('executor:=events')
+    if single and events:
+        row('fusion_node: EventsExecutor (vs SingleThreadedExecutor)', events, single, True,
+            f'node CPU {events["node_cpu_percent"]:.0f}% vs {single["node_cpu_percent"]:.0f}%')
     if multi and events:
         row('fusion_node: EventsExecutor (vs MultiThreadedExecutor)', events, multi, True,
             f'node CPU {events["node_cpu_percent"]:.0f}% vs {multi["node_cpu_percent"]:.0f}%')

@@ -155,6 +155,7 @@ def measure_ros(results: Dict, profile: Dict, log, logs_dir: str) -> None:
             _log_phase(log, phase)
         variants = {'default': {}}
         if profile['variants']:
+            variants['executor:=single'] = {'executor': 'single'}
             variants['executor:=multi'] = {'executor': 'multi'}
             variants['executor:=events'] = {'executor': 'events'}
             variants['inference_backend:=torch (eager)'] = {'inference_backend': 'torch'}

@@ -72,7 +72,9 @@ def test_verdicts_follow_the_issue(tmp_path):
         'model_cost': {'served_1t': model},
         'flood': _phase(4.0, 8.0, duration_s=10.0, published=2000, commands=300,
                         rss_before=100 * 2**20, rss_after=102 * 2**20, rss_growth=0.02,
-                        diagnostics_after={'frame age p50/p95/p99 (ms)': [3.0, 5.0, 6.0]}),
+                        diagnostics_after={'frame age p50/p95/p99 (ms)': [3.0, 5.0, 6.0],
+                                           'receipt to inference p50/p99/max (ms)':
+                                           [1.0, 5.0, 6.0]}),
         'conversion': {'total': {'p50': 0.4, 'p99': 0.6}, 'view_owns_data': False,
                        'view_shares_message_buffer': True, 'frame_copies': 0,
                        'peak_new_bytes': 12288},
@@ -82,12 +84,17 @@ def test_verdicts_follow_the_issue(tmp_path):
     assert verdicts['node p99 within 2 ms of floor p99 + model p99'] is True  # 7 <= 7.3
     assert verdicts['30 Hz sustained, no growing backlog'] is True
     assert verdicts['flood: RSS growth < 5%'] is True
+    never_older = 'flood: processed frame never older than input period + inference time, ' \
+        'counted from its receipt'
+    assert verdicts[never_older] is True  # 6.0 <= 5 + 1.3
     assert all(verdicts.values())
     results['node']['default']['latency']['p50'] = 3.5          # 3.5 > 3.25: fails
     results['flood']['rss_growth'] = 0.06
+    results['flood']['diagnostics_after']['receipt to inference p50/p99/max (ms)'][2] = 6.4
     verdicts = {c['check'].split(' (')[0]: c['pass'] for c in bench_report.checks(results)}
     assert verdicts['node p50 <= floor p50 + 1.25 x'] is False
     assert verdicts['flood: RSS growth < 5%'] is False
+    assert verdicts[never_older] is False  # the worst frame, not a percentile, is judged
 
 
 def test_rate_limiter_replay():

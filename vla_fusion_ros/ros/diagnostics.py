@@ -47,15 +47,19 @@ class DiagnosticsReporter:
             _kv('e-stop', c.estopped),
             _kv('watchdog', 'stopped' if c.liveness.stopped else 'ok'),
         ]
-        for label, window in (('preprocess', c.preprocess_latency),
-                              ('inference', c.inference_latency),
-                              ('stamp to command', c.e2e_latency),
-                              ('frame age', c.frame_age),
-                              ('control_rate wait', c.pacing_wait)):
-            pct = window.percentiles_ms(50, 95, 99)
+        tail = (50, 95, 99)
+        for label, window, qs in (('preprocess', c.preprocess_latency, tail),
+                                  ('inference', c.inference_latency, tail),
+                                  ('stamp to command', c.e2e_latency, tail),
+                                  ('frame age', c.frame_age, tail),
+                                  # "never older than...": the worst of the last 1000 frames
+                                  ('receipt to inference', c.held, (50, 99, 100)),
+                                  ('control_rate wait', c.pacing_wait, tail)):
+            pct = window.percentiles_ms(*qs)
             if pct:
-                values.append(_kv(f'{label} p50/p95/p99 (ms)',
-                                  f'{pct[50]:.2f}/{pct[95]:.2f}/{pct[99]:.2f}'))
+                names = '/'.join('max' if q == 100 else f'p{q}' for q in qs)
+                values.append(_kv(f'{label} {names} (ms)',
+                                  '/'.join(f'{pct[q]:.2f}' for q in qs)))
         values += [_kv(name, count) for name, count in sorted(c.counters.snapshot().items())]
 
         status = DiagnosticStatus(name=f'{self.node.get_name()}: policy',

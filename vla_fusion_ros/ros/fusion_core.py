@@ -67,6 +67,7 @@ class FusionController:
         self.e2e_latency = LatencyWindow()
         self.frame_age = LatencyWindow()
         self.pacing_wait = LatencyWindow()  # control_rate's hold on a waiting frame
+        self.held = LatencyWindow()  # receipt (image callback) to inference start
         self.decoder = ImageDecoder()
         self.liveness = Liveness(settings.watchdog_timeout, ('image', 'instruction'))
         self.queue = ActionChunkQueue(settings.control_period, decay=settings.chunk_decay)
@@ -79,7 +80,7 @@ class FusionController:
         self._publisher_seen = False   # a publisher of the latched instruction was counted
         self._lock = threading.Lock()
         self._wakeup = threading.Condition(self._lock)
-        self._mailbox = None           # (payload, encoding or None, stamp_s, stamp_msg)
+        self._mailbox = None  # (payload, encoding or None, stamp_s, stamp_msg, received_mono)
         self._running = False
         self._thread: Optional[threading.Thread] = None
         self._last_debug = 0.0
@@ -172,7 +173,7 @@ class FusionController:
         with self._wakeup:
             if self._mailbox is not None:
                 self.counters.add('frames_superseded')
-            self._mailbox = (payload, encoding, stamp, stamp_msg)
+            self._mailbox = (payload, encoding, stamp, stamp_msg, time.monotonic())
             self._wakeup.notify()
 
     def _on_image(self, msg: Image) -> None:
@@ -293,10 +294,14 @@ class FusionController:
             with self._wakeup:
                 if not self._running:
                     return
-                payload, encoding, stamp, stamp_msg = self._mailbox
+                payload, encoding, stamp, stamp_msg, received = self._mailbox
                 self._mailbox = None
                 instruction = self.instruction
-            pacer.start(time.monotonic())
+            taken = time.monotonic()
+            pacer.start(taken)
+            # What the node itself adds to a frame's age: the mailbox, the pacing, the
+            # thread hand-off (frame age, from the stamp, also holds the DDS delivery).
+            self.held.add(taken - received)
             try:
                 self._process(payload, encoding, stamp, stamp_msg, instruction)
             except Exception as exc:  # noqa: BLE001 - the node must survive a bad frame

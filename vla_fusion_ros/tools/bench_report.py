@@ -304,6 +304,7 @@ def write_plot(results: Dict, path: str) -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
     import numpy as np
 
     fig, axes = plt.subplots(2, 3, figsize=(17, 9.5))
@@ -384,6 +385,9 @@ def write_plot(results: Dict, path: str) -> None:
         ax.set_yticklabels([o['variant'] for o in opts], fontsize=8)
         ax.invert_yaxis()
         ax.set_xscale('log')
+        ax.xaxis.set_minor_formatter(NullFormatter())  # the minor labels overlapped
+        ax.set_xticks([0.2, 0.5, 1, 2, 5])
+        ax.xaxis.set_major_formatter(FormatStrFormatter('%g'))
         ax.set_xlabel('p50 (ms, log scale), green = kept')
     ax.set_title('optimisations')
     ax.grid(True, axis='x', alpha=0.3)

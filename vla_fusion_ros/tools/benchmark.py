@@ -214,7 +214,17 @@ def main(argv=None) -> int:
     parser.add_argument('--no-ros', action='store_true', help='skip the DDS measurements')
     parser.add_argument('--no-tables', action='store_true',
                         help='skip the configuration, growth and optimisation tables')
+    parser.add_argument('--report', metavar='BENCHMARK_JSON',
+                        help='measure nothing: re-render benchmark.md/png from a benchmark.json')
     args = parser.parse_args(argv)
+    if args.report:
+        import json
+        with open(args.report, encoding='utf-8') as handle:
+            results = json.load(handle)
+        results['checks'] = bench_report.checks(results)
+        paths = bench_report.write_all(results, args.out)
+        print(f'wrote {", ".join(paths.values())}')
+        return 0
     profile = PROFILES['tiny' if args.tiny else 'quick' if args.quick else 'full']
 
     import torch

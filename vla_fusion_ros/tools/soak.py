@@ -19,8 +19,8 @@ Verdicts, with the first sixth of the run as warm-up (minute 5 of 30):
 - p99 latency drift, last fifth of the post-warm-up time against its first fifth: < 10 %;
 - no crash: the node runs throughout and exits 0 on SIGINT, without a traceback.
 
-Writes ``soak.md``, ``soak.json`` and ``soak.png``. The load average is recorded because this
-machine may be shared (model training ran beside the committed soak).
+Writes ``soak.md``, ``soak.json`` and ``soak.png``. The load average is recorded because the
+machine may be shared: latency then reflects the other jobs as well as the node.
 """
 
 import argparse
@@ -264,8 +264,10 @@ def write_outputs(result: Dict, out: str, minutes_arg: float) -> None:
         f'{result.get("commands_per_s", 0):.1f}/s',
         f'- machine load (1-min load average over the run): min {load.get("min", 0):.1f}, mean '
         f'{load.get("mean", 0):.1f}, max {load.get("max", 0):.1f} on {result["cpu_count"]} '
-        'CPUs. Other jobs (model training) shared the machine: latency reflects that load. '
-        "Rank correlation of each sample's p99 with the load: "
+        'CPUs' + (': more than the soak itself (the camera, the node and the probe use about '
+                  'one), so other jobs shared the machine and latency reflects them too'
+                  if load.get('mean', 0) > 0.5 * result['cpu_count'] + 0.5 else '')
+        + ". Rank correlation of each sample's p99 with the load: "
         f'{num(result.get("load_p99_spearman"), "+.2f")}.',
         f'- frames the node received (its measured input rate, mean after warm-up): '
         f'{num(result.get("image_rate_hz_mean"), ".1f")} Hz of the 30 Hz the camera aims at; '

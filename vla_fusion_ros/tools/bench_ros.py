@@ -18,8 +18,6 @@ spinning thread; the cause is not understood, the workaround is this loop.
 """
 
 import os
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -28,6 +26,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from vla_fusion_ros.tools.bench_model import frame_message, summarize
+from vla_fusion_ros.tools.node_process import format_param, NodeProcess
 
 IMAGE_TOPIC = '/bench/image_raw'
 COMMAND_TOPIC = '/bench/cmd_vel'
@@ -47,14 +46,6 @@ def isolate_dds() -> Dict[str, str]:
     return dds.isolate()
 
 
-def _format(value) -> str:
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    return str(value)
-
-
 def node_command(executable: str, module: str, name: str, params: Dict[str, object],
                  params_file: str = '') -> List[str]:
     """Return the command line of an installed executable (or ``python -m module``)."""
@@ -67,57 +58,10 @@ def node_command(executable: str, module: str, name: str, params: Dict[str, obje
     if params_file:
         cmd += ['--params-file', params_file]
     for key, value in params.items():
-        cmd += ['-p', f'{key}:={_format(value)}']
+        cmd += ['-p', f'{key}:={format_param(value)}']
     for src, dst in REMAPS.items():
         cmd += ['-r', f'{src}:={dst}']
     return cmd
-
-
-class NodeProcess:
-    """A node under test, in its own process, with its output in a log file."""
-
-    def __init__(self, cmd: List[str], log_path: str):
-        import psutil
-        self.cmd = cmd
-        self.log_path = log_path
-        self._log = open(log_path, 'w', encoding='utf-8')
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
-                                     env=dict(os.environ))
-        self.ps = psutil.Process(self.proc.pid)
-
-    def alive(self) -> bool:
-        """Return whether the process still runs."""
-        return self.proc.poll() is None
-
-    def rss(self) -> int:
-        """Return the resident set size in bytes."""
-        return int(self.ps.memory_info().rss)
-
-    def cpu_seconds(self) -> float:
-        """Return the CPU time (user + system, all threads) used so far."""
-        times = self.ps.cpu_times()
-        return float(times.user + times.system)
-
-    def log_tail(self, lines: int = 15) -> str:
-        """Return the end of the node's output."""
-        self._log.flush()
-        try:
-            with open(self.log_path, encoding='utf-8', errors='replace') as handle:
-                return ''.join(handle.readlines()[-lines:])
-        except OSError:
-            return ''
-
-    def stop(self, timeout: float = 10.0) -> int:
-        """SIGINT, wait, SIGKILL if needed; return the exit code."""
-        if self.alive():
-            self.proc.send_signal(signal.SIGINT)
-        try:
-            code = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
-        self._log.close()
-        return code
 
 
 def _stamp_ns(stamp) -> int:
@@ -282,7 +226,7 @@ def run_node_phase(harness: Harness, cmd: List[str], log_path: str,
     Each ``(name, input_rate, seconds)`` stage warms the node up at ``rate``, then streams at
     ``input_rate``; the node's diagnostics and RSS are read just before and just after.
     """
-    process = NodeProcess(cmd, log_path)
+    process = NodeProcess(cmd, log_path=log_path)
     results = {}
     try:
         ready = harness.wait_ready(process, ready_timeout)

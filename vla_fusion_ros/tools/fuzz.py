@@ -37,7 +37,8 @@ from hypothesis import given, HealthCheck, Phase, settings, strategies as st
 from hypothesis import seed as hypothesis_seed
 
 from vla_fusion_ros.tools.faults import (CommandLog, git_commit, isolate_dds, LIMITS,
-                                         load_samples, NodeProcess, Probe, REPO)
+                                         load_samples, Probe, REPO)
+from vla_fusion_ros.tools.node_process import NodeProcess
 
 #: encoding -> (channels, bytes per channel), the encodings the node must accept.
 SPEC = {'rgb8': (3, 1), 'bgr8': (3, 1), 'rgba8': (4, 1), 'bgra8': (4, 1), 'mono8': (1, 1),

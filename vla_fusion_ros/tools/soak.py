@@ -34,7 +34,8 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from vla_fusion_ros.tools.faults import (git_commit, isolate_dds, LIMITS, load_samples,
-                                         NodeProcess, Probe, REPO)
+                                         Probe, REPO)
+from vla_fusion_ros.tools.node_process import NodeProcess
 
 INSTRUCTIONS = ('go to the red circle', 'drive toward the blue square',
                 'head for the green triangle', 'find the yellow star',

@@ -22,6 +22,8 @@ import sys
 import time
 from typing import Dict, List, Optional
 
+from vla_fusion_ros.tools.node_process import format_param
+
 PACKAGE = 'vla_fusion_ros'
 
 #: The launch file's arguments and their defaults (launch/fusion.launch.py mirrors these).
@@ -56,17 +58,6 @@ def default_params_file() -> str:
     return os.path.join(get_package_share_directory(PACKAGE), 'config', 'fusion.yaml')
 
 
-def _format(value) -> str:
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, str):
-        # YAML-quoted so that '' and words such as 'on' stay strings (like ParameterValue).
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, (list, tuple)):
-        return '[' + ','.join(_format(v) for v in value) + ']'
-    return str(value)
-
-
 @dataclass
 class NodeSpec:
     """One node of the graph: what to run and how to configure it."""
@@ -82,7 +73,7 @@ class NodeSpec:
         cmd = [executable_path(self.executable), '--ros-args', '-r', f'__node:={self.name}',
                '--params-file', self.params_file]
         for key, value in self.overrides.items():
-            cmd += ['-p', f'{key}:={_format(value)}']
+            cmd += ['-p', f'{key}:={format_param(value)}']
         for src, dst in self.remaps.items():
             cmd += ['-r', f'{src}:={dst}']
         return cmd

@@ -32,7 +32,12 @@ def executable(name: str) -> str:
 
 
 def format_param(value) -> str:
-    """Format a parameter value for ``-p name:=value`` (strings YAML-quoted)."""
+    """
+    Format a parameter value for ``-p name:=value``.
+
+    Strings are YAML-quoted, so that '' and words such as 'on' stay strings (as launch_ros's
+    ParameterValue keeps them).
+    """
     if isinstance(value, bool):
         return 'true' if value else 'false'
     if isinstance(value, str):

@@ -113,7 +113,7 @@ def start_node():
 @pytest.fixture
 def ros_probe():
     """Yield a probe node in its own rclpy context, with a spin-until helper."""
-    rclpy = pytest.importorskip('rclpy', reason='rclpy is not installed in this environment')
+    import rclpy
     from rclpy.context import Context
     from rclpy.executors import SingleThreadedExecutor
 

@@ -22,6 +22,9 @@ from vla_fusion_ros.tools import bench_report
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+# Nodes over DDS: run on every tested distribution (scripts/test: -m ros on Jazzy).
+pytestmark = pytest.mark.ros
+
 
 def _scene():
     from vla_fusion_ros.sim.shapes import SyntheticScene
@@ -43,7 +46,6 @@ def test_area_resize_stays_close_to_inter_area():
 
 
 def test_conversion_is_a_view_plus_one_small_copy():
-    pytest.importorskip('sensor_msgs', reason='ROS messages are not installed')
     from vla_fusion_ros.tools.bench_model import conversion, frame_message
     result = conversion(frame_message(), iterations=20)
     assert result['view_shares_message_buffer'] and not result['view_owns_data']
@@ -120,7 +122,6 @@ def test_rate_limiter_replay():
 
 def test_tiny_benchmark_runs_end_to_end(tmp_path):
     """The whole command, seconds long: model half and DDS half, three files written."""
-    pytest.importorskip('rclpy', reason='rclpy is not installed in this environment')
     env = dict(os.environ, PYTHONUNBUFFERED='1')
     cmd = [sys.executable, '-m', 'vla_fusion_ros.tools.benchmark', '--tiny', '--out',
            str(tmp_path)]

@@ -14,8 +14,6 @@ from vla_fusion_ros.model import FusionModel, ModelConfig, save_checkpoint, Toke
 from vla_fusion_ros.sim.world import EVAL_SEED_START
 from vla_fusion_ros.train import evaluate
 
-rclpy = pytest.importorskip('rclpy', reason='rclpy is not installed in this environment')
-
 TINY_MODEL = {
     'vision': {'width': 8, 'depth': 2, 'norm_groups': 4, 'downsample': [0, 1]},
     'language': {'width': 8, 'heads': 2, 'max_length': 8},
@@ -23,6 +21,9 @@ TINY_MODEL = {
     'head': {'hidden': 16, 'queries': 2},
     'seed': 5,
 }
+
+# Nodes over DDS: run on every tested distribution (scripts/test: -m ros on Jazzy).
+pytestmark = pytest.mark.ros
 
 
 @pytest.mark.slow

@@ -22,11 +22,10 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import rclpy
+from std_msgs.msg import Bool
 
-rclpy = pytest.importorskip('rclpy', reason='rclpy is not installed in this environment')
-from std_msgs.msg import Bool  # noqa: E402
-
-from vla_fusion_ros.tools import faults  # noqa: E402
+from vla_fusion_ros.tools import faults
 
 
 # ------------------------------------------------------------------------------ in process

@@ -12,14 +12,12 @@ SIGINT -> a final zero and exit status 0, no traceback.
 import signal
 import time
 
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import Twist
 import pytest
+from std_msgs.msg import Bool, String
 
-rclpy = pytest.importorskip('rclpy', reason='rclpy is not installed in this environment')
-from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402, I100
-from geometry_msgs.msg import Twist  # noqa: E402
-from std_msgs.msg import Bool, String  # noqa: E402
-
-from vla_fusion_ros.ros.qos import latched_qos, make_qos  # noqa: E402
+from vla_fusion_ros.ros.qos import latched_qos, make_qos
 
 CAMERA_RATE = 30.0
 WATCHDOG = 0.5

@@ -11,17 +11,14 @@ debug image shows the frame the model saw, upscaled, with the fusion map overlai
 import time
 
 import cv2
+from geometry_msgs.msg import Twist, TwistStamped
 import numpy as np
-import pytest
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Float32MultiArray
 
-rclpy = pytest.importorskip('rclpy', reason='rclpy is not installed in this environment')
-from geometry_msgs.msg import Twist, TwistStamped  # noqa: E402, I100
-from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
-from std_msgs.msg import Float32MultiArray  # noqa: E402
-
-from vla_fusion_ros.ros.image_conversion import array_to_image_msg  # noqa: E402
-from vla_fusion_ros.ros.qos import make_qos  # noqa: E402
-from vla_fusion_ros.sim.shapes import SyntheticScene  # noqa: E402
+from vla_fusion_ros.ros.image_conversion import array_to_image_msg
+from vla_fusion_ros.ros.qos import make_qos
+from vla_fusion_ros.sim.shapes import SyntheticScene
 
 INSTRUCTION = 'go to the blue circle'
 SCENE = SyntheticScene(160, 120, seed=5)

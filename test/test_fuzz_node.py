@@ -19,10 +19,10 @@ import random
 
 import pytest
 
-rclpy = pytest.importorskip('rclpy', reason='rclpy is not installed in this environment')
-pytest.importorskip('hypothesis', reason='hypothesis is not installed in this environment')
+from vla_fusion_ros.tools import fuzz
 
-from vla_fusion_ros.tools import fuzz  # noqa: E402
+# Nodes over DDS: run on every tested distribution (scripts/test: -m ros on Jazzy).
+pytestmark = pytest.mark.ros
 
 
 def test_fuzzed_inputs_never_crash_the_node_or_move_it_unsafely(tmp_path):

@@ -13,11 +13,9 @@ from hypothesis import given, HealthCheck, settings
 from hypothesis import strategies as st
 import numpy as np
 import pytest
+from sensor_msgs.msg import CompressedImage, Image
 
-pytest.importorskip('rclpy', reason='sensor_msgs needs the ROS 2 Python packages')
-from sensor_msgs.msg import CompressedImage, Image  # noqa: E402
-
-from vla_fusion_ros.ros.image_conversion import (  # noqa: E402
+from vla_fusion_ros.ros.image_conversion import (
     array_to_image_msg, compressed_msg_to_rgb, ENCODINGS, image_msg_to_array,
     ImageConversionError, ImageDecoder, prepare_rgb, to_rgb8)
 

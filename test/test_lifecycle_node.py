@@ -10,15 +10,12 @@ commands; deactivate sends one zero and silence; SIGINT ends it with status 0.
 import signal
 import time
 
-import pytest
+from geometry_msgs.msg import Twist
+from lifecycle_msgs.msg import Transition
+from lifecycle_msgs.srv import ChangeState, GetState
+from std_msgs.msg import String
 
-rclpy = pytest.importorskip('rclpy', reason='rclpy is not installed in this environment')
-from geometry_msgs.msg import Twist  # noqa: E402, I100
-from lifecycle_msgs.msg import Transition  # noqa: E402
-from lifecycle_msgs.srv import ChangeState, GetState  # noqa: E402
-from std_msgs.msg import String  # noqa: E402
-
-from vla_fusion_ros.ros.qos import latched_qos, make_qos  # noqa: E402
+from vla_fusion_ros.ros.qos import latched_qos, make_qos
 
 NAME = 'lifecycle_fusion_node'
 REMAP = {'~/image_raw': '/lc/image'}

@@ -13,13 +13,11 @@ import time
 
 import numpy as np
 import pytest
+from sensor_msgs.msg import Image
 
-rclpy = pytest.importorskip('rclpy', reason='rclpy is not installed in this environment')
-from sensor_msgs.msg import Image  # noqa: E402
-
-from vla_fusion_ros.ros.image_conversion import image_msg_to_array, to_rgb8  # noqa: E402
-from vla_fusion_ros.ros.qos import make_qos  # noqa: E402
-from vla_fusion_ros.sim.shapes import SyntheticScene  # noqa: E402
+from vla_fusion_ros.ros.image_conversion import image_msg_to_array, to_rgb8
+from vla_fusion_ros.ros.qos import make_qos
+from vla_fusion_ros.sim.shapes import SyntheticScene
 
 
 @pytest.mark.parametrize('encoding', ['rgb8', 'bgr8', 'mono8'])

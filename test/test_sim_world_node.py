@@ -10,20 +10,16 @@ same seed and the same commands: the node is the world, nothing more, nothing le
 import json
 import signal
 
+from geometry_msgs.msg import Twist, TwistStamped
 import numpy as np
 import pytest
+from rclpy.time import Time
+from sensor_msgs.msg import Image
+from std_msgs.msg import Int64, String
 
-rclpy = pytest.importorskip('rclpy', reason='rclpy is not installed in this environment')
-Twist = pytest.importorskip('geometry_msgs.msg').Twist
-TwistStamped = pytest.importorskip('geometry_msgs.msg').TwistStamped
-Image = pytest.importorskip('sensor_msgs.msg').Image
-Int64 = pytest.importorskip('std_msgs.msg').Int64
-String = pytest.importorskip('std_msgs.msg').String
-Time = pytest.importorskip('rclpy.time').Time
-
-from vla_fusion_ros.ros.image_conversion import image_msg_to_array  # noqa: E402
-from vla_fusion_ros.ros.qos import latched_qos, make_qos  # noqa: E402
-from vla_fusion_ros.sim.world import World, WorldConfig  # noqa: E402
+from vla_fusion_ros.ros.image_conversion import image_msg_to_array
+from vla_fusion_ros.ros.qos import latched_qos, make_qos
+from vla_fusion_ros.sim.world import World, WorldConfig
 
 SIZE = 48
 TIMEOUT = 20.0

@@ -25,11 +25,12 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
-rclpy = pytest.importorskip('rclpy', reason='rclpy is not installed in this environment')
-torch = pytest.importorskip('torch', reason='torch is not installed in this environment')
+from conftest import installed_executable, REPO, ros_env  # noqa: I100 (the tests' own)
 
-from conftest import installed_executable, REPO, ros_env  # noqa: E402, I100
+# Nodes over DDS: run on every tested distribution (scripts/test: -m ros on Jazzy).
+pytestmark = pytest.mark.ros
 
 CANNOT_START = '[FusionNode] cannot start:'
 #: The model_config cases run with policy_loader.default_checkpoint patched to find nothing:

@@ -34,18 +34,6 @@ REMAPS = {'~/image_raw': IMAGE_TOPIC, 'cmd_vel': COMMAND_TOPIC}
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def isolate_dds() -> Dict[str, str]:
-    """
-    Give this run its own DDS domain, localhost discovery and the shipped Fast DDS profile.
-
-    Must run before rclpy is initialised; processes started later inherit it. Returns the
-    settings, for the report (:func:`vla_fusion_ros.ros.dds.isolate`).
-    """
-    from vla_fusion_ros.ros import dds
-    os.environ['PYTHONUNBUFFERED'] = '1'
-    return dds.isolate()
-
-
 def node_command(executable: str, module: str, name: str, params: Dict[str, object],
                  params_file: str = '') -> List[str]:
     """Return the command line of an installed executable (or ``python -m module``)."""

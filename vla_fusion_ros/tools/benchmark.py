@@ -29,6 +29,7 @@ import tempfile
 import time
 from typing import Dict
 
+from vla_fusion_ros.ros.image_conversion import ImageDecoder, prepare_rgb
 from vla_fusion_ros.tools import bench_model, bench_report, bench_summary
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -81,11 +82,11 @@ def measure_model(results: Dict, profile: Dict, log, tables: bool = True) -> Non
     """Measure in process: conversion, model cost, configurations, growth, optimisations."""
     import torch
     msg = bench_model.frame_message()
-    # The first seconds of a process on this kind of (virtual) machine ran the same code up
-    # to twice as slow as later in the run (0.39 vs 0.72 ms for the conversion in two runs
-    # minutes apart), so the CPU is kept busy with the measured work before anything counts.
-    bench_model.timed(lambda: bench_model.prepare_rgb(bench_model.ImageDecoder().decode(msg),
-                                                      'rgb8', (64, 64)),
+    # Keep the CPU busy with the measured work before anything counts (caches, clocks). On
+    # the development VM this did not remove the run-to-run spread (the conversion measured
+    # 0.39 and 0.72 ms in two runs minutes apart): benchmark.md records the load for that.
+    decoder = ImageDecoder()
+    bench_model.timed(lambda: prepare_rgb(decoder.decode(msg), 'rgb8', (64, 64)),
                       iterations=100000, warmup=0, budget=profile['warmup'], least=1)
     log('conversion: 640x480 rgb8 message -> model input')
     results['conversion'] = bench_model.conversion(msg, iterations=max(50, profile['iterations']))
@@ -234,8 +235,8 @@ def main(argv=None) -> int:
     cv2.setNumThreads(1)  # as the node does with threads:=1
 
     started = time.monotonic()
-    from vla_fusion_ros.tools import bench_ros
-    dds = bench_ros.isolate_dds()  # before anything reads the environment
+    from vla_fusion_ros.ros import dds as dds_settings
+    dds = dds_settings.isolate()  # before anything reads the environment (nodes inherit it)
 
     def log(text):
         print(f'[{time.monotonic() - started:6.1f} s] {text}' if text else '', flush=True)

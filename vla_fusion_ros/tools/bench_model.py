@@ -22,7 +22,6 @@ import torch
 from vla_fusion_ros.model import count_flops, count_parameters, ModelConfig, VLAPolicy
 from vla_fusion_ros.model.engines import onnxruntime_available
 from vla_fusion_ros.ros.image_conversion import ImageDecoder, prepare_rgb
-from vla_fusion_ros.ros.pacing import InferencePacer
 
 INSTRUCTION = 'go to the red circle'
 WIDTH, HEIGHT = 640, 480
@@ -429,49 +428,3 @@ def optimisations(config: ModelConfig, checkpoint: str, msg, iterations: int,
         row.update({k: stats[k] for k in ('p50', 'p99', 'n')})
         log(f'  {row["variant"]:<52} p50 {stats["p50"]:7.3f} ms  p99 {stats["p99"]:7.3f} ms')
     return rows
-
-
-def replay_rate_limiter(arrivals: Sequence[float], period: float, cost: float,
-                        limiter: str) -> Dict[str, object]:
-    """
-    Replay the node's inference loop on frame arrival times (s): how long each frame waits.
-
-    ``limiter='last_start'`` is the loop as it was: take the newest frame, then sleep until
-    one ``period`` after the previous start. ``'gcra'`` is the loop as it is: wait as the
-    node's :class:`~vla_fusion_ros.ros.pacing.InferencePacer` says, then take the newest
-    frame.
-    ``cost`` is the time one inference holds the thread. Returns the waits of the processed
-    frames (arrival to start) and how many frames were superseded.
-    """
-    arrivals = sorted(arrivals)
-    waits, starts, taken, i, free = [], [], 0, 0, 0.0
-    last_start = -1e9
-    pacer = InferencePacer(1.0 / period)
-    while True:
-        # the thread is free at `free`: wait for a frame, if none has arrived since the last
-        while i < len(arrivals) and arrivals[i] <= free:
-            i += 1
-        newest = i - 1
-        if newest < taken:  # nothing new has arrived: sleep until the next frame
-            if i >= len(arrivals):
-                break
-            free = arrivals[i]
-            continue
-        if limiter == 'last_start':
-            start = max(free, last_start + period)
-            frame = newest  # taken before the sleep
-        else:
-            start = free + pacer.wait(free)
-            while i < len(arrivals) and arrivals[i] <= start:
-                i += 1
-            frame = i - 1  # taken after the wait: the newest by then
-            pacer.start(start)
-        last_start = start
-        starts.append(start)
-        waits.append(start - arrivals[frame])
-        taken = frame + 1
-        free = start + cost
-    processed = len(waits)
-    return {'limiter': limiter, 'frames': len(arrivals), 'processed': processed,
-            'superseded': len(arrivals) - processed, 'wait': summarize(waits),
-            'waits_ms': [1e3 * w for w in waits], 'starts_s': starts}

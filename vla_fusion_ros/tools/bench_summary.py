@@ -1,41 +1,12 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The benchmark's derived results: rate-limiter replays, DDS-level variant rows and notes."""
+"""The benchmark's derived results: DDS-level variant rows and notes."""
 
 from typing import Dict
 
-from vla_fusion_ros.tools import bench_model, bench_report
-
-
-def limiter_replay(results: Dict) -> Dict[str, Dict]:
-    """
-    Replay the old and the new rate limiter on this run's arrival times.
-
-    A camera at 30 Hz and the 200 Hz flood, each frame arriving at its scheduled time plus a
-    delivery latency drawn from the floor's measured latencies (seeded). The inference costs
-    the default model's measured p50.
-    """
-    import numpy as np
-    floor = results.get('floor', {}).get('single')
-    model = results.get('model_cost', {}).get('served_1t')
-    if not floor or not model or len(floor.get('latencies_ms', [])) < 10:
-        return {}
-    latencies = np.asarray(floor['latencies_ms']) * 1e-3
-    rng = np.random.default_rng(0)
-    camera = np.arange(600) / 30.0 + rng.choice(latencies, 600)
-    count = int(bench_report.FLOOD_RATE * 10)
-    flood = np.arange(count) / bench_report.FLOOD_RATE + rng.choice(latencies, count)
-    cost = model['total']['p50'] * 1e-3
-    out = {}
-    for name, arrivals in (('30 Hz', camera), (f'{bench_report.FLOOD_RATE:.0f} Hz', flood)):
-        for limiter in ('last_start', 'gcra'):
-            out[f'{name}, {limiter}'] = bench_model.replay_rate_limiter(
-                arrivals, 1 / 30.0, cost, limiter)
-    return out
-
 
 def ros_variants(results: Dict) -> list:
-    """Rows of the optimisation table measured over DDS (executor, engine, limiter)."""
+    """Rows of the optimisation table measured over DDS (executor, engine)."""
     rows = []
 
     def row(variant, phase, baseline, kept, note):
@@ -60,15 +31,6 @@ def ros_variants(results: Dict) -> list:
     row('fusion_node: engine auto (vs eager torch)', node.get('default'),
         node.get('inference_backend:=torch (eager)'), True,
         f'served: {results.get("served_backend")}')
-    for name, replay in results.get('limiter', {}).items():
-        if name.endswith('gcra'):
-            old = results['limiter'][name.replace('gcra', 'last_start')]
-            rows.append({'variant': f'rate limiter, token bucket (vs one period since the last '
-                                    f'start), {name.split(",")[0]} replayed: wait',
-                         'p50': replay['wait'].get('p50'), 'p99': replay['wait'].get('p99'),
-                         'ratio': f'old {old["wait"].get("p50", 0):.2f} / '
-                                  f'{old["wait"].get("p99", 0):.2f} ms',
-                         'kept': True, 'note': 'wait of the processed frames before inference'})
     return rows
 
 

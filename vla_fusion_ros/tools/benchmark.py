@@ -153,8 +153,8 @@ def measure_ros(results: Dict, profile: Dict, log, logs_dir: str) -> None:
         results['floor'] = {}
         for executor in (('single', 'events') if profile['variants'] else ('single',)):
             log(f'floor: bench_echo_node, {executor} executor, 30 Hz for {seconds:g} s')
-            cmd = bench_ros.node_command('bench_echo_node', 'vla_fusion_ros.ros.echo_node',
-                                         'bench_echo_node', {'executor': executor})
+            cmd = bench_ros.node_command('bench_echo_node', 'bench_echo_node',
+                                         {'executor': executor})
             phase = bench_ros.run_node_phase(
                 harness, cmd, os.path.join(logs_dir, f'echo_{executor}.log'),
                 [('run', 30.0, seconds)], warmup=warmup, log=log)['run']
@@ -169,8 +169,8 @@ def measure_ros(results: Dict, profile: Dict, log, logs_dir: str) -> None:
         results['node'] = {}
         for name, overrides in variants.items():
             log(f'fusion_node ({name}), 30 Hz for {seconds:g} s')
-            cmd = bench_ros.node_command('fusion_node', 'vla_fusion_ros.ros.fusion_node',
-                                         'fusion_node', _fusion_params(overrides), params_file)
+            cmd = bench_ros.node_command('fusion_node', 'fusion_node',
+                                         _fusion_params(overrides), params_file)
             log_path = os.path.join(logs_dir, f'node_{len(results["node"])}.log')
             stages = [('run', 30.0, seconds)]
             if name == 'default' and not profile['fresh_flood']:
@@ -183,8 +183,8 @@ def measure_ros(results: Dict, profile: Dict, log, logs_dir: str) -> None:
                 results['flood'] = phases['flood']
         if profile['fresh_flood']:
             log(f'flood: fusion_node, {bench_report.FLOOD_RATE:g} Hz for {profile["flood"]:g} s')
-            cmd = bench_ros.node_command('fusion_node', 'vla_fusion_ros.ros.fusion_node',
-                                         'fusion_node', _fusion_params({}), params_file)
+            cmd = bench_ros.node_command('fusion_node', 'fusion_node', _fusion_params({}),
+                                         params_file)
             results['flood'] = bench_ros.run_node_phase(
                 harness, cmd, os.path.join(logs_dir, 'flood.log'),
                 [('flood', bench_report.FLOOD_RATE, profile['flood'])], warmup=warmup,
@@ -235,8 +235,8 @@ def main(argv=None) -> int:
     cv2.setNumThreads(1)  # as the node does with threads:=1
 
     started = time.monotonic()
-    from vla_fusion_ros.ros import dds as dds_settings
-    dds = dds_settings.isolate()  # before anything reads the environment (nodes inherit it)
+    from vla_fusion_ros.harness import environment
+    dds = environment.isolate()  # before anything reads the environment (nodes inherit it)
 
     def log(text):
         print(f'[{time.monotonic() - started:6.1f} s] {text}' if text else '', flush=True)
@@ -259,7 +259,6 @@ def main(argv=None) -> int:
     measure_model(results, profile, log, tables=not args.no_tables)
     if not args.no_ros:
         measure_ros(results, profile, log, logs_dir)
-    results['limiter'] = bench_summary.limiter_replay(results)
     results['ros_variants'] = bench_summary.ros_variants(results)
     bench_summary.add_notes(results)
     results['load']['end'] = list(os.getloadavg())

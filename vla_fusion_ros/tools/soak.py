@@ -33,9 +33,13 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from vla_fusion_ros.tools.faults import (git_commit, isolate_dds, LIMITS, load_samples,
-                                         Probe, REPO)
-from vla_fusion_ros.tools.node_process import NodeProcess
+from vla_fusion_ros.harness import environment
+from vla_fusion_ros.harness.executables import REPO
+from vla_fusion_ros.harness.probe import Probe
+from vla_fusion_ros.harness.process import NodeProcess
+from vla_fusion_ros.harness.records import LIMITS
+from vla_fusion_ros.ros import diagnostic_keys as keys
+from vla_fusion_ros.tools.run_info import git_commit, load_samples
 
 INSTRUCTIONS = ('go to the red circle', 'drive toward the blue square',
                 'head for the green triangle', 'find the yellow star',
@@ -55,14 +59,12 @@ def run_soak(seconds: float, warmup: Optional[float] = None, interval: float = 5
              log_dir: Optional[str] = None, progress=print) -> Dict:
     """Run camera and node for ``seconds``; return samples and verdicts."""
     import psutil
-    from std_msgs.msg import String
-    from vla_fusion_ros.ros.qos import latched_qos
     warmup = seconds / 6.0 if warmup is None else warmup
     probe = Probe()
     probe.watch_diagnostics()
     commands = probe.watch_commands(CMD, stamped=True)
-    instruction_pub = probe.publisher(String, INSTRUCTION, latched_qos())
-    instruction_pub.publish(String(data=INSTRUCTIONS[0]))
+    instruction_pub = probe.instruction_publisher(INSTRUCTION)
+    probe.publish_instruction(instruction_pub, INSTRUCTIONS[0])
     node = NodeProcess('fusion_node', node_name=NODE, log_dir=log_dir, params={
         'output_type': 'twist_stamped', 'max_linear': LIMITS[0], 'max_angular': LIMITS[1],
         'control_rate': 30.0, 'watchdog_timeout': 0.5},
@@ -76,9 +78,9 @@ def run_soak(seconds: float, warmup: Optional[float] = None, interval: float = 5
                     instruction_period}
     crashed = ''
     try:
-        if not probe.wait_until(lambda: len(commands.moving_since(0.0)) >= 10, 120.0):
+        if not probe.spin_until(lambda: len(commands.moving_since(0.0)) >= 10, 120.0):
             raise RuntimeError('the fusion node published no actions:\n'
-                               + node.output()[-3000:])
+                               + node.output[-3000:])
         node_ps, camera_ps = psutil.Process(node.pid), psutil.Process(camera.pid)
         node_ps.cpu_percent(None)
         start = time.monotonic()
@@ -92,7 +94,8 @@ def run_soak(seconds: float, warmup: Optional[float] = None, interval: float = 5
                 break
             if now >= next_instruction:
                 index += 1
-                instruction_pub.publish(String(data=INSTRUCTIONS[index % len(INSTRUCTIONS)]))
+                probe.publish_instruction(instruction_pub,
+                                          INSTRUCTIONS[index % len(INSTRUCTIONS)])
                 next_instruction += instruction_period
             if now >= next_sample:
                 records = commands.records[seen:]
@@ -109,10 +112,10 @@ def run_soak(seconds: float, warmup: Optional[float] = None, interval: float = 5
                     'latency_ms': [round(v, 3) for v in latency],
                     'latency_p50_ms': _percentile(latency, 50),
                     'latency_p99_ms': _percentile(latency, 99),
-                    'diag_image_rate_hz': diag.get('image rate (Hz)'),
+                    'diag_image_rate_hz': diag.get(keys.IMAGE_RATE),
                     'watchdog_stops': probe.counters(NODE).get('watchdog_stops', 0),
-                    'diag_stamp_to_command_ms': diag.get('stamp to command p50/p95/p99 (ms)'),
-                    'diag_inference_ms': diag.get('inference p50/p95/p99 (ms)'),
+                    'diag_stamp_to_command_ms': diag.get(keys.STAMP_TO_COMMAND_MS),
+                    'diag_inference_ms': diag.get(keys.INFERENCE_MS),
                 })
                 if len(samples) % max(1, int(60 / interval)) == 0:
                     s = samples[-1]
@@ -126,7 +129,7 @@ def run_soak(seconds: float, warmup: Optional[float] = None, interval: float = 5
     finally:
         codes = {'fusion_node': node.stop(signal.SIGINT), 'sim_camera': camera.stop()}
         probe.close()
-    output = node.output()
+    output = node.output
     result.update({
         'samples': samples,
         'exit_codes': codes,
@@ -341,7 +344,7 @@ def main(argv=None) -> int:
             result = json.load(handle)
         write_outputs(result, args.out, result['duration_s'] / 60.0)
         return 0 if result['passed'] else 1
-    domain = isolate_dds()
+    domain = environment.isolate()['ROS_DOMAIN_ID']
     print(f'soak: ROS_DOMAIN_ID={domain}, {args.minutes:g} min, load {load_samples()}',
           flush=True)
     warmup = None if args.warmup_minutes is None else args.warmup_minutes * 60.0

@@ -22,7 +22,7 @@ import torch
 
 from vla_fusion_ros.model import count_flops, count_parameters, VLAPolicy
 from vla_fusion_ros.train import train_config as tc
-from vla_fusion_ros.train.evaluate import wilson_interval
+from vla_fusion_ros.train.metrics import wilson_interval
 
 #: A run at or below this success has not left the initial plateau (chance-level steering).
 STUCK = 0.12

@@ -19,6 +19,9 @@ from std_msgs.msg import Bool, String
 
 from vla_fusion_ros.ros.qos import latched_qos, make_qos
 
+# Nodes over DDS: run on every tested distribution (scripts/test: -m ros on Jazzy).
+pytestmark = pytest.mark.ros
+
 CAMERA_RATE = 30.0
 WATCHDOG = 0.5
 LIMITS = (0.5, 1.5)

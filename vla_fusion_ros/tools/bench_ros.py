@@ -13,8 +13,8 @@ One thread does everything: it waits for the next frame's time inside the execut
 ``spin_once`` (so commands are timestamped as they arrive) and publishes from there, as a
 timer callback would. On the 2-core development machine, under load, publishing the same
 frames from a thread that slept between them (``time.sleep``, ``Event.wait``, ``select``) let
-Fast DDS deliver only about 10% of them, against about 60-100% when published from the
-spinning thread; the cause is not understood, the workaround is this loop.
+Fast DDS deliver far fewer of them than publishing from the spinning thread; the cause is
+not understood, the workaround is this loop.
 """
 
 import os

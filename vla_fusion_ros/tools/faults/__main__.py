@@ -17,6 +17,7 @@ from vla_fusion_ros.tools.run_info import load_samples
 def main(argv=None) -> int:
     """Run the fault scenarios and write faults.md and faults.json."""
     parser = argparse.ArgumentParser(
+        prog='python -m vla_fusion_ros.tools.faults',
         description='Fault injection in the fusion graph, as processes over DDS.')
     parser.add_argument('--repeats', type=int, default=3, help='repetitions of each fault')
     parser.add_argument('--burst', type=int, default=500, help='malformed images per burst')
@@ -24,7 +25,15 @@ def main(argv=None) -> int:
     parser.add_argument('--no-default-lease', action='store_true',
                         help='skip the 20-s crashed-publisher case with the default lease')
     parser.add_argument('--out', default=os.path.join(REPO, 'results', 'reliability'))
+    parser.add_argument('--report', metavar='FAULTS_JSON',
+                        help='run nothing: re-render faults.md from an earlier faults.json')
     args = parser.parse_args(argv)
+    if args.report:
+        with open(args.report, encoding='utf-8') as handle:
+            results = json.load(handle)
+        os.makedirs(args.out, exist_ok=True)
+        write_markdown(results, os.path.join(args.out, 'faults.md'))
+        return 0
     domain = environment.isolate()['ROS_DOMAIN_ID']
     print(f'faults: ROS_DOMAIN_ID={domain}, load {load_samples()}', flush=True)
     results = run_faults(args.repeats, args.burst, args.toggles, not args.no_default_lease,

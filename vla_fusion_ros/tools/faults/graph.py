@@ -17,6 +17,16 @@ CAMERA_RATE = 30.0           # Hz
 STOP_BOUND = WATCHDOG + 1.0 / CAMERA_RATE
 
 
+def lease_seconds(profile: str = dds.SHORT_LEASE_PROFILE) -> Optional[float]:
+    """Return the participant ``leaseDuration`` (s) a shipped Fast DDS profile sets."""
+    import xml.etree.ElementTree as ET
+    lease = ET.parse(dds.profile_path(profile)).getroot().find('.//{*}leaseDuration')
+    if lease is None:
+        return None
+    return (int(lease.findtext('{*}sec') or 0)
+            + int(lease.findtext('{*}nanosec') or 0) * 1e-9)
+
+
 class FaultGraph:
     """Camera, fusion node and instruction publisher as processes, watched by a probe."""
 

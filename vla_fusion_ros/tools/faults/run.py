@@ -9,7 +9,8 @@ import time
 from typing import Callable, Dict, List, Optional
 
 from vla_fusion_ros.harness.probe import Probe
-from vla_fusion_ros.tools.faults.graph import FaultGraph, STOP_BOUND
+from vla_fusion_ros.tools.faults.graph import (CAMERA_RATE, FaultGraph, lease_seconds,
+                                               STOP_BOUND, WATCHDOG)
 from vla_fusion_ros.tools.faults.scenarios import (camera_stall, estop_toggles,
                                                    instruction_publisher_dies, malformed_burst,
                                                    node_restart)
@@ -77,6 +78,9 @@ def summarize(scenarios: List[Dict], graph: FaultGraph, codes: Dict[str, int],
         'commands_checked': len(graph.commands),
         'worst_stop_s': worst,
         'stop_bound_s': STOP_BOUND,
+        'watchdog_timeout_s': WATCHDOG,
+        'camera_rate_hz': CAMERA_RATE,
+        'short_lease_s': lease_seconds(),
         'stop_times_s': stops,
         'final_exit_codes': codes,
         'traceback_in_node_output': 'Traceback' in node_output,

@@ -16,6 +16,9 @@ from vla_fusion_ros.ros import diagnostic_keys as keys
 from vla_fusion_ros.tools.faults.graph import CAMERA_RATE, FaultGraph, STOP_BOUND
 from vla_fusion_ros.tools.fuzz.cases import malformed_images
 
+#: Seconds of commands before a malformed burst that its sign flips are compared with.
+BASELINE_S = 2.0
+
 
 def _result(name: str, **fields) -> Dict:
     fields.setdefault('problems', [])
@@ -26,6 +29,17 @@ def _result(name: str, **fields) -> Dict:
 def _silence_after(graph: FaultGraph, zero: Command, seconds: float = 1.0) -> List[Command]:
     time.sleep(seconds)
     return graph.commands.moving_since(zero.t_mono + 1e-6)
+
+
+def _judge_stop(graph: FaultGraph, result: Dict, zero: Command, stop) -> None:
+    """Check a measured stop against the bound (``None``: not bounded), then the silence."""
+    result['bound_s'] = STOP_BOUND
+    if stop is not None and stop > STOP_BOUND:
+        result['problems'].append(f'stop took {stop * 1e3:.0f} ms > bound '
+                                  f'{STOP_BOUND * 1e3:.0f} ms')
+    moved = _silence_after(graph, zero)
+    if moved:
+        result['problems'].append(f'{len(moved)} non-zero commands after the stop')
 
 
 def camera_stall(graph: FaultGraph, kill: bool = False) -> Dict:
@@ -58,14 +72,8 @@ def camera_stall(graph: FaultGraph, kill: bool = False) -> Dict:
     result['stop_from_signal_s'] = zero.t_wall - t_signal
     if last_frame is not None:
         result['stop_from_last_frame_s'] = zero.t_wall - last_frame[2]
-    result['bound_s'] = STOP_BOUND
-    stop = result.get('stop_from_last_frame_s', result['stop_from_signal_s'])
-    if stop > STOP_BOUND:
-        result['problems'].append(f'stop took {stop * 1e3:.0f} ms > bound '
-                                  f'{STOP_BOUND * 1e3:.0f} ms')
-    moved = _silence_after(graph, zero)
-    if moved:
-        result['problems'].append(f'{len(moved)} non-zero commands after the stop')
+    _judge_stop(graph, result, zero,
+                result.get('stop_from_last_frame_s', result['stop_from_signal_s']))
     m_restart = time.monotonic()
     if kill:
         graph.start_camera()
@@ -108,14 +116,8 @@ def instruction_publisher_dies(graph: FaultGraph, sig: int = signal.SIGTERM,
         result['problems'].append('no zero command after the instruction publisher died')
         return result
     result['stop_from_signal_s'] = zero.t_wall - t_signal
-    result['bound_s'] = STOP_BOUND
     result['bounded'] = kind == 'exit' or short_lease
-    if result['bounded'] and result['stop_from_signal_s'] > STOP_BOUND:
-        result['problems'].append(f'stop took {result["stop_from_signal_s"] * 1e3:.0f} ms > '
-                                  f'bound {STOP_BOUND * 1e3:.0f} ms')
-    moved = _silence_after(graph, zero)
-    if moved:
-        result['problems'].append(f'{len(moved)} non-zero commands after the stop')
+    _judge_stop(graph, result, zero, result['stop_from_signal_s'] if result['bounded'] else None)
     m_restart = time.monotonic()
     graph.start_publisher()
     if graph.wait_moving(3, m_restart, timeout=30.0):
@@ -174,7 +176,7 @@ def malformed_burst(graph: FaultGraph, count: int = 200, seed: int = 0) -> Dict:
     out in chunks of 20, 2 ms apart, each chunk once the node has counted the previous one:
     the node's reliable queue (depth 100) would otherwise drop the oldest, as it should.
     """
-    result = _result('malformed_burst', sent=count)
+    result = _result('malformed_burst', sent=count, baseline_s=BASELINE_S)
     if not graph.wait_moving(5, time.monotonic(), timeout=15.0):
         result['problems'].append('no actions before the fault')
         return result
@@ -186,7 +188,7 @@ def malformed_burst(graph: FaultGraph, count: int = 200, seed: int = 0) -> Dict:
         time.sleep(0.5)   # let the reliable match complete
     before = graph.counters()
     m_start = time.monotonic()
-    baseline = graph.commands.since(m_start - 2.0)
+    baseline = graph.commands.since(m_start - BASELINE_S)
     categories: Dict[str, int] = {}
     sent = 0
     for i, (category, msg) in enumerate(malformed_images(count, seed)):

@@ -4,11 +4,15 @@
 
 from typing import Dict
 
-from vla_fusion_ros.harness.records import LIMITS
+from vla_fusion_ros.tools.fuzz.cases import MAX_FRAME_BYTES, MAX_INSTRUCTION
 
 
 def write_markdown(result: Dict, path: str) -> None:
     """Write the human-readable summary of a fuzz run."""
+    limits = result.get('limits')
+    bounds = (f'|linear.x| <= {limits[0]:g}, |angular.z| <= {limits[1]:g}' if limits
+              else 'the limits')
+    mib = MAX_FRAME_BYTES / 2**20
     lines = [
         '# Fuzzing the fusion node over DDS',
         '',
@@ -19,8 +23,8 @@ def write_markdown(result: Dict, path: str) -> None:
         f'- cases tried: **{result["cases_tried"]}**',
         f'- crashes: **{result["crashes"]}** (exit codes after SIGINT: {result["exit_codes"]}; '
         f'tracebacks: {result["tracebacks"]})',
-        f'- unsafe commands (non-finite or outside |linear.x| <= {LIMITS[0]}, |angular.z| <= '
-        f'{LIMITS[1]}): **{result["unsafe_commands"]}** of {result["commands_checked"]} '
+        f'- unsafe commands (non-finite or outside {bounds}): '
+        f'**{result["unsafe_commands"]}** of {result["commands_checked"]} '
         f'checked ({result["moving_commands"]} non-zero)',
         f'- counter mismatches (diagnostics vs what was sent): '
         f'**{len(result["counter_mismatches"])}**',
@@ -44,12 +48,14 @@ def write_markdown(result: Dict, path: str) -> None:
         lines.append(f'| {key} | {values} |')
     lines += [
         '',
-        'Every case is checked against an independent oracle: an Image must be rejected unless',
-        'its encoding is supported, width and height are non-zero, step >= width * channels *',
-        'bytes and a multiple of the pixel size, height * step <= 64 MiB and the data length',
-        'equals height * step; an instruction unless it has at most 512 characters and a visible',
-        'one (DDS ends strings at NUL); a compressed image unless it is a JPEG or PNG whose',
-        'header declares at most 64 MiB of pixels and that OpenCV decodes.',
+        'Every case is checked against an independent oracle (vla_fusion_ros.tools.fuzz.cases):',
+        'an Image must be rejected unless its encoding is supported, width and height are',
+        'non-zero, step >= width * channels * bytes and a multiple of the pixel size, height *',
+        f'step <= {mib:g} MiB and the data length equals height * step; an instruction unless',
+        f'it has at most {MAX_INSTRUCTION} characters and a visible one (DDS ends strings at',
+        'NUL); a compressed image unless it is a JPEG or PNG whose header declares at most '
+        f'{mib:g} MiB',
+        'of pixels and that OpenCV decodes.',
         '',
     ]
     with open(path, 'w', encoding='utf-8') as handle:

@@ -11,6 +11,7 @@ from hypothesis import given, HealthCheck, Phase, settings
 from hypothesis import seed as hypothesis_seed
 
 from vla_fusion_ros.harness.probe import Probe
+from vla_fusion_ros.harness.records import LIMITS
 from vla_fusion_ros.tools.fuzz.cases import InstructionCase, SENTENCES
 from vla_fusion_ros.tools.fuzz.strategies import compressed_cases, raw_stream
 from vla_fusion_ros.tools.fuzz.target import FuzzTarget, NodeDied
@@ -113,6 +114,7 @@ def run_fuzz(cases: int = 10000, seed: int = 0, compressed_share: float = 0.2,
         'duration_s': time.monotonic() - started,
         'git_commit': git_commit(),
         'distro': os.environ.get('VFR_DISTRO', 'kilted'),
+        'limits': list(LIMITS),
     })
     return result
 

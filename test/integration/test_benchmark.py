@@ -72,12 +72,13 @@ def test_verdicts_follow_the_issue(tmp_path):
         'node': {'default': _phase(3.2, 7.0, counter_deltas={
             'frames_received': 600, 'commands_published': 599})},
         'model_cost': {'served_1t': model},
-        'flood': _phase(4.0, 8.0, duration_s=10.0, published=2000, commands=300,
+        'flood': _phase(4.0, 8.0, rate_hz=200.0, duration_s=10.0, published=2000, commands=300,
                         rss_before=100 * 2**20, rss_after=102 * 2**20, rss_growth=0.02,
                         diagnostics_after={'frame age p50/p95/p99 (ms)': [3.0, 5.0, 6.0],
                                            'receipt to inference p50/p99/max (ms)':
                                            [1.0, 5.0, 6.0]}),
-        'conversion': {'total': {'p50': 0.4, 'p99': 0.6}, 'view_owns_data': False,
+        'conversion': {'frame': '640x480 rgb8 -> 64x64', 'total': {'p50': 0.4, 'p99': 0.6},
+                       'view_owns_data': False,
                        'view_shares_message_buffer': True, 'frame_copies': 0,
                        'peak_new_bytes': 12288},
     }

@@ -43,7 +43,7 @@ INVALID = [
     ('language.heads', 0, 'integer'),
     ('language.max_length', 0, '[1, 512]'),
     ('language.vocab_size', 2, 'integer'),
-    ('fusion.mode', 'middle', 'intermediate, early, late, vision_only'),
+    ('fusion.mode', 'middle', 'intermediate, early, late, late_tokens, vision_only'),
     ('fusion.operator', 'attention', ', '.join(sorted(FUSION_OPERATORS))),
     ('fusion.operator', '', 'cross_attention'),
     ('fusion.layers', [4], '0..3'),

@@ -49,6 +49,7 @@ CASES.update({
     'meanpool-concat_mlp': tiny_config(operator='concat_mlp', head={'pool': 'mean'}),
     'early': tiny_config(mode='early'),
     'late': tiny_config(mode='late'),
+    'late_tokens': tiny_config(mode='late_tokens'),
     'vision_only': tiny_config(mode='vision_only'),
 })
 
@@ -200,7 +201,7 @@ def test_introspection(case):
         model(images(2), IDS[:2], MASK[:2])
     attention, maps = model.fusion_attention(), model.fusion_maps()
     mode = config.fusion.mode
-    if mode in ('late', 'vision_only'):
+    if mode in ('late', 'late_tokens', 'vision_only'):
         assert attention == {} and maps == {}
         return
     expected = config.fusion.layers if mode == 'intermediate' else range(config.vision.depth)

@@ -11,6 +11,8 @@ FusionModel: the vision-language-action network, built from a :class:`ModelConfi
   last fusion point runs all that remain), so every language layer feeds some fusion.
 - ``early``: one joint transformer over patches and words (:mod:`.early`).
 - ``late``: both encoders run alone; the pooled language vector joins at the head.
+- ``late_tokens``: both encoders run alone; at the head, word-conditioned queries attend over
+  the vision tokens (:mod:`.late`): late fusion without pooling either stream first.
 - ``vision_only``: no language modules at all; the instruction cannot change the output.
 """
 
@@ -26,6 +28,7 @@ from .early import EarlyFusionEncoder
 from .fusion import create_fusion, FusionOperator
 from .heads import ActionHead, AttentionPool
 from .language import LanguageEncoder
+from .late import LateTokenReadout
 from .vision import create_vision_encoder, PatchEmbed
 
 
@@ -66,6 +69,10 @@ class FusionModel(nn.Module):
         if self.mode == 'late':
             self.head = ActionHead(cfg.head, v.width, extra_dim=lang.width)
             return
+        if self.mode == 'late_tokens':
+            self.late = LateTokenReadout(v.width, lang.width, cfg.head.queries, f.heads)
+            self.head = ActionHead(cfg.head, v.width, extra_dim=self.late.out_dim)
+            return
         last = max(f.layers)
         self.fusion = nn.ModuleDict({
             str(i): AlignedFusion(create_fusion(f.operator, f.dim, f.heads,
@@ -95,7 +102,7 @@ class FusionModel(nn.Module):
         elif isinstance(module, EarlyFusionEncoder):
             nn.init.normal_(module.word_pos, std=0.02)
             nn.init.normal_(module.modality, std=0.02)
-        elif isinstance(module, AttentionPool):
+        elif isinstance(module, (AttentionPool, LateTokenReadout)):
             nn.init.normal_(module.query, std=1.0)
 
     def forward(self, images: torch.Tensor, token_ids: Optional[torch.Tensor] = None,
@@ -118,6 +125,11 @@ class FusionModel(nn.Module):
             features, grids = self.vision(images)
             sentence = masked_mean(self.language(token_ids, mask)[-1], mask)  # [B, Dl]
             return self.head(features[-1], grids[-1], sentence)
+        if self.mode == 'late_tokens':
+            features, grids = self.vision(images)
+            words = self.language(token_ids, mask)[-1]  # [B, T, Dl]
+            read = self.late(features[-1], grids[-1], words, mask)  # [B, Q * (Dv + 2)]
+            return self.head(features[-1], grids[-1], read)
         return self._forward_intermediate(images, token_ids, mask)
 
     def _forward_intermediate(self, images, token_ids, mask):
@@ -143,7 +155,7 @@ class FusionModel(nn.Module):
         Last attention weights per fusion layer, {layer: [B, H, N, T]} (see :mod:`.fusion`).
 
         Operators that read a pooled sentence vector (hadamard, concat_mlp, film) have no
-        attention and are left out; ``late`` and ``vision_only`` give ``{}``.
+        attention and are left out; ``late``, ``late_tokens`` and ``vision_only`` give ``{}``.
         """
         if self.mode == 'early':
             return self.early.attention()
@@ -157,8 +169,8 @@ class FusionModel(nn.Module):
         Spatial maps of where language acted, per fusion layer: {layer: [B, h, w]}.
 
         intermediate: the norm of each vision token's fusion update; early: the share of each
-        patch's attention that goes to words. ``{}`` for late and vision_only, or before the
-        first forward.
+        patch's attention that goes to words. ``{}`` for late, late_tokens and vision_only, or
+        before the first forward.
         """
         if self.mode == 'early':
             side = self.config.vision.image_size // self.config.vision.patch_size

@@ -23,7 +23,7 @@ from .heads import token_coords
 
 
 class LateTokenReadout(nn.Module):
-    """Word-conditioned queries over the vision tokens: [B, N, Dv] x [B, T, Dl] -> [B, Q*(Dv+2)]."""
+    """Word-conditioned queries read the vision tokens: [B, N, Dv], [B, T, Dl] -> [B, Q*(Dv+2)]."""
 
     def __init__(self, vision_dim: int, language_dim: int, queries: int, heads: int):
         super().__init__()
@@ -38,7 +38,7 @@ class LateTokenReadout(nn.Module):
 
     def forward(self, f_v: torch.Tensor, grid, f_l: torch.Tensor,
                 mask: torch.Tensor) -> torch.Tensor:
-        """Read vision tokens ``f_v`` [B, N, Dv] on ``grid`` as the words ``f_l`` [B, T, Dl] ask."""
+        """Read vision tokens ``f_v`` [B, N, Dv] on ``grid`` as words ``f_l`` [B, T, Dl] ask."""
         batch = f_v.shape[0]
         queries = self.query.repeat(batch, 1, 1)  # [B, Q, Dv] (a copy: no view of a leaf)
         heard, _ = self.read_words(queries, self.ln_words(f_l), mask)  # [B, Q, Dv]

@@ -19,7 +19,8 @@ and the expert's (divided by ``head.action_scale``).
 Output (``--out``): ``config.yaml`` (resolved), ``log.jsonl``, ``best.safetensors`` (lowest
 validation loss, or highest closed-loop success on validation seeds when ``eval.val_episodes``
 > 0), ``last.safetensors``, ``model.safetensors`` (the best, with the final evaluation in its
-metadata), ``summary.json`` and ``state/`` for ``--resume``.
+metadata), ``summary.json``, ``state/`` for ``--resume``, and ``step_<n>.safetensors`` for each
+step of ``schedule.keep_steps`` (the weights of one run at several points of its training).
 """
 
 import argparse
@@ -225,7 +226,8 @@ class Trainer:
                 bar.set_postfix(loss=f'{sum(window) / len(window):.4f}')
                 window = []
             pause = stop_after and step >= stop_after and step < total
-            if step % sched['val_every'] == 0 or step == total or pause:
+            if (step % sched['val_every'] == 0 or step == total or pause
+                    or step in sched['keep_steps']):
                 self._checkpoint(val, val_table, info, total, started)
             if pause:
                 self.log(f'paused at step {step} of {total}: continue with --resume')
@@ -245,6 +247,8 @@ class Trainer:
                 self.state['best'] = result
                 self.save('best.safetensors', self.metadata(info, total))
             self.save('last.safetensors', self.metadata(info, total))
+            if self.state['step'] in self.config['schedule']['keep_steps']:
+                self.save(f'step_{self.state["step"]}.safetensors', self.metadata(info, total))
             save_state(os.path.join(self.out, 'state'), self.trainable, self.optimizer,
                        {'state': self.state, 'config': self.config})
         if self.world > 1:

@@ -156,7 +156,7 @@ def _comparison(saved, tmp_path):
 
 def _comparison_runs():
     """
-    A comparison summarised from synthetic runs (test/comparison_runs.py).
+    Return a comparison summarised from synthetic runs (test/comparison_runs.py).
 
     Until the sweep of issue 15 commits results/comparison/comparison.json in this format, the
     writer is checked on the summary of runs made on paper, through the same summarize().

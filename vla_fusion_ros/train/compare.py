@@ -13,14 +13,16 @@ What runs, and in which order, is :mod:`.compare_plan` (tuning on validation sce
 placement sweep, then the seeded runs on test scenes); one run is :mod:`.compare_run`, a
 process of its own with one torch thread; ``--workers`` of them run at once. Each run writes its
 result atomically, so a stopped sweep started again goes on where it stopped (finished runs are
-read back, an interrupted one resumes its training). A progress bar counts training samples,
-with an ETA. At the end the costs of every seeded variant are measured (parameters, FLOPs, the
-latency of one ``VLAPolicy.predict``) and the report is written (:mod:`.compare_report`):
-``comparison.json``, ``comparison.md`` and the curves' plot under ``--out``.
+read back, an interrupted one resumes its training). A progress bar counts training samples
+(those of the running runs too, from their training logs), with an ETA. At the end the costs
+of every seeded variant are measured (parameters, FLOPs, the latency of one
+``VLAPolicy.predict``) and the report is written (:mod:`.compare_report`): ``comparison.json``,
+``comparison.md`` and the curves' plot under ``--out``.
 """
 
 import argparse
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -114,7 +116,7 @@ class Sweep:
              os.path.join(folder, JOB)], stdout=log, stderr=subprocess.STDOUT, env=env)
         self.running[job['id']] = (proc, job, log, time.monotonic())
 
-    def _reap(self, bar) -> None:
+    def _reap(self) -> None:
         for key, (proc, job, log, start) in list(self.running.items()):
             if proc.poll() is None:
                 continue
@@ -127,13 +129,26 @@ class Sweep:
             if proc.returncode == 0 and result is not None:
                 self.results[key] = result
                 last = result['points'][-1]['eval']
-                bar.update(self._units(job))
+                self.finished += self._units(job)
                 tqdm.write(f'{key}: {last["successes"]}/{last["episodes"]} '
                            f'({minutes:.1f} min)')
             else:
                 self.failed[key] = proc.returncode
                 tqdm.write(f'{key}: FAILED (exit {proc.returncode}, see '
                            f'{os.path.join(self.root, key, "run.log")})')
+
+    def _partial(self) -> int:
+        """Count the samples the running jobs have trained so far (their logs' last step)."""
+        total = 0
+        for key, (_, job, _, _) in self.running.items():
+            try:
+                with open(os.path.join(self.root, key, 'log.jsonl'), 'rb') as handle:
+                    handle.seek(max(0, os.fstat(handle.fileno()).st_size - 512))
+                    last = handle.read().decode('utf-8', 'replace').strip().splitlines()[-1]
+                total += json.loads(last).get('step', 0) * job['batch_size']
+            except (OSError, IndexError, ValueError):
+                continue
+        return total
 
     def _record(self, key: str, wall_s: float, returncode: int) -> None:
         path = os.path.join(self.root, key, ATTEMPTS)
@@ -142,9 +157,9 @@ class Sweep:
 
     def run(self, poll_s: float = 1.0) -> None:
         """Run every job that is not finished, as the stages allow, then return."""
-        done = sum(self._units(job) for job in cp.ready_jobs(self.plan, self.results)
-                   if job['id'] in self.results)
-        bar = tqdm(total=self.total, initial=done, unit=' samples', unit_scale=True,
+        self.finished = sum(self._units(job) for job in cp.ready_jobs(self.plan, self.results)
+                            if job['id'] in self.results)
+        bar = tqdm(total=self.total, initial=self.finished, unit=' samples', unit_scale=True,
                    dynamic_ncols=True, desc='sweep', smoothing=0.05)
         try:
             while True:
@@ -156,7 +171,9 @@ class Sweep:
                 if not self.running:
                     break
                 time.sleep(poll_s)
-                self._reap(bar)
+                self._reap()
+                bar.n = self.finished + self._partial()
+                bar.refresh()
         finally:
             for key, (proc, _, log, start) in self.running.items():
                 proc.terminate()

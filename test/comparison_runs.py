@@ -63,5 +63,9 @@ def complete(plan, rate_of):
 def costs(plan):
     """Return the cost table for every variant the plan could seed (nothing measured)."""
     names = [f'{op}@{p}' for op in plan.operators for p in cp.PLACEMENTS] + list(plan.baselines)
-    return {f'{w}/{lang}/{name}': dict(COST, latency_ms=COST['latency_ms'] + i / 10)
+    # Floats, though measured counts are ints: the report-figures test alters ints by small
+    # whole factors, and equal costs altered alike would read as a figure that never changes.
+    return {f'{w}/{lang}/{name}': dict(COST, latency_ms=COST['latency_ms'] + i / 10,
+                                       flops=COST['flops'] + i * 123_457.0,
+                                       parameters=COST['parameters'] + i * 1_111.0)
             for w in plan.worlds for lang in plan.languages for i, name in enumerate(names)}

@@ -95,6 +95,28 @@ def test_the_stages_follow_from_validation_choices():
     assert anneal['points'][-1] == PLAN.middle and anneal['seed'] == 0
 
 
+def test_only_the_finalists_train_to_the_largest_budget():
+    plan = cp.SweepPlan(**{**PLAN.__dict__, 'finalists': 2, 'short_budget': 2560})
+    results = complete(plan, _rates)
+    seeded = [j for j in cp.ready_jobs(plan, results) if j['stage'] == 'seeded']
+    full = {j['variant']['name'] for j in seeded if j['points'][-1] == plan.points[-1]}
+    assert full == {'bidirectional@middle', 'cross_attention@middle', 'early', 'late',
+                    'late_tokens'}
+    assert all(j['points'][-1] == 2560 and j['schedule'] == plan.points
+               for j in seeded if j['variant']['name'] not in full)
+    assert sum(j['points'][-1] for j in seeded) == cp.stage_samples(plan)['seeded']
+    group = compare_summary.summarize(plan, results, costs(plan))['groups'][0]
+    by_name = {v['name']: v for v in group['variants']}
+    assert not by_name['film@middle']['full'] and by_name['late']['full']
+    assert by_name['film@middle']['tests']['best'] is not None  # compared at 2,560 samples
+    assert group['common_samples'] == 2560 and group['verdict']['claim'] == 'confirmed'
+    assert all(by_name[r['use']]['full'] for r in group['recommendations'][:3])
+    text = compare_report.markdown({'plan_name': 'test', 'plan': plan.__dict__,
+                                    'wall_time_s': 1.0, 'workers': 2,
+                                    **compare_summary.summarize(plan, results, costs(plan))})
+    assert 'the other variants stop at 2,560 samples' in text
+
+
 def test_plan_fields_are_checked():
     with pytest.raises(ValueError, match='tune_budget'):
         cp.SweepPlan(points=[1280, 2560], tune_budget=640)
@@ -102,6 +124,8 @@ def test_plan_fields_are_checked():
         cp.SweepPlan(points=[1000])
     with pytest.raises(ValueError, match='placements'):
         cp.SweepPlan(placements=['early'])
+    with pytest.raises(ValueError, match='short_budget'):
+        cp.SweepPlan(finalists=2, short_budget=512_000)
     with pytest.raises(ValueError, match='unknown plan field'):
         compare.make_plan('full', ['seed=3'])
 
@@ -152,9 +176,11 @@ def test_tiny_sweep_runs_in_processes_resumes_and_reports(tmp_path, monkeypatch,
                  'val_max_frames': 32}}))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv('PYTHONPATH', os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]))
-    args = ['--plan', 'tiny', '--set', f'configs={{overhead: {config}}}', '--runs', 'runs',
-            '--out', 'results', '--workers', '2']
-    plan = compare.make_plan('tiny', [f'configs={{overhead: {config}}}'])
+    changes = [f'configs={{overhead: {config}}}', 'finalists=1', 'short_budget=64',
+               'full_baselines=[]']  # late stops half-way: the paused-run path
+    args = ['--plan', 'tiny', '--set', *changes, '--runs', 'runs', '--out', 'results',
+            '--workers', '2']
+    plan = compare.make_plan('tiny', changes)
     # An interrupted run: its training stopped half-way, so the sweep must resume it.
     job = cp.make_job(plan, 'tune', 'overhead', 'words', 'late', plan.lrs[0], plan.tune_seed,
                       plan.tune_points, 'val')
@@ -170,7 +196,8 @@ def test_tiny_sweep_runs_in_processes_resumes_and_reports(tmp_path, monkeypatch,
     (group,) = data['groups']
     assert {v['name'] for v in group['variants']} == {'film@multi', 'late'}
     for v in group['variants']:
-        assert [p['samples'] for p in v['curve']] == plan.points
+        expected = plan.points if v['name'] == 'film@multi' else plan.points[:1]
+        assert [p['samples'] for p in v['curve']] == expected
         assert v['final']['episodes'] == plan.test_episodes and v['latency_ms'] > 0
         assert v['parameters'] > 0 and v['flops'] > 0 and 'floor_curve' in v
     assert data['runs'] == 4 and data['process_hours_total'] > 0

@@ -98,8 +98,7 @@ class Sweep:
         self.results = all_results(plan, root)
         self.failed: Dict[str, int] = {}
         self.running: Dict[str, Any] = {}
-        counts, samples = cp.job_counts(plan), cp.stage_samples(plan)
-        self.total = sum(counts[s] * samples[s] for s in counts)
+        self.total = sum(cp.stage_samples(plan).values())
 
     def _units(self, job: Dict[str, Any]) -> int:
         return job['points'][-1]
@@ -191,15 +190,11 @@ def prepare_data(plan: cp.SweepPlan) -> None:
 
 
 def estimate(plan: cp.SweepPlan, seconds_per_ksample: float,
-             eval_s_per_point: float) -> Dict[str, float]:
-    """Process-hours of the plan from a run's measured cost per 1,000 samples and per point."""
-    counts, samples = cp.job_counts(plan), cp.stage_samples(plan)
-    points = {'tune': len(plan.tune_points), 'place': len(plan.tune_points),
-              'seeded': 2 * len(plan.points), 'anneal': 2 * len(
-                  [p for p in plan.points if p <= plan.middle])}
-    hours = {stage: counts[stage] * (samples[stage] / 1000 * seconds_per_ksample
-                                     + points[stage] * eval_s_per_point) / 3600
-             for stage in counts}
+             seconds_per_evaluation: float) -> Dict[str, float]:
+    """Process-hours of the plan from measured costs: per 1,000 samples, per evaluation."""
+    samples, evaluations = cp.stage_samples(plan), cp.stage_evaluations(plan)
+    hours = {stage: (samples[stage] / 1000 * seconds_per_ksample
+                     + evaluations[stage] * seconds_per_evaluation) / 3600 for stage in samples}
     hours['total'] = sum(hours.values())
     return hours
 

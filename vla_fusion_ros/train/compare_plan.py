@@ -16,11 +16,14 @@ finished ones allow, so the plan is a pure function of the results on disk:
 2. ``place``: every operator at its other placements, with its tuned rate, scored the same way;
    each operator keeps its best placement.
 3. ``seeded``: every operator at its best placement, the ``sweep_top`` best operators (on
-   validation) at their other placements too, and the baselines; ``seeds`` seeds each, trained
-   to the largest budget and evaluated on TEST scenes at every point of ``points``, each time
-   also with an uninformative instruction (the no-information floor). One ``anneal`` job beside
-   them trains the best operator with seed 0 on a schedule that ends at the middle point: the
-   price, at that point, of a learning-rate schedule that runs to the largest budget.
+   validation) at their other placements too, and the baselines; ``seeds`` seeds each, on a
+   schedule to the largest budget, evaluated on TEST scenes at every point of ``points``, each
+   time also with an uninformative instruction (the no-information floor). With ``finalists``
+   = k > 0, only the k best operators at their best placements (the validation ranking) and the
+   ``full_baselines`` train to the largest budget; the others stop at ``short_budget`` (the
+   same schedule, so their curves are exactly what a full run's would be up to there). One
+   ``anneal`` job beside them trains the best operator with seed 0 on a schedule that ends at
+   the middle point: the price, at that point, of a schedule that runs to the largest budget.
 
 Every run of a stage uses the world's training config (data, recipe, model) apart from the
 fusion settings, the learning rate, the seed and the schedule's length; the learning rate warms
@@ -72,6 +75,11 @@ class SweepPlan:
     baselines: List[str] = field(default_factory=lambda: list(BASELINES))
     sweep_top: int = 2
     width: Optional[int] = None   # vision, language and fusion width; None: the config's
+    # 0: every seeded variant trains to the largest budget; k: only the k best operators (on
+    # validation) and full_baselines do, the others stop at short_budget.
+    finalists: int = 0
+    short_budget: Optional[int] = None
+    full_baselines: List[str] = field(default_factory=lambda: ['early', 'late', 'late_tokens'])
     anneal: bool = True
     configs: Dict[str, str] = field(default_factory=lambda: dict(WORLD_CONFIGS))
 
@@ -103,6 +111,11 @@ class SweepPlan:
              'must be positive', (self.seeds, self.lrs, self.val_episodes, self.test_episodes))
         need(0 <= self.sweep_top <= len(self.operators), 'sweep_top',
              f'must be in 0..{len(self.operators)}', self.sweep_top)
+        need(0 <= self.finalists <= len(self.operators), 'finalists',
+             f'must be in 0..{len(self.operators)}', self.finalists)
+        need(not self.finalists or self.short_budget in self.points[:-1], 'short_budget',
+             'must be a point of points below the largest when finalists > 0',
+             self.short_budget)
 
     @property
     def tune_points(self) -> List[int]:
@@ -133,7 +146,7 @@ def base_variants(plan: SweepPlan) -> List[str]:
 
 def overrides(plan: SweepPlan, job: Dict[str, Any]) -> List[str]:
     """Return the ``--set`` overrides of the world's config that make one run of ``job``."""
-    steps = job['points'][-1] // plan.batch_size
+    steps = job['schedule'][-1] // plan.batch_size
     v = job['variant']
     layers = '[' + ', '.join(str(i) for i in v['layers']) + ']'
     out = [f'seed={job["seed"]}', 'threads=1', f'optim.lr={job["lr"]}',
@@ -151,11 +164,19 @@ def overrides(plan: SweepPlan, job: Dict[str, Any]) -> List[str]:
 
 
 def make_job(plan: SweepPlan, stage: str, world: str, language: str, name: str, lr: float,
-             seed: int, points: List[int], split: str) -> Dict[str, Any]:
-    """Return one job: everything its process needs, and its id (its folder under the runs)."""
+             seed: int, schedule: List[int], split: str,
+             stop_at: Optional[int] = None) -> Dict[str, Any]:
+    """
+    Return one job: everything its process needs, and its id (its folder under the runs).
+
+    The learning rate's schedule ends at ``schedule[-1]`` samples; the run evaluates every
+    point of ``schedule`` up to ``stop_at`` (all by default) and stops there.
+    """
+    points = [p for p in schedule if stop_at is None or p <= stop_at]
     job = {'id': f'{world}/{language}/{stage}/{name}/lr{lr:g}/seed{seed}', 'stage': stage,
            'world': world, 'language': language, 'variant': variant(name), 'lr': lr,
-           'seed': seed, 'points': list(points), 'batch_size': plan.batch_size,
+           'seed': seed, 'schedule': list(schedule), 'points': points,
+           'batch_size': plan.batch_size,
            'split': split, 'seed_start': SPLIT_SEEDS[split],
            'episodes': plan.val_episodes if split == 'val' else plan.test_episodes,
            'floor': split == 'test' and name != 'vision_only', 'config': plan.configs[world]}
@@ -217,6 +238,9 @@ def choices(plan: SweepPlan, results: Dict[str, Dict[str, Any]], world: str,
     for op in out['ranking'][:plan.sweep_top]:
         seeded += [f'{op}@{p}' for p in plan.placements if p != out['placement'][op]]
     out['seeded'] = seeded + list(plan.baselines)
+    out['full'] = out['seeded'] if not plan.finalists else (
+        [f'{op}@{out["placement"][op]}' for op in out['ranking'][:plan.finalists]]
+        + [b for b in plan.full_baselines if b in plan.baselines])
     return out
 
 
@@ -231,8 +255,9 @@ def ready_jobs(plan: SweepPlan, results: Dict[str, Dict[str, Any]]) -> List[Dict
     """Return every job whose stage can start now (finished ones included)."""
     jobs = []
     for world, language in _groups(plan):
-        def job(stage, name, lr, seed, points, split):
-            return make_job(plan, stage, world, language, name, lr, seed, points, split)
+        def job(stage, name, lr, seed, points, split, stop_at=None):
+            return make_job(plan, stage, world, language, name, lr, seed, points, split,
+                            stop_at)
 
         for name in base_variants(plan):
             jobs += [job('tune', name, lr, plan.tune_seed, plan.tune_points, 'val')
@@ -247,7 +272,8 @@ def ready_jobs(plan: SweepPlan, results: Dict[str, Dict[str, Any]]) -> List[Dict
         if 'seeded' not in decided:
             continue
         for seed in range(plan.seeds):  # seed-major: partial results cover every variant
-            jobs += [job('seeded', name, _lr_of(decided, name), seed, plan.points, 'test')
+            jobs += [job('seeded', name, _lr_of(decided, name), seed, plan.points, 'test',
+                         None if name in decided['full'] else plan.short_budget)
                      for name in decided['seeded']]
         if plan.anneal and decided['ranking']:
             name = f'{decided["ranking"][0]}@{decided["placement"][decided["ranking"][0]]}'
@@ -267,7 +293,31 @@ def job_counts(plan: SweepPlan) -> Dict[str, int]:
             'anneal': groups if plan.anneal and plan.operators else 0}
 
 
+def _full_seeded(plan: SweepPlan) -> int:
+    """Count the seeded variants per group that train to the largest budget."""
+    if not plan.finalists:
+        return len(plan.operators) + plan.sweep_top * (len(plan.placements) - 1) + len(
+            plan.baselines)
+    return plan.finalists + len([b for b in plan.full_baselines if b in plan.baselines])
+
+
 def stage_samples(plan: SweepPlan) -> Dict[str, int]:
-    """Return the training samples of one job of each stage."""
-    return {'tune': plan.tune_budget, 'place': plan.tune_budget, 'seeded': plan.points[-1],
-            'anneal': plan.middle}
+    """Count the training samples of each stage of the whole sweep."""
+    counts = job_counts(plan)
+    full = _full_seeded(plan) * plan.seeds * len(plan.worlds) * len(plan.languages)
+    short = plan.short_budget or plan.points[-1]
+    return {'tune': counts['tune'] * plan.tune_budget,
+            'place': counts['place'] * plan.tune_budget,
+            'seeded': full * plan.points[-1] + (counts['seeded'] - full) * short,
+            'anneal': counts['anneal'] * plan.middle}
+
+
+def stage_evaluations(plan: SweepPlan) -> Dict[str, int]:
+    """Count the closed-loop evaluations (one curve point, floors apart) of each stage."""
+    counts = job_counts(plan)
+    full = _full_seeded(plan) * plan.seeds * len(plan.worlds) * len(plan.languages)
+    short = len([p for p in plan.points if p <= (plan.short_budget or plan.points[-1])])
+    return {'tune': counts['tune'] * len(plan.tune_points),
+            'place': counts['place'] * len(plan.tune_points),
+            'seeded': 2 * (full * len(plan.points) + (counts['seeded'] - full) * short),
+            'anneal': 2 * counts['anneal'] * len([p for p in plan.points if p <= plan.middle])}

@@ -69,7 +69,12 @@ def _intro(data: Dict[str, Any]) -> List[str]:
         f'loss). Each operator was then tried at placements {", ".join(plan["placements"])} '
         'at its rate on the same scenes and keeps its best'
         + (f'; the {plan["sweep_top"]} best operators are also shown at their other '
-           'placements.' if plan['sweep_top'] else '.'), '',
+           'placements.' if plan['sweep_top'] else '.')
+        + (f' Only the {plan["finalists"]} best operators (at their best placements, on '
+           f'validation) and {", ".join(plan["full_baselines"]) or "no baseline"} train to '
+           f'the largest budget; the other variants stop at {plan["short_budget"]:,} samples, '
+           'on the same schedule, so their curves are what a full run would show up to there.'
+           if plan['finalists'] and plan['short_budget'] else ''), '',
         f'**Cost.** {data["runs"]} runs took {data["process_hours_total"]:.2f} process-hours '
         f'({hours}), one torch thread each, {data["workers"]} at a time; this invocation ran '
         f'{data["wall_time_s"] / 3600:.2f} hours.', '']
@@ -95,21 +100,23 @@ def _verdict_line(group: Dict[str, Any]) -> str:
 
 
 def _curve_table(group: Dict[str, Any]) -> List[str]:
-    points = [p['samples'] for p in group['variants'][0]['curve']]
+    points = [p['samples'] for p in max((v['curve'] for v in group['variants']), key=len)]
     head = ' | '.join(f'{p:,}' for p in points)
     lines = [f'| variant | lr | {head} | 95% CI (last) | per seed (last) | flat at end | '
-             f'AUC | samples to {_pct(group["target"])} | params | MFLOPs | latency ms |',
-             '|' + '---|' * (10 + len(points))]
-    for v in sorted(group['variants'], key=lambda v: -v['final']['success_rate']):
-        rates = ' | '.join(_pct(p['success_rate']) for p in v['curve'])
+             f'AUC to {group["common_samples"]:,} | samples to {_pct(group["target"])} | '
+             'params | MFLOPs | latency ms |', '|' + '---|' * (10 + len(points))]
+    for v in sorted(group['variants'], key=lambda v: (-v['final']['samples'],
+                                                      -v['final']['success_rate'])):
+        rate = {p['samples']: p['success_rate'] for p in v['curve']}
+        rates = ' | '.join(_pct(rate.get(p)) for p in points)
         seeds = _seeds(v)
         flat = v.get('flat')
         flat_text = '-' if not flat else (
             f'{"yes" if flat["flat"] else "no"} ({100 * flat["delta"]:+.1f}, p {_p(flat["p"])})')
         lines.append(
             f'| {v["name"]} | {v["lr"]:g} | {rates} | {_ci(v["final"]["ci95"])} | {seeds} | '
-            f'{flat_text} | {_pct(v["auc"])} | {_n(v["samples_to_target"])} | '
-            f'{v["parameters"]:,} | {v["flops"] / 1e6:.1f} | {v["latency_ms"]:.2f} |')
+            f'{flat_text} | {_pct(v["auc_common"])} | {_n(v["samples_to_target"])} | '
+            f'{_n(v["parameters"])} | {v["flops"] / 1e6:.1f} | {v["latency_ms"]:.2f} |')
     return lines
 
 
@@ -156,20 +163,23 @@ def _group(group: Dict[str, Any]) -> List[str]:
     if not group['variants']:
         return lines + ['No seeded run has finished yet.', '']
     lines += [_verdict_line(group), '', 'If you want ... use:', '',
-              '| if you want | use | success (95% CI) | AUC | MFLOPs | latency ms |',
-              '|---|---|---|---|---|---|']
+              f'| if you want | use | success (95% CI) | AUC to {group["common_samples"]:,} | '
+              'MFLOPs | latency ms |', '|---|---|---|---|---|---|']
     for r in group['recommendations']:
         lines.append(f'| {r["want"]} | {r["use"]} | {_pct(r["success_rate"])} '
                      f'({_ci(r["ci95"])}) | {_pct(r["auc"])} | {r["flops"] / 1e6:.1f} | '
                      f'{r["latency_ms"]:.2f} |')
     first = group['recommendations'][0]
-    lines += ['', f'{first["tied_with_best"]} variants are not significantly worse than the '
-              'best (the pool the compute and latency rows choose from).', '',
-              'Curves: pooled success at each point (samples), then at the largest budget. '
+    lines += ['', f'{first["tied_with_best"]} variants trained to the largest budget are not '
+              'significantly worse than the best there (the pool the compute and latency rows '
+              'choose from).', '',
+              "Curves: pooled success at each point (samples), then at the run's last point. "
               '"Flat at end": the change from the point before, in points, with its paired '
-              'test; AUC: mean success over the curve on a log scale of samples.', '']
-    lines += _curve_table(group) + ['', 'Paired tests at the largest budget (b: episodes '
-                                    'only the row succeeded in; c: only the reference):', '']
+              'test; AUC: mean success over the points every variant has, on a log scale of '
+              'samples.', '']
+    lines += _curve_table(group) + ['', "Paired tests at each variant's last point (b: "
+                                    'episodes only the row succeeded in; c: only the '
+                                    'reference, at the same point):', '']
     lines += _tests_table(group) + ['']
     if group['all_seeds_agree'] is None:
         lines += ['Some variants ran with one seed: their seeds have no spread to compare.', '']

@@ -9,7 +9,8 @@ One run of the fusion comparison, in its own process: train, then evaluate every
 
 The job (:mod:`.compare_plan`) names the world's training config and its overrides. Training
 (:class:`~vla_fusion_ros.train.train.Trainer`, one torch thread) keeps the weights at every
-curve point (``schedule.keep_steps``) and resumes from its state when the process was stopped.
+curve point (``schedule.keep_steps``), stops at the job's last point (the learning rate's
+schedule may run further) and resumes from its state when the process was stopped.
 Then each kept checkpoint is evaluated closed loop on the job's scenes, and, for test runs,
 again with :data:`UNINFORMATIVE_INSTRUCTION` (the same policy without information: the floor).
 Each evaluation is cached in ``eval_<step>.json``; ``result.json`` is written last. Every file
@@ -74,12 +75,28 @@ def evaluate(policy, job: Dict[str, Any], instruction: Optional[str] = None) -> 
             'outcomes': outcomes, 'wall_time_s': round(time.monotonic() - start, 2)}
 
 
+def saved_state(out: str) -> Optional[Dict[str, Any]]:
+    """Return the training state saved in ``out`` (step, history, time), or ``None``."""
+    saved = read_json(os.path.join(out, 'state', 'state.json'))
+    return None if saved is None else saved['state']
+
+
 def train(job: Dict[str, Any], out: str) -> Dict[str, Any]:
-    """Train (or finish training) the job's model; return the trainer's state."""
-    config = tc.load_config(job['config'], job['overrides'])
-    trainer = Trainer(config, out, progress=False)
-    trainer.run(resume=True)
-    return trainer.state
+    """
+    Train the job's model up to its last point (resuming a stopped run); return its state.
+
+    The schedule runs to ``job['schedule'][-1]`` samples; a job whose points end before that
+    pauses there (its state saved), so a later job can continue the same run.
+    """
+    stop = job['points'][-1] // job['batch_size']
+    total = job['schedule'][-1] // job['batch_size']
+    state = saved_state(out)
+    if state is None or state['step'] < stop:
+        config = tc.load_config(job['config'], job['overrides'])
+        Trainer(config, out, progress=False).run(resume=True,
+                                                 stop_after=stop if stop < total else 0)
+        state = saved_state(out)
+    return state
 
 
 def _val_losses(state: Dict[str, Any]) -> Dict[int, float]:

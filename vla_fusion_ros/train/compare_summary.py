@@ -11,8 +11,9 @@ and language encoder (a group):
   per-seed rates, the same policy's floor (uninformative instruction), the area under the curve
   (:func:`~.compare_stats.area_under_curve`), the samples it needs to reach ``TARGET_SHARE`` of
   the best variant's final success, whether its curve is flat at the end, its seeds' spread;
-- McNemar's exact test at the largest budget against the best variant and every late/early
-  baseline, paired by seed and scene;
+- McNemar's exact test at its last point against the best variant and every late/early
+  baseline at the same point, paired by seed and scene (a variant that stopped at the short
+  budget is compared there);
 - the verdict on the seed document's claim (intermediate fusion beats early and late fusion),
   the recommendations ("if you want X, use Y"), and the anneal check.
 """
@@ -44,8 +45,23 @@ def _curve(runs: List[Dict[str, Any]], key: str) -> List[Dict[str, Any]]:
     for i, samples in enumerate(runs[0]['job']['points']):
         outcomes = [r['points'][i][key]['outcomes'] for r in runs]
         curve.append({'samples': samples, **st.pooled(outcomes),
-                      'per_seed': [r['points'][i][key]['success_rate'] for r in runs]})
+                      'per_seed': [r['points'][i][key]['success_rate'] for r in runs],
+                      'outcomes': outcomes})
     return curve
+
+
+def _at(variant: Dict[str, Any], samples: int) -> Optional[List[str]]:
+    """Return a variant's per-seed outcomes at ``samples``, or ``None`` off its curve."""
+    for point in variant['curve']:
+        if point['samples'] == samples:
+            return point['outcomes']
+    return None
+
+
+def _test(first: Dict[str, Any], second: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """Test ``first`` at its last point against ``second`` at the same point (McNemar)."""
+    other = _at(second, first['final']['samples'])
+    return None if other is None else st.mcnemar_exact(first['final_outcomes'], other)
 
 
 def variant_summary(name: str, lr: float, runs: List[Dict[str, Any]],
@@ -59,7 +75,7 @@ def variant_summary(name: str, lr: float, runs: List[Dict[str, Any]],
            'auc': st.area_under_curve(samples, rates),
            'auc_per_seed': [st.area_under_curve(samples, [p['eval']['success_rate']
                                                           for p in r['points']]) for r in runs],
-           'final': curve[-1], 'final_outcomes': final,
+           'final': curve[-1], 'final_outcomes': final, 'full': False,
            'seed_spread': st.seed_spread(curve[-1]['per_seed']),
            'train_wall_time_s': statistics.mean(r['train_wall_time_s'] for r in runs),
            'process_s': statistics.mean(r.get('process_wall_s') or r['process_s']
@@ -73,27 +89,26 @@ def variant_summary(name: str, lr: float, runs: List[Dict[str, Any]],
     return out
 
 
-def _better(test: Dict[str, Any]) -> Optional[str]:
+def _better(test: Optional[Dict[str, Any]]) -> Optional[str]:
     """Return 'first' or 'second' when a McNemar test found that side significantly better."""
-    if test['p'] >= st.ALPHA:
+    if test is None or test['p'] >= st.ALPHA:
         return None
     return 'first' if test['b'] > test['c'] else 'second'
 
 
 def verdict(variants: List[Dict[str, Any]]) -> Dict[str, Any]:
     """Test the seed's claim: the best intermediate variant against each baseline."""
-    inter = [v for v in variants if v['group'] == 'intermediate']
-    refs = [v for v in variants if v['name'] in REFERENCES]
+    inter = [v for v in variants if v['group'] == 'intermediate' and v['full']]
+    refs = [v for v in variants if v['name'] in REFERENCES and v['full']]
     if not inter or not refs:
         return {'claim': 'not tested (runs missing)'}
     best = max(inter, key=lambda v: v['final']['success_rate'])
     against, wins, losses = {}, {}, {}
     for ref in refs:
-        test = st.mcnemar_exact(best['final_outcomes'], ref['final_outcomes'])
+        test = _test(best, ref)
         against[ref['name']] = {**test, 'success_rate': ref['final']['success_rate'],
                                 'better': _better(test)}
-        tests = [_better(st.mcnemar_exact(v['final_outcomes'], ref['final_outcomes']))
-                 for v in inter]
+        tests = [_better(_test(v, ref)) for v in inter]
         wins[ref['name']] = tests.count('first')
         losses[ref['name']] = tests.count('second')
     if all(a['better'] == 'first' for a in against.values()):
@@ -112,18 +127,19 @@ def verdict(variants: List[Dict[str, Any]]) -> Dict[str, Any]:
 def recommendations(variants: List[Dict[str, Any]], best: Dict[str, Any]) -> List[Dict]:
     """Advise 'if you want X, use Y', from the variants not significantly worse than the best."""
     usable = [v for v in variants if v['mode'] != 'vision_only']
-    tied = [v for v in usable if _better(v['tests']['best']) != 'second'] or [best]
+    tied = [v for v in usable if v['full'] and _better(v['tests']['best']) != 'second'] or [
+        best]
 
     def row(want: str, chosen: Dict[str, Any]) -> Dict[str, Any]:
         return {'want': want, 'use': chosen['name'],
                 'success_rate': chosen['final']['success_rate'],
-                'ci95': chosen['final']['ci95'], 'auc': chosen['auc'],
+                'ci95': chosen['final']['ci95'], 'auc': chosen['auc_common'],
                 'flops': chosen['flops'], 'latency_ms': chosen['latency_ms'],
                 'tied_with_best': len(tied)}
     return [row('the highest success', best),
             row('the least compute per frame', min(tied, key=lambda v: v['flops'])),
             row('the lowest latency', min(tied, key=lambda v: v['latency_ms'])),
-            row('few training samples', max(usable, key=lambda v: v['auc'] or 0.0))]
+            row('few training samples', max(usable, key=lambda v: v['auc_common'] or 0.0))]
 
 
 def _anneal(plan, results, world, language, decided) -> Optional[Dict[str, Any]]:
@@ -163,17 +179,23 @@ def group_summary(plan, results, world: str, language: str, costs: Dict[str, Any
     variants = out['variants']
     if not variants:
         return out
-    best = max(variants, key=lambda v: v['final']['success_rate'])
+    for v in variants:
+        v['full'] = v['final']['samples'] == plan.points[-1]
+    best = max([v for v in variants if v['full']] or variants,
+               key=lambda v: v['final']['success_rate'])
     target = TARGET_SHARE * best['final']['success_rate']
+    common = min(v['final']['samples'] for v in variants)
     by_name = {v['name']: v for v in variants}
     for v in variants:
+        curve = [p for p in v['curve'] if p['samples'] <= common]
+        v['auc_common'] = st.area_under_curve([p['samples'] for p in curve],
+                                              [p['success_rate'] for p in curve])
         v['samples_to_target'] = st.samples_to_reach(
             [p['samples'] for p in v['curve']], [p['success_rate'] for p in v['curve']], target)
-        v['tests'] = {'best': st.mcnemar_exact(v['final_outcomes'], best['final_outcomes'])}
-        v['tests'].update({ref: st.mcnemar_exact(v['final_outcomes'],
-                                                 by_name[ref]['final_outcomes'])
-                           for ref in REFERENCES if ref in by_name})
-    out.update({'best': best['name'], 'target': target, 'verdict': verdict(variants),
+        v['tests'] = {ref: _test(v, by_name[ref] if ref != 'best' else best)
+                      for ref in ('best', *REFERENCES) if ref == 'best' or ref in by_name}
+    out.update({'best': best['name'], 'target': target, 'common_samples': common,
+                'verdict': verdict(variants),
                 'recommendations': recommendations(variants, best),
                 'floors': {'uninformed_variant': best['name'],
                            'uninformed': best.get('floor_curve'),

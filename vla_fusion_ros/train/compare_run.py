@@ -70,9 +70,14 @@ def evaluate(policy, job: Dict[str, Any], instruction: Optional[str] = None) -> 
     reports = run_episodes(told, job['episodes'], job['seed_start'])
     outcomes = ''.join('1' if r['success'] else '0' for r in reports)
     wins = outcomes.count('1')
+    reasons: Dict[str, int] = {}
+    for report in reports:  # how episodes ended, where the world says (strict worlds do)
+        if report.get('reason'):
+            reasons[report['reason']] = reasons.get(report['reason'], 0) + 1
     return {'episodes': len(outcomes), 'successes': wins,
             'success_rate': wins / len(outcomes), 'ci95': wilson_interval(wins, len(outcomes)),
-            'outcomes': outcomes, 'wall_time_s': round(time.monotonic() - start, 2)}
+            'outcomes': outcomes, 'reasons': reasons,
+            'wall_time_s': round(time.monotonic() - start, 2)}
 
 
 def saved_state(out: str) -> Optional[Dict[str, Any]]:

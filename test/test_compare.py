@@ -148,7 +148,8 @@ def test_summary_verdict_recommendations_and_report(tmp_path):
     assert data['process_hours_total'] == pytest.approx(len(results) * 65.0 / 3600)
     text = compare_report.markdown(data)
     assert 'intermediate fusion over early and late fusion is confirmed' in text
-    assert '| the highest success | bidirectional@middle |' in text
+    assert '| compute to spare (the highest success) | bidirectional@middle |' in text
+    assert 'use bidirectional@middle** (' in text  # one world: the best there
     assert text.count('| bidirectional@middle |') >= 2
     (tmp_path / 'comparison.json').write_text(json.dumps(data))
     paths = compare_report.rerender(str(tmp_path / 'comparison.json'), str(tmp_path / 'out'))

@@ -162,8 +162,8 @@ def _group(group: Dict[str, Any]) -> List[str]:
     lines = [f'## {group["world"]}, {group["language"]} encoder', '']
     if not group['variants']:
         return lines + ['No seeded run has finished yet.', '']
-    lines += [_verdict_line(group), '', 'If you want ... use:', '',
-              f'| if you want | use | success (95% CI) | AUC to {group["common_samples"]:,} | '
+    lines += [_verdict_line(group), '',
+              f'| if you have | use | success (95% CI) | AUC to {group["common_samples"]:,} | '
               'MFLOPs | latency ms |', '|---|---|---|---|---|---|']
     for r in group['recommendations']:
         lines.append(f'| {r["want"]} | {r["use"]} | {_pct(r["success_rate"])} '
@@ -205,6 +205,16 @@ def _group(group: Dict[str, Any]) -> List[str]:
 def markdown(data: Dict[str, Any]) -> str:
     """Return comparison.md for a comparison.json."""
     lines = _intro(data)
+    for pick in data['overall']:
+        if pick['use']:
+            worlds = zip(pick['worlds'], pick['success_rate'])
+            rates = ', '.join(f'{_pct(r)} {w}' for w, r in worlds)
+            lines += [f'**If you do not know your camera ({pick["language"]} encoder), use '
+                      f'{pick["use"]}** ({rates}): '
+                      + ('in every world it is not significantly worse than the best.'
+                         if pick['tied_everywhere'] else
+                         'no variant is within reach of the best in every world; this one has '
+                         'the highest lowest success.'), '']
     for group in data['groups']:
         group = {**group, 'seed_agreement': data['constants']['seed_agreement']}
         lines += _group(group)

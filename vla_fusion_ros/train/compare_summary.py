@@ -15,7 +15,9 @@ and language encoder (a group):
   baseline at the same point, paired by seed and scene (a variant that stopped at the short
   budget is compared there);
 - the verdict on the seed document's claim (intermediate fusion beats early and late fusion),
-  the recommendations ("if you want X, use Y"), and the anneal check.
+  the recommendations ("if you have X, use Y"), and the anneal check;
+
+and, across worlds, the variant that is not significantly worse than the best in any of them.
 """
 
 import statistics
@@ -125,7 +127,7 @@ def verdict(variants: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 
 def recommendations(variants: List[Dict[str, Any]], best: Dict[str, Any]) -> List[Dict]:
-    """Advise 'if you want X, use Y', from the variants not significantly worse than the best."""
+    """Advise 'if you have X, use Y', from the variants not significantly worse than the best."""
     usable = [v for v in variants if v['mode'] != 'vision_only']
     tied = [v for v in usable if v['full'] and _better(v['tests']['best']) != 'second'] or [
         best]
@@ -136,10 +138,12 @@ def recommendations(variants: List[Dict[str, Any]], best: Dict[str, Any]) -> Lis
                 'ci95': chosen['final']['ci95'], 'auc': chosen['auc_common'],
                 'flops': chosen['flops'], 'latency_ms': chosen['latency_ms'],
                 'tied_with_best': len(tied)}
-    return [row('the highest success', best),
-            row('the least compute per frame', min(tied, key=lambda v: v['flops'])),
-            row('the lowest latency', min(tied, key=lambda v: v['latency_ms'])),
-            row('few training samples', max(usable, key=lambda v: v['auc_common'] or 0.0))]
+    return [row('compute to spare (the highest success)', best),
+            row('a tight compute budget (FLOPs per frame)',
+                min(tied, key=lambda v: v['flops'])),
+            row('a tight latency budget', min(tied, key=lambda v: v['latency_ms'])),
+            row('little training data or time',
+                max(usable, key=lambda v: v['auc_common'] or 0.0))]
 
 
 def _anneal(plan, results, world, language, decided) -> Optional[Dict[str, Any]]:
@@ -207,6 +211,27 @@ def group_summary(plan, results, world: str, language: str, costs: Dict[str, Any
     return out
 
 
+def overall(groups: List[Dict[str, Any]], language: str) -> Dict[str, Any]:
+    """
+    Pick one variant for every world of a language encoder: if you do not know your camera.
+
+    Among the variants trained to the largest budget in every world, those not significantly
+    worse than each world's best; of them (or, when there is none, of all), the one with the
+    highest lowest success across worlds.
+    """
+    mine = [g for g in groups if g['language'] == language and g['variants']]
+    if not mine:
+        return {'language': language, 'use': None}
+    full = [{v['name']: v for v in g['variants'] if v['full']} for g in mine]
+    names = [n for n in full[0] if all(n in f for f in full[1:])]
+    tied = [n for n in names if all(_better(f[n]['tests']['best']) != 'second' for f in full)]
+    pick = max(tied or names, key=lambda n: min(f[n]['final']['success_rate'] for f in full),
+               default=None)
+    return {'language': language, 'use': pick, 'tied_everywhere': bool(tied),
+            'worlds': [g['world'] for g in mine],
+            'success_rate': [f[pick]['final']['success_rate'] for f in full] if pick else []}
+
+
 def summarize(plan, results: Dict[str, Dict[str, Any]], costs: Optional[Dict] = None
               ) -> Dict[str, Any]:
     """Summarise the comparison: groups, process time per stage, constants of the analysis."""
@@ -216,8 +241,9 @@ def summarize(plan, results: Dict[str, Dict[str, Any]], costs: Optional[Dict] = 
         stage = result['job']['stage']
         spent = result.get('process_wall_s') or result['process_s']
         stages[stage] = stages.get(stage, 0.0) + spent
-    return {'groups': [group_summary(plan, results, w, lang, costs)
-                       for w in plan.worlds for lang in plan.languages],
+    groups = [group_summary(plan, results, w, lang, costs)
+              for w in plan.worlds for lang in plan.languages]
+    return {'groups': groups, 'overall': [overall(groups, lang) for lang in plan.languages],
             'runs': len(results), 'process_hours': {k: v / 3600 for k, v in stages.items()},
             'process_hours_total': sum(stages.values()) / 3600,
             'constants': {'alpha': st.ALPHA, 'seed_agreement': st.SEED_AGREEMENT,

@@ -5,7 +5,7 @@ Train a fusion policy by behaviour cloning: config-driven, resumable, determinis
 
 ::
 
-    python -m vla_fusion_ros.train.train --config config/train_default.yaml --out runs/default
+    python -m vla_fusion_ros.train.train --config config/train_overhead.yaml --out runs/overhead
     python -m vla_fusion_ros.train.train --out runs/x --resume --set schedule.steps=2000
     torchrun --nproc_per_node 2 -m vla_fusion_ros.train.train --config ... --out ...
 
@@ -38,10 +38,11 @@ from tqdm import tqdm
 
 from vla_fusion_ros.model import load_checkpoint, save_checkpoint, Tokenizer, VLAPolicy
 from vla_fusion_ros.model.network import FusionModel
-from vla_fusion_ros.sim.world import EVAL_SEED_START, VAL_SEED_START
+from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
 from vla_fusion_ros.train import train_config as tc
 from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
-from vla_fusion_ros.train.evaluate import evaluate_in_process
+from vla_fusion_ros.train.evaluate import (evaluate_in_process, format_summary,
+                                           UNINFORMATIVE_INSTRUCTION)
 from vla_fusion_ros.train.train_state import (batch_indices, learning_rate, load_state,
                                               save_state)
 
@@ -129,7 +130,8 @@ class Trainer:
         episodes = int(self.config['eval']['val_episodes'])
         if episodes > 0:
             policy = VLAPolicy(self.model_config, self.tokenizer, self.model)
-            summary = evaluate_in_process(policy, episodes, VAL_SEED_START + 50_000)
+            summary = evaluate_in_process(policy, episodes, VAL_SEED_START + 50_000,
+                                          world=self.config['data']['world_name'])
             result['val_success'] = summary['success_rate']
         self.model.train()
         return result
@@ -152,6 +154,7 @@ class Trainer:
             'wall_time_s': round(self.state['wall_time_s'], 1),
             'train_loss': hist[-1]['loss'] if hist else None, 'best': self.state['best'],
             'data': {k: v for k, v in info.items() if k != 'meta'},
+            'world_name': self.config['data']['world_name'],
             'world': json.loads(info['meta']).get('world'), 'config': training,
             'torch': torch.__version__}}
 
@@ -262,12 +265,19 @@ class Trainer:
             episodes = int(self.config['eval']['episodes'])
             if episodes > 0:
                 policy = VLAPolicy.from_checkpoint(best)
-                result = evaluate_in_process(policy, episodes, EVAL_SEED_START)
+                world = self.config['data']['world_name']
+                result = evaluate_in_process(policy, episodes, EVAL_SEED_START, world=world)
+                floor = evaluate_in_process(policy, episodes, EVAL_SEED_START, world=world,
+                                            instruction=UNINFORMATIVE_INSTRUCTION)
                 result.pop('reports')
+                floor.pop('reports')
                 metadata['eval'] = result
-                self.log(f'closed-loop success on {episodes} held-out episodes: '
-                         f'{result["success_rate"]:.1%} (95% CI {result["ci95"][0]:.1%}-'
-                         f'{result["ci95"][1]:.1%})')
+                metadata['eval_uninformed'] = floor
+                self.log(format_summary(f'held-out {world} scenes', result))
+                self.log(format_summary(f'  floor: same policy told "{UNINFORMATIVE_INSTRUCTION}"',
+                                        floor))
+                self.log('  floor: the vision-only model of the same recipe: train it with '
+                         '--set model.fusion.mode=vision_only and evaluate with --vision-only')
                 model = load_checkpoint(best)[0]
                 save_checkpoint(final, model, self.tokenizer, self.model_config, metadata)
             summary = metadata
@@ -282,8 +292,8 @@ class Trainer:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Train from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('--config', default='config/train_default.yaml')
-    parser.add_argument('--out', default='runs/default')
+    parser.add_argument('--config', default='config/train_overhead.yaml')
+    parser.add_argument('--out', default='runs/overhead')
     parser.add_argument('--resume', action='store_true', help='continue from <out>/state')
     parser.add_argument('--set', nargs='+', action='append', metavar='KEY=VALUE',
                         help='override config keys, e.g. model.fusion.operator=film')

@@ -77,7 +77,15 @@ class PolicyWithProbe(nn.Module):
     def _keep(self, module, inputs, output) -> None:
         self._pooled = output
 
-    def forward(self, images, ids, mask):
-        """Return normalised actions [B, k, A] and auxiliary predictions [B, 8]."""
-        actions = self.model(images, ids, mask)
+    def forward(self, images, ids, mask, slots=None, previous=None):
+        """
+        Return normalised actions [B, k, A] and auxiliary predictions [B, 8].
+
+        With ``slots`` and ``previous`` the frames are whole episodes for a model with memory
+        (:meth:`FusionModel.forward_episodes`).
+        """
+        if slots is None:
+            actions = self.model(images, ids, mask)
+        else:
+            actions = self.model.forward_episodes(images, ids, mask, slots, previous)
         return actions, self.probe(self._pooled)

@@ -238,6 +238,7 @@ class BCDataset(Dataset):
         self.actions = torch.from_numpy(np.ascontiguousarray(chunks[:, :chunk_size]))
         self.instruction_id = torch.from_numpy(data['instruction_id'].astype(np.int64))
         self.episode = data['episode']
+        self.executed = torch.from_numpy(np.ascontiguousarray(data['executed']))
         self.indices = None if indices is None else torch.as_tensor(indices, dtype=torch.long)
 
     def __len__(self) -> int:

@@ -41,6 +41,7 @@ from vla_fusion_ros.model.network import FusionModel
 from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
 from vla_fusion_ros.train import train_config as tc
 from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
+from vla_fusion_ros.train.episodes import EpisodeBatcher
 from vla_fusion_ros.train.evaluate import (evaluate_in_process, format_summary,
                                            UNINFORMATIVE_INSTRUCTION)
 from vla_fusion_ros.train.train_state import (batch_indices, learning_rate, load_state,
@@ -115,13 +116,52 @@ class Trainer:
             aux = torch.where(flip[:, None], mirror(aux), aux)
         return images, table[1][rows], table[2][rows], target, aux
 
+    def _episode_batch(self, batcher: EpisodeBatcher, table, chosen, step: Optional[int]):
+        """Model inputs and targets for whole episodes (a model with memory)."""
+        flip = None
+        if step is not None and self.config['augment']['hflip'] > 0:
+            gen = torch.Generator().manual_seed(self.config['seed'] * 7_919 + step)
+            flip = torch.rand(len(chosen), generator=gen) < self.config['augment']['hflip']
+        images, texts, target, items, slots, previous = batcher.batch(chosen, flip)
+        dataset = batcher.dataset
+        aux = dataset.aux[items if dataset.indices is None else dataset.indices[items]]
+        if flip is not None:
+            per_frame = torch.repeat_interleave(
+                flip, torch.bincount(slots // previous.shape[1], minlength=len(chosen)))
+            aux = torch.where(per_frame[:, None], mirror(aux), aux)
+        rows = torch.tensor([table[0][t] for t in texts])
+        return images, table[1][rows], table[2][rows], target, aux, slots, previous
+
+    def _loss(self, inputs):
+        """Action loss (plus the probe's) of one batch from :meth:`_batch` or episodes."""
+        images, ids, mask, target, aux = inputs[:5]
+        extra = tuple(inputs[5:])
+        if self.aux_weight > 0:
+            actions, aux_pred = self.net(images, ids, mask, *extra)
+            return F.mse_loss(actions, target) + self.aux_weight * F.mse_loss(aux_pred, aux)
+        if extra:
+            return F.mse_loss(self.model.forward_episodes(images, ids, mask, *extra), target)
+        return F.mse_loss(self.net(images, ids, mask), target)
+
     def validate(self, val, val_table) -> Dict[str, Any]:
         """Return the validation loss (and closed-loop success on validation seeds)."""
         self.model.eval()
         count = min(len(val), int(self.config['data']['val_max_frames']))
         total = 0.0
         with torch.no_grad():
-            for first in range(0, count, 256):
+            if self.model_config.head.memory:
+                batcher, count = EpisodeBatcher(val, 1, 0, self.scale), 0
+                for first in range(0, len(batcher), 8):
+                    chosen = list(range(first, min(len(batcher), first + 8)))
+                    images, ids, mask, target, _, slots, previous = self._episode_batch(
+                        batcher, val_table, chosen, None)
+                    actions = self.model.forward_episodes(images, ids, mask, slots, previous)
+                    total += F.mse_loss(actions, target,
+                                        reduction='sum').item() / target[0].numel()
+                    count += len(target)
+                    if count >= int(self.config['data']['val_max_frames']):
+                        break
+            for first in range(0, count if not self.model_config.head.memory else 0, 256):
                 index = torch.arange(first, min(count, first + 256))
                 images, ids, mask, target, _ = self._batch(val, val_table, index)
                 total += F.mse_loss(self.model(images, ids, mask), target,
@@ -174,7 +214,13 @@ class Trainer:
         if batch % self.world:
             raise tc.TrainConfigError(f'schedule.batch_size: {batch} is not divisible by '
                                       f'the {self.world} processes')
-        per_epoch = len(train) // batch
+        batcher = None
+        if self.model_config.head.memory:
+            if self.world > 1:
+                raise tc.TrainConfigError('head.memory: training a model with memory runs in '
+                                          'one process (no torchrun)')
+            batcher = EpisodeBatcher(train, batch, cfg['seed'], self.scale)
+        per_epoch = len(train) // batch if batcher is None else batcher.steps_per_epoch()
         if per_epoch < 1:
             raise tc.TrainConfigError(f'schedule.batch_size: {batch} exceeds the '
                                       f'{len(train)} training frames')
@@ -205,14 +251,11 @@ class Trainer:
             lr = learning_rate(step, total, sched, cfg['optim']['lr'])
             for group in self.optimizer.param_groups:
                 group['lr'] = lr
-            index = batch_indices(step, batch, len(train), cfg['seed'])
-            images, ids, mask, target, aux = self._batch(train, table, index, step)
-            if self.aux_weight > 0:
-                actions, aux_pred = self.net(images, ids, mask)
-                loss = (F.mse_loss(actions, target)
-                        + self.aux_weight * F.mse_loss(aux_pred, aux))
+            if batcher is None:
+                index = batch_indices(step, batch, len(train), cfg['seed'])
+                loss = self._loss(self._batch(train, table, index, step))
             else:
-                loss = F.mse_loss(self.net(images, ids, mask), target)
+                loss = self._loss(self._episode_batch(batcher, table, batcher.pick(step), step))
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if cfg['optim']['grad_clip']:

@@ -31,7 +31,6 @@ CLI::
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -41,25 +40,14 @@ import numpy as np
 from tqdm import tqdm
 
 from vla_fusion_ros.model.preprocess import prepare_rgb
-from vla_fusion_ros.sim.base import BaseWorldConfig, EVAL_SEED_START, REASONS
+from vla_fusion_ros.sim.base import BaseWorldConfig, EVAL_SEED_START
 from vla_fusion_ros.sim.registry import make_config, make_world, WORLDS
+from vla_fusion_ros.train.metrics import agreement, format_summary, summarize
 
 #: The no-information instruction: names neither a colour nor a shape.
 UNINFORMATIVE_INSTRUCTION = 'go to the object'
 
-__all__ = ['evaluate_in_process', 'main', 'run_episodes', 'summarize', 'UNINFORMATIVE_INSTRUCTION',
-           'wilson_interval']
-
-
-def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> List[float]:
-    """Return the Wilson score interval ``[low, high]`` of a binomial proportion (95%)."""
-    if trials <= 0:
-        return [0.0, 1.0]
-    p = successes / trials
-    denom = 1.0 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denom
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return [max(0.0, centre - half), min(1.0, centre + half)]
+__all__ = ['evaluate_in_process', 'main', 'run_episodes', 'UNINFORMATIVE_INSTRUCTION']
 
 
 def run_episodes(policy, episodes: int, seed_start: int = EVAL_SEED_START,
@@ -108,29 +96,6 @@ def run_episodes(policy, episodes: int, seed_start: int = EVAL_SEED_START,
     return reports
 
 
-def _rate(reports) -> Dict[str, Any]:
-    n = len(reports)
-    wins = sum(1 for r in reports if r['success'])
-    return {'episodes': n, 'successes': wins, 'success_rate': wins / n if n else 0.0,
-            'ci95': wilson_interval(wins, n)}
-
-
-def summarize(reports: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
-    """Strict success with its Wilson 95% interval, by reason and by target presence."""
-    steps = [r['steps'] for r in reports]
-    won = [r['steps'] for r in reports if r['success']]
-    out = _rate(reports)
-    out.update({
-        'reasons': {k: sum(1 for r in reports if r.get('reason') == k) for k in REASONS},
-        'present': _rate([r for r in reports if not r.get('absent')]),
-        'absent': _rate([r for r in reports if r.get('absent')]),
-        'mean_steps': float(np.mean(steps)) if steps else 0.0,
-        'mean_steps_success': float(np.mean(won)) if won else 0.0,
-        'seeds': [min(r['seed'] for r in reports), max(r['seed'] for r in reports)]
-        if reports else []})
-    return out
-
-
 def evaluate_in_process(policy, episodes: int, seed_start: int = EVAL_SEED_START,
                         progress: bool = False, world: str = 'overhead',
                         world_config: Optional[BaseWorldConfig] = None,
@@ -149,33 +114,6 @@ def evaluate_in_process(policy, episodes: int, seed_start: int = EVAL_SEED_START
         summary['instruction'] = instruction
     summary['reports'] = reports
     return summary
-
-
-def format_rate(summary: Dict[str, Any]) -> str:
-    """``'k/n = p% (95% CI a%-b%)'``."""
-    low, high = summary['ci95']
-    return (f'{summary["successes"]}/{summary["episodes"]} = {summary["success_rate"]:.1%} '
-            f'(95% CI {low:.1%}-{high:.1%})')
-
-
-def format_summary(name: str, summary: Dict[str, Any]) -> str:
-    """One line: strict success, its interval, the split and the reasons of failure."""
-    reasons = ', '.join(f'{k} {v}' for k, v in summary['reasons'].items() if v)
-    return (f'{name}: strict success {format_rate(summary)}; target present '
-            f'{format_rate(summary["present"])}, absent {format_rate(summary["absent"])}; '
-            f'ends: {reasons}; mean steps {summary["mean_steps"]:.1f}, '
-            f'{summary.get("wall_time_s", 0):.1f} s')
-
-
-def agreement(first: Sequence[Dict[str, Any]], second: Sequence[Dict[str, Any]]
-              ) -> Dict[str, Any]:
-    """Compare two runs episode by episode (by seed): same outcome, differing seeds."""
-    a = {r['seed']: bool(r['success']) for r in first}
-    b = {r['seed']: bool(r['success']) for r in second}
-    common = sorted(set(a) & set(b))
-    differ = [s for s in common if a[s] != b[s]]
-    return {'common_episodes': len(common), 'same_outcome': len(common) - len(differ),
-            'differing_seeds': differ}
 
 
 def checkpoint_world(path: str) -> str:

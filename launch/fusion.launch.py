@@ -6,7 +6,7 @@ Launch the fusion node, and with ``use_sim:=true`` the simulated camera feeding 
     ros2 launch vla_fusion_ros fusion.launch.py use_sim:=true \
         instruction:="go to the red circle"
 
-Arguments: params_file, use_sim, image_topic, instruction, device, checkpoint, output_type
+Arguments: params_file, use_sim, world, image_topic, instruction, device, checkpoint, output_type
 (``ros2 launch vla_fusion_ros fusion.launch.py --show-args`` lists them with their choices).
 Parameters come from ``config/fusion.yaml`` (or ``params_file``). instruction, device,
 checkpoint and output_type override it only when given: their empty default keeps the file's
@@ -25,7 +25,6 @@ Uses only launch and launch_ros APIs that exist in Humble and every newer distri
 
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
@@ -41,6 +40,24 @@ def _image_remappings(image_topic):
             ('~/image_raw/compressed', [image_topic, '/compressed'])]
 
 
+def _sim_camera(context):
+    """With use_sim, the simulated camera; ``world`` (when given) overrides its YAML value."""
+    if LaunchConfiguration('use_sim').perform(context).lower() != 'true':
+        return []
+    parameters = [LaunchConfiguration('params_file')]
+    world = LaunchConfiguration('world').perform(context)
+    if world:
+        parameters.append({'world': world})
+    return [Node(
+        package='vla_fusion_ros',
+        executable='sim_camera',
+        name='sim_camera',
+        parameters=parameters,
+        remappings=[('~/image_raw', LaunchConfiguration('image_topic'))],
+        output='screen',
+    )]
+
+
 def _fusion_node(context):
     """Create the fusion node; only the parameter arguments that were given override YAML."""
     overrides = {
@@ -48,6 +65,11 @@ def _fusion_node(context):
         name: ParameterValue(LaunchConfiguration(name), value_type=str)
         for name in PARAMETER_ARGUMENTS if LaunchConfiguration(name).perform(context)
     }
+    world = LaunchConfiguration('world').perform(context)
+    if world and 'checkpoint' not in overrides:
+        # The simulated world's own model, from the package's share directory.
+        overrides['checkpoint'] = PathJoinSubstitution(
+            [FindPackageShare('vla_fusion_ros'), 'models', f'{world}.safetensors'])
     parameters = [LaunchConfiguration('params_file')]
     if overrides:
         parameters.append(overrides)
@@ -74,6 +96,10 @@ def generate_launch_description():
             'use_sim', default_value='false', choices=['true', 'false', 'True', 'False'],
             description='Also start the simulated camera (publishing on image_topic).'),
         DeclareLaunchArgument(
+            'world', default_value='', choices=['', 'overhead', 'first_person'],
+            description='With use_sim: the simulated world the camera shows, and (unless '
+                        'checkpoint is given) the model trained in it' + keep + '.'),
+        DeclareLaunchArgument(
             'image_topic', default_value='/camera/image_raw',
             description='Image topic the fusion node subscribes to (and sim_camera publishes).'),
         DeclareLaunchArgument(
@@ -91,14 +117,6 @@ def generate_launch_description():
             'output_type', default_value='',
             choices=['', 'twist', 'twist_stamped', 'float32_multi_array'],
             description='Message type published on cmd_vel' + keep + '.'),
-        Node(
-            package='vla_fusion_ros',
-            executable='sim_camera',
-            name='sim_camera',
-            condition=IfCondition(LaunchConfiguration('use_sim')),
-            parameters=[LaunchConfiguration('params_file')],
-            remappings=[('~/image_raw', LaunchConfiguration('image_topic'))],
-            output='screen',
-        ),
+        OpaqueFunction(function=_sim_camera),
         OpaqueFunction(function=_fusion_node),
     ])

@@ -40,7 +40,7 @@ WALL_COLOR: Tuple[int, int, int] = (15, 15, 15)
 
 __all__ = ['BaseWorld', 'clamp_action', 'DISTRACTOR_RULES', 'EVAL_SEED_START',
            'HEADING_COLOR', 'INSTRUCTION_MODES', 'integrate_unicycle', 'ROBOT_COLOR',
-           'SceneObject', 'StepResult', 'TRAIN_SEED_START', 'VAL_SEED_START', 'VIEWS', 'World',
+           'draw_overhead', 'SceneObject', 'StepResult', 'TRAIN_SEED_START', 'VAL_SEED_START', 'VIEWS', 'World',
            'WorldConfig', 'wrap_angle']
 
 
@@ -81,34 +81,50 @@ class World(BaseWorld):
 
     def _draw(self, size: int) -> np.ndarray:
         cfg = self.config
+        if cfg.view == 'overhead':
+            return draw_overhead(self, size)
         image = np.empty((size, size, 3), dtype=np.uint8)
         x, y, theta = self.pose
-        if cfg.view == 'overhead':
-            scale = size / cfg.arena_size_m
-            half = 0.5 * cfg.arena_size_m
-            image[:] = BACKGROUND
+        scale = size / cfg.egocentric_extent_m
+        c, s = math.cos(theta), math.sin(theta)
+        mid = 0.5 * size - 0.5
 
-            def to_px(px, py):
-                return (px + half) * scale - 0.5, (half - py) * scale - 0.5
-            heading = (math.cos(theta), -math.sin(theta))
-        else:
-            scale = size / cfg.egocentric_extent_m
-            c, s = math.cos(theta), math.sin(theta)
-            mid = 0.5 * size - 0.5
-
-            def to_px(px, py):
-                dx, dy = px - x, py - y  # robot frame: forward is up, left is left
-                return mid - (-s * dx + c * dy) * scale, mid - (c * dx + s * dy) * scale
-            image[:] = WALL_COLOR
-            half = 0.5 * cfg.arena_size_m
-            signs = ((-1, -1), (1, -1), (1, 1), (-1, 1))
-            _fill_polygon(image, [to_px(a * half, b * half) for a, b in signs], BACKGROUND)
-            heading = (0.0, -1.0)
+        def to_px(px, py):
+            dx, dy = px - x, py - y  # robot frame: forward is up, left is left
+            return mid - (-s * dx + c * dy) * scale, mid - (c * dx + s * dy) * scale
+        image[:] = WALL_COLOR
+        half = 0.5 * cfg.arena_size_m
+        signs = ((-1, -1), (1, -1), (1, 1), (-1, 1))
+        _fill_polygon(image, [to_px(a * half, b * half) for a, b in signs], BACKGROUND)
         for obj in self.objects:
             draw_shape(image, obj.shape, to_px(obj.x, obj.y), obj.radius * scale,
                        COLORS[obj.color])
-        draw_robot(image, to_px(x, y), cfg.robot_radius_m * scale, heading)
+        draw_robot(image, to_px(x, y), cfg.robot_radius_m * scale, (0.0, -1.0))
         return image
+
+
+def draw_overhead(world: BaseWorld, size: int) -> np.ndarray:
+    """
+    Draw any world's state from above as a ``(size, size, 3)`` image.
+
+    The overhead world's camera; the first-person world's map view (the demo shows it beside
+    what the robot's camera saw).
+    """
+    cfg = world.config
+    image = np.empty((size, size, 3), dtype=np.uint8)
+    image[:] = BACKGROUND
+    scale = size / cfg.arena_size_m
+    half = 0.5 * cfg.arena_size_m
+
+    def to_px(px, py):
+        return (px + half) * scale - 0.5, (half - py) * scale - 0.5
+    for obj in world.objects:
+        draw_shape(image, obj.shape, to_px(obj.x, obj.y), obj.radius * scale,
+                   COLORS[obj.color])
+    x, y, theta = world.pose
+    draw_robot(image, to_px(x, y), cfg.robot_radius_m * scale,
+               (math.cos(theta), -math.sin(theta)))
+    return image
 
 
 def _fill_polygon(image: np.ndarray, points, color) -> None:

@@ -45,7 +45,7 @@ class ExpertPolicy:
     gain_linear: float = 1.5        # m/s per m of remaining path (slows down near the target)
     turn_in_place_rad: float = 0.6  # no forward motion while the heading error exceeds this
     min_linear: float = 0.1         # m/s: keeps creeping forward until contact
-    clearance_m: float = 0.05       # planned gap between the robot and any other object
+    clearance_m: float = 0.1        # planned gap between the robot and any other object
     ring_points: int = 10           # waypoints around each obstacle
 
     def __post_init__(self):
@@ -90,7 +90,20 @@ class ExpertPolicy:
         return np.array([linear, angular], dtype=np.float32)
 
     def plan(self, world: BaseWorld):
-        """Return ``(first waypoint, path length)`` from the robot to the target."""
+        """
+        Return ``(first waypoint, path length)`` from the robot to the target.
+
+        Where no path keeps ``clearance_m`` (two objects too close to pass between them so
+        widely), it plans again with half, then with a centimetre.
+        """
+        for clearance in (self.clearance_m, 0.5 * self.clearance_m, 0.01):
+            found = self._plan(world, clearance)
+            if found is not None:
+                return found
+        goal = np.array([world.target.x, world.target.y])  # boxed in: head for the target
+        return goal, float(np.hypot(*(goal - world.pose[:2])))
+
+    def _plan(self, world: BaseWorld, clearance: float):
         cfg = world.config
         target = world.target
         others = [o for o in world.objects if o is not target]
@@ -100,14 +113,14 @@ class ExpertPolicy:
             return goal, float(np.hypot(*(goal - start)))
         centres = np.array([[o.x, o.y] for o in others])                 # [M, 2]
         keep = np.array([o.radius for o in others]) + cfg.robot_radius_m  # contact distance
-        safe = keep + self.clearance_m
+        safe = keep + clearance
         # Ring points: chords between neighbours keep ``safe`` from the centre.
         angles = np.arange(self.ring_points) * (2 * math.pi / self.ring_points)
         ring_radius = safe / math.cos(math.pi / self.ring_points) + 0.01
         ring = (centres[:, None, :] + ring_radius[:, None, None]
                 * np.stack([np.cos(angles), np.sin(angles)], -1)[None])  # [M, R, 2]
         ring = ring.reshape(-1, 2)
-        half = 0.5 * cfg.arena_size_m - cfg.robot_radius_m - 0.5 * self.clearance_m
+        half = 0.5 * cfg.arena_size_m - cfg.robot_radius_m - 0.5 * clearance
         dist_to = np.sqrt(((ring[:, None, :] - centres[None]) ** 2).sum(-1))  # [P, M]
         ok = (np.abs(ring) <= half).all(-1) & (dist_to >= safe - 1e-9).all(-1)
         nodes = np.concatenate([start[None], goal[None], ring[ok]])       # 0 start, 1 goal
@@ -124,8 +137,8 @@ class ExpertPolicy:
         free = (gap >= need).all(-1)
         lengths = np.sqrt(((nodes[:, None] - nodes[None]) ** 2).sum(-1))
         path = _dijkstra(free, lengths)
-        if path is None:  # boxed in: head straight for the target
-            return goal, float(np.hypot(*(goal - start)))
+        if path is None:
+            return None
         total = float(sum(lengths[a, b] for a, b in zip(path, path[1:])))
         hop = 1
         while hop < len(path) - 1 and lengths[0, path[hop]] < 0.08:

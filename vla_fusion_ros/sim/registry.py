@@ -59,3 +59,15 @@ def world_name_of(config: BaseWorldConfig) -> str:
         if isinstance(config, world_types(name)[1]):
             return name
     raise ValueError(f'world: {type(config).__name__} is not a registered world config')
+
+
+def parse_size(text: str) -> Tuple[int, int]:
+    """Parse ``'640x480'`` (or ``'64'``) into ``(width, height)``."""
+    parts = str(text).lower().split('x')
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or min(values) < 8:
+        raise ValueError(f'render size: expected WIDTHxHEIGHT (e.g. 640x480), got {text!r}')
+    return (values[0], values[-1])

@@ -54,7 +54,7 @@ from vla_fusion_ros.sim.base import (BaseWorldConfig, DISTRACTOR_RULES, EVAL_SEE
                                      INSTRUCTION_MODES, TRAIN_SEED_START, VAL_SEED_START)
 from vla_fusion_ros.sim.expert import ExpertPolicy
 from vla_fusion_ros.sim.geometry import clamp_action
-from vla_fusion_ros.sim.registry import make_world, WORLDS, world_name_of
+from vla_fusion_ros.sim.registry import make_world, parse_size, WORLDS, world_name_of
 
 FORMAT_VERSION = 2
 
@@ -65,18 +65,6 @@ RENDER_SIZES: Tuple[Tuple[int, int], ...] = ((64, 64), (160, 120), (320, 240), (
 
 __all__ = ['BCDataset', 'EVAL_SEED_START', 'RENDER_SIZES', 'TRAIN_SEED_START',
            'VAL_SEED_START', 'generate', 'load', 'parse_size', 'save']
-
-
-def parse_size(text: str) -> Tuple[int, int]:
-    """Parse ``'640x480'`` (or ``'64'``) into ``(width, height)``."""
-    parts = str(text).lower().split('x')
-    try:
-        values = [int(p) for p in parts]
-    except ValueError:
-        values = []
-    if len(values) not in (1, 2) or min(values) < 8:
-        raise ValueError(f'render size: expected WIDTHxHEIGHT (e.g. 640x480), got {text!r}')
-    return (values[0], values[-1])
 
 
 def _clean_chunk(world, expert: ExpertPolicy, first: np.ndarray,

@@ -296,8 +296,8 @@ class BaseWorld:
         self._require_scene()
         goal = self.target
         if goal is None:
-            return float(min(math.hypot(self.pose[0] - o.x, self.pose[1] - o.y)
-                             for o in self.objects))
+            return float(min((math.hypot(self.pose[0] - o.x, self.pose[1] - o.y)
+                              for o in self.objects), default=math.inf))
         return float(math.hypot(self.pose[0] - goal.x, self.pose[1] - goal.y))
 
     def target_visible(self, pose: Optional[Sequence[float]] = None) -> bool:

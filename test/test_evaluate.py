@@ -4,8 +4,8 @@
 
 import numpy as np
 import pytest
-from vla_fusion_ros.sim.expert import ExpertPolicy
 from vla_fusion_ros.sim.base import EVAL_SEED_START
+from vla_fusion_ros.sim.expert import ExpertPolicy
 from vla_fusion_ros.sim.registry import make_world
 from vla_fusion_ros.train import evaluate, metrics
 

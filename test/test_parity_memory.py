@@ -36,8 +36,10 @@ def test_dataset_frames_are_camera_renders_preprocessed(name):
 
 def test_a_full_search_turn_ends_on_the_frame_it_started_from():
     """
-    The measured need for memory: an absent-target search turns a full circle, so the frame
-    where the expert must stop is the very frame where it had to start turning.
+    Measure the need for memory: a search frame that both starts and ends a scan.
+
+    An absent-target search turns a full circle, so the frame where the expert must stop is the
+    very frame where it had to start turning.
     """
     world, expert = make_world('first_person', absent_prob=1.0), ExpertPolicy()
     world.reset(EVAL_SEED_START)

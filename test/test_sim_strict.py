@@ -15,7 +15,7 @@ pytestmark = pytest.mark.parametrize('name', WORLDS)
 
 
 def staged(name, objects, target_index, pose, **overrides):
-    """A world with a hand-made scene: ``objects``, the named one, the robot's pose."""
+    """Return a world with a hand-made scene: ``objects``, the named one, the robot's pose."""
     world = make_world(name, **overrides)
     world.reset(0)
     world.objects, world.target_index = objects, target_index

@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 
 # The model's preprocessing lives without ROS (the dataset generator calls the same function).
-from vla_fusion_ros.model.preprocess import area_resize, prepare_rgb, to_rgb8, TO_RGB
+from vla_fusion_ros.model.preprocess import (  # noqa: F401 (re-exported)
+    area_resize, prepare_rgb, TO_RGB, to_rgb8)
 
 try:  # pragma: no cover - depends on the installation
     from cv_bridge import CvBridge as _CvBridge

@@ -63,8 +63,9 @@ class SimCamera(Node):
         durability = params.declare('qos_durability', 'volatile', 'QoS durability.',
                                     choices=tuple(DURABILITY), read_only=True)
 
-        world = params.declare('world', '', "Simulated world to show: overhead, first_person, "
-                               "or '' for synthetic drifting shapes.",
+        about = ('Simulated world to show: overhead, first_person, or empty for synthetic '
+                 'drifting shapes.')
+        world = params.declare('world', '', about,
                                choices=('',) + WORLDS, read_only=True)
         self.scene = SyntheticScene(self.width, self.height, seed=self.seed,
                                     num_shapes=self.num_shapes)

@@ -12,9 +12,9 @@ the arena from above on ``~/map_image``, the episode's instruction on ``~/instru
 ``{"seed", "instruction", "target", "absent", "success", "reason", "steps", "timeouts",
 "final_distance_m", "world", "aborted", "episode"}``; ``success`` is strict and ``reason`` one
 of ``reached``, ``collision``, ``out_of_arena``, ``stopped``, ``timeout``
-(:mod:`vla_fusion_ros.sim.base`). Subscribes ``cmd_vel`` (``Twist`` or, with ``cmd_type:=twist_stamped``,
-``TwistStamped``) and ``~/reset`` (``std_msgs/Int64``: abandon the episode and start the
-given seed).
+(:mod:`vla_fusion_ros.sim.base`). Subscribes ``cmd_vel`` (``Twist`` or, with
+``cmd_type:=twist_stamped``, ``TwistStamped``) and ``~/reset`` (``std_msgs/Int64``: abandon
+the episode and start the given seed).
 
 Modes:
 
@@ -49,7 +49,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Int64, String
 
 from vla_fusion_ros.ros.image_conversion import array_to_image_msg
-from vla_fusion_ros.ros.params import ParameterError, ParameterSet
+from vla_fusion_ros.ros.params import ParameterError, ParameterSet  # noqa: F401 (re-export)
 from vla_fusion_ros.ros.qos import latched_qos, make_qos, RELIABILITY
 from vla_fusion_ros.ros.runtime import run_node
 from vla_fusion_ros.ros.world_params import world_config_from_parameters, WORLD_PARAMETERS
@@ -60,6 +60,7 @@ MODES = ('lockstep', 'realtime')
 CMD_TYPES = ('twist', 'twist_stamped')
 ON_FINISH = ('exit', 'idle')
 STAMP_TOLERANCE_NS = 100_000  # 0.1 ms: float-seconds round trips are exact to about 0.5 us
+
 
 def _same_stamp(a, b) -> bool:
     """

@@ -359,7 +359,7 @@ class BaseWorld:
                           reason)
 
     def report(self) -> dict:
-        """The episode's outcome, as ``sim_world`` publishes it on ``~/episode``."""
+        """Return the episode's outcome, as ``sim_world`` publishes it on ``~/episode``."""
         return {'seed': self.seed, 'instruction': self.instruction,
                 'target': f'{self.named[0]} {self.named[1]}', 'absent': self.target_absent,
                 'success': bool(self.success), 'reason': self.reason, 'steps': self.steps,

@@ -1,8 +1,7 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The first-person world: what a camera on the robot sees, rendered by MuJoCo
-(``world:=first_person``).
+The first-person world (``world:=first_person``): what a camera on the robot sees, via MuJoCo.
 
 Scene, motion and strict termination are :class:`~vla_fusion_ros.sim.base.BaseWorld`'s, as in
 the overhead world; this world differs in what the camera shows and in what the robot must do
@@ -75,7 +74,7 @@ class FirstPersonWorld(BaseWorld):
 
     @property
     def horizontal_fov(self) -> float:
-        """The camera's horizontal field of view in radians."""
+        """Return the camera's horizontal field of view in radians."""
         return math.radians(self.config.horizontal_fov_deg)
 
     def _scene(self) -> MujocoScene:

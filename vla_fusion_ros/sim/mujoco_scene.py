@@ -114,7 +114,7 @@ def build_xml(arena_size_m: float, hfov_deg: float, pitch_deg: float,
     pitch = math.radians(pitch_deg)
     xaxis = '0 -1 0'
     yaxis = f'{math.sin(pitch):.5f} 0 {math.cos(pitch):.5f}'
-    return f'''<mujoco model="vla_first_person">
+    return f"""<mujoco model="vla_first_person">
   <visual>
     <quality shadowsize="0" offsamples="0"/>
     <global offwidth="64" offheight="64"/>
@@ -133,7 +133,7 @@ def build_xml(arena_size_m: float, hfov_deg: float, pitch_deg: float,
               focal="{focal} {focal}" resolution="640 480"/>
     </body>
   </worldbody>
-</mujoco>'''
+</mujoco>"""
 
 
 class MujocoScene:

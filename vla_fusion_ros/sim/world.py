@@ -38,10 +38,10 @@ HEADING_COLOR: Tuple[int, int, int] = (0, 0, 0)
 #: Outside the arena, in the egocentric view.
 WALL_COLOR: Tuple[int, int, int] = (15, 15, 15)
 
-__all__ = ['BaseWorld', 'clamp_action', 'DISTRACTOR_RULES', 'EVAL_SEED_START',
-           'HEADING_COLOR', 'INSTRUCTION_MODES', 'integrate_unicycle', 'ROBOT_COLOR',
-           'draw_overhead', 'SceneObject', 'StepResult', 'TRAIN_SEED_START', 'VAL_SEED_START', 'VIEWS', 'World',
-           'WorldConfig', 'wrap_angle']
+__all__ = ['BaseWorld', 'clamp_action', 'DISTRACTOR_RULES', 'draw_overhead',
+           'EVAL_SEED_START', 'HEADING_COLOR', 'INSTRUCTION_MODES', 'integrate_unicycle',
+           'ROBOT_COLOR', 'SceneObject', 'StepResult', 'TRAIN_SEED_START', 'VAL_SEED_START',
+           'VIEWS', 'World', 'WorldConfig', 'wrap_angle']
 
 
 @dataclass

@@ -11,7 +11,8 @@ demo stages a held-out scene whose target is the named object, sends the instruc
 fusion node, prints the velocity commands as they are published and the episode's outcome,
 and saves a GIF of the first episode: what the robot's camera saw (at the camera's resolution,
 640x480 by default) beside the arena seen from above (``sim_world``'s ``~/map_image``). Each
-world serves its own shipped model unless ``--checkpoint`` says otherwise. The nodes are the colcon-installed ``sim_world`` and
+world serves its own shipped model unless ``--checkpoint`` says otherwise. The nodes are the
+colcon-installed ``sim_world`` and
 ``fusion_node`` executables, configured from ``config/fusion.yaml`` like the launch file.
 """
 
@@ -172,8 +173,8 @@ def main(argv=None) -> int:
                         help='the simulated world (default overhead)')
     parser.add_argument('--camera', default=f'{CAMERA[0]}x{CAMERA[1]}',
                         help='camera resolution WIDTHxHEIGHT (default %(default)s)')
-    parser.add_argument('--checkpoint', default='', help="model to serve (default: the "
-                        "world's shipped model)")
+    parser.add_argument('--checkpoint', default='', help='model to serve (default: the '
+                        'shipped model of the world)')
     parser.add_argument('--gif', default='out/demo.gif', help='GIF of the first episode')
     parser.add_argument('--timeout', type=float, default=60.0, help='seconds per episode')
     args = parser.parse_args(argv)

@@ -8,7 +8,8 @@ The generator runs the expert (:class:`vla_fusion_ros.sim.expert.ExpertPolicy`) 
 resolution drawn from ``--render-sizes`` (default 64x64, 160x120, 320x240 and 640x480, the
 simulated camera's), and every frame goes through
 :func:`vla_fusion_ros.model.preprocess.prepare_rgb`, the very function the fusion node applies
-to camera messages, to become the model's square input. With probability ``noise_prob`` per step, Gaussian noise is added to the action that is
+to camera messages, to become the model's square input. With probability ``noise_prob`` per
+step, Gaussian noise is added to the action that is
 *executed*, so the robot drifts off the expert's path and the data shows how to recover. The
 label stored for every frame is always the expert's clean action for the state in that frame.
 
@@ -50,11 +51,11 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from vla_fusion_ros.model.preprocess import prepare_rgb
-from vla_fusion_ros.sim.base import (BaseWorldConfig, DISTRACTOR_RULES, EVAL_SEED_START,
-                                     INSTRUCTION_MODES, TRAIN_SEED_START, VAL_SEED_START)
+from vla_fusion_ros.sim.base import (BaseWorldConfig, EVAL_SEED_START, TRAIN_SEED_START,
+                                     VAL_SEED_START)
 from vla_fusion_ros.sim.expert import ExpertPolicy
 from vla_fusion_ros.sim.geometry import clamp_action
-from vla_fusion_ros.sim.registry import make_world, parse_size, WORLDS, world_name_of
+from vla_fusion_ros.sim.registry import make_world, parse_size, world_name_of, WORLDS
 
 FORMAT_VERSION = 2
 
@@ -268,7 +269,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help='camera resolutions, one drawn per episode (default: %(default)s)')
     parser.add_argument('--image-size', type=int, default=64, help='model input side (px)')
     parser.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE',
-                        help="world config fields, e.g. absent_prob=0.2 num_objects=3")
+                        help='world config fields, e.g. absent_prob=0.2 num_objects=3')
     parser.add_argument('--allow-eval-seeds', action='store_true')
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args(argv)

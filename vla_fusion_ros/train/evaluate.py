@@ -25,8 +25,9 @@ frame (what the fusion node does when a new frame arrives every step).
 
 CLI::
 
-    python -m vla_fusion_ros.train.evaluate --checkpoint models/overhead.safetensors --ros \\
-        --vision-only runs/overhead_vision_only/model.safetensors
+    python -m vla_fusion_ros.train.evaluate --checkpoint models/overhead.safetensors --ros
+    python -m vla_fusion_ros.train.evaluate --checkpoint models/first_person.safetensors \
+        --vision-only models/first_person_vision_only.safetensors
 """
 
 import argparse

@@ -116,7 +116,8 @@ def evaluate_ros(checkpoint: str, episodes: int, seed_start: int = EVAL_SEED_STA
         raise RuntimeError(f'{checkpoint}: no such checkpoint')
     domain_id = domain_id if domain_id is not None else random.SystemRandom().randint(101, 200)
     graph = Graph(eval_graph(checkpoint, episodes, seed_start, world, render_size),
-                  env=isolated_env(domain_id), log_dir=log_dir or tempfile.mkdtemp(prefix='vla_ros_eval_'))
+                  env=isolated_env(domain_id),
+                  log_dir=log_dir or tempfile.mkdtemp(prefix='vla_ros_eval_'))
     start = time.monotonic()
     try:
         graph.start()

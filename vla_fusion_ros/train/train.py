@@ -131,7 +131,7 @@ class Trainer:
         return images, table[1][rows], table[2][rows], target, aux, slots, previous
 
     def _loss(self, inputs):
-        """Action loss (plus the probe's) of one batch from :meth:`_batch` or episodes."""
+        """Return the action loss (plus the probe's) of a batch from :meth:`_batch` or episodes."""
         images, ids, mask, target, aux = inputs[:5]
         extra = tuple(inputs[5:])
         if self.aux_weight > 0:

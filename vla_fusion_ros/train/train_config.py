@@ -37,8 +37,8 @@ DEFAULTS: Dict[str, Any] = {
         'val_max_frames': 2000,     # validation loss over at most this many frames
         'world_name': 'overhead',   # overhead | first_person
         'world': {},                # world config fields for generation (defaults: the world's)
-        'render_sizes': ['64x64', '160x120', '320x240', '640x480'],  # camera sizes, one per
-                                    # episode, each preprocessed by the node's prepare_rgb
+        # Camera sizes, one drawn per episode, each preprocessed by the node's prepare_rgb.
+        'render_sizes': ['64x64', '160x120', '320x240', '640x480'],
     },
     'model': 'config/model_default.yaml',
     'optim': {'lr': 2.0e-3, 'weight_decay': 1.0e-4, 'betas': [0.9, 0.99], 'grad_clip': 1.0},

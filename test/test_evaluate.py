@@ -111,3 +111,19 @@ def test_cli_refuses_a_broken_checkpoint(tmp_path, capsys):
     bad.write_bytes(b'not a checkpoint')
     assert evaluate.main(['--checkpoint', str(bad), '--episodes', '1']) == 2
     assert 'bad.safetensors' in capsys.readouterr().err
+
+
+def test_results_page_puts_every_figure_beside_its_floors():
+    from vla_fusion_ros.train import results_report
+    reports = evaluate.run_episodes(ConstantPolicy([[0.0, 0.0]]), 20)
+    summary = metrics.summarize(reports)
+    page = results_report.render(
+        'overhead', {'training': {'steps': 10, 'wall_time_s': 1.0}},
+        {'episodes': 20, 'seed_start': EVAL_SEED_START, 'in_process': summary,
+         'uninformed': summary, 'parity': {'64x64': summary, '640x480': summary}},
+        ['python -m vla_fusion_ros.train.evaluate'],
+        [{'step': 10, 'val_loss': 0.5, 'val_success': 0.1}])
+    assert page.count(metrics.format_rate(summary)) >= 4
+    assert 'floor: the same model told "go to the object"' in page
+    assert 'vision-only model, same recipe | not measured' in page
+    assert 'Spread between the best and the worst resolution: 0.0 points' in page

@@ -57,7 +57,7 @@ def generation_speed(name: str, episodes: int) -> Dict[str, float]:
 
 
 def expert_quality(name: str, scenes: int) -> Dict[str, Any]:
-    """The expert's strict success on held-out scenes, without noise."""
+    """Return the expert's strict success on held-out scenes, without noise."""
     world, expert = make_world(name), ExpertPolicy()
     reports = []
     for seed in range(EVAL_SEED_START, EVAL_SEED_START + scenes):
@@ -85,7 +85,7 @@ def write_report(results: Dict[str, Any], folder: str) -> None:
         speed = results['worlds'][name]['render_ms']
         lines.append(f'| {name} | ' + ' | '.join(
             f'{speed[s]:.2f} ({1e3 / speed[s]:.0f}/s)' for s in results['sizes']) + ' |')
-    lines += ['', 'The first-person world renders with MuJoCo offscreen (EGL; Mesa\'s software '
+    lines += ['', "The first-person world renders with MuJoCo offscreen (EGL; Mesa's software "
               'renderer here, no GPU), shadows and multisampling off; the overhead world draws '
               'with OpenCV (a non-square frame is drawn square and area-resized).', '',
               '## Dataset generation (expert, noise, render at a camera size drawn per episode '

@@ -3,8 +3,8 @@
 """
 Write a shipped model's results page from its runs: training summary and evaluation JSON.
 
-    python -m vla_fusion_ros.train.results_report --world overhead \\
-        --summary runs/overhead/summary.json --eval results/training/overhead_eval.json \\
+    python -m vla_fusion_ros.train.results_report --world overhead
+        --summary runs/overhead/summary.json --eval results/training/overhead_eval.json
         --out results/training/overhead.md
 
 Every figure on the page is read from those two files (written by ``train`` and by
@@ -59,7 +59,7 @@ def render(world: str, summary: Dict[str, Any], result: Dict[str, Any],
         rates = {k: v['success_rate'] for k, v in result['parity'].items()}
         spread = 100 * (max(rates.values()) - min(rates.values()))
         lines += ['## Camera resolution (train/deploy parity)', '',
-                  'Frames rendered at each camera size and preprocessed by the node\'s '
+                  "Frames rendered at each camera size and preprocessed by the node's "
                   '`prepare_rgb`, in-process, same scenes.', '',
                   '| camera | strict success |', '|---|---|']
         lines += [f'| {k} | {format_rate(v)} |' for k, v in result['parity'].items()]

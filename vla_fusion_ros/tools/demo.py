@@ -10,7 +10,8 @@ For each instruction (typed ones, or the world's own for ``--episodes`` random s
 demo stages a held-out scene whose target is the named object, sends the instruction to the
 fusion node, prints the velocity commands as they are published and the episode's outcome,
 and saves a GIF of the first episode: what the robot's camera saw (at the camera's resolution,
-640x480 by default) beside the arena seen from above (``sim_world``'s ``~/map_image``). Each
+640x480 by default) beside the arena seen from above, replayed in-process from the commands the
+node published (lockstep and deterministic renderers make it the same episode). Each
 world serves its own shipped model unless ``--checkpoint`` says otherwise. The nodes are the
 colcon-installed ``sim_world`` and
 ``fusion_node`` executables, configured from ``config/fusion.yaml`` like the launch file.
@@ -32,6 +33,7 @@ from vla_fusion_ros.ros import dds
 from vla_fusion_ros.sim.base import EVAL_SEED_START
 from vla_fusion_ros.sim.instructions import parse_instruction
 from vla_fusion_ros.sim.registry import make_world, parse_size, WORLDS
+from vla_fusion_ros.sim.world import draw_overhead
 
 CAMERA = (640, 480)  # the simulated camera's default resolution
 PANEL = 192         # GIF panel height in pixels
@@ -77,7 +79,7 @@ def graph_nodes(params_file: str, checkpoint: str, world: str = 'overhead',
         checkpoint = share_file('models', f'{world}.safetensors')
     world = NodeSpec('sim_world', 'sim_world', params_file, overrides={
         'world': world, 'image_width': camera[0], 'image_height': camera[1],
-        'publish_map': True, 'mode': 'lockstep', 'cmd_type': 'twist_stamped', 'episodes': 0,
+        'mode': 'lockstep', 'cmd_type': 'twist_stamped', 'episodes': 0,
         'on_finish': 'idle', 'seed': EVAL_SEED_START + 9_000_000})
     fusion = NodeSpec('fusion_node', 'fusion_node', params_file, overrides={
         'output_type': 'twist_stamped', 'checkpoint': checkpoint},
@@ -95,12 +97,27 @@ def compose(camera: np.ndarray, overhead: np.ndarray, height: int = PANEL) -> np
     return np.concatenate([left, gap, right], axis=1)
 
 
-def save_gif(frames: List[np.ndarray], path: str, maps: Optional[List[np.ndarray]] = None
-             ) -> None:
-    """Write frames (the camera beside the map view, when given) as an animated GIF."""
+def replay(world_name: str, seed: int, commands, camera: Tuple[int, int]):
+    """
+    Re-run an episode in-process from the commands the node published: its GIF frames.
+
+    Lockstep makes the ROS episode a function of the seed and the commands, and the renderers
+    are deterministic, so this shows exactly what the robot's camera saw, without pulling every
+    640x480 frame through a second DDS subscriber. Returns ``(frames, world)``.
+    """
+    world = make_world(world_name)
+    world.reset(seed)
+    frames = []
+    for action in commands:
+        frames.append(compose(world.render(*camera), draw_overhead(world, 192)))
+        if world.step(action).done:
+            break
+    return frames, world
+
+
+def save_gif(frames: List[np.ndarray], path: str) -> None:
+    """Write frames as an animated GIF."""
     from PIL import Image as PILImage
-    if maps:
-        frames = [compose(f, m) for f, m in zip(frames, maps)]
     images = [PILImage.fromarray(f) for f in frames]
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     images[0].save(path, save_all=True, append_images=images[1:], duration=120, loop=0)
@@ -123,13 +140,7 @@ class DemoClient:
                                                   'transient_local'),
                                          lambda m: json.loads(m.data))
         self.commands = self.probe.watch_commands('/cmd_vel', stamped=True, depth=10)
-        self.images = self.probe.watch_images('/sim_world/image_raw', 'best_effort')
-        self.maps = self.probe.watch_images('/sim_world/map_image', 'best_effort')
-
-    @property
-    def frames(self) -> List[np.ndarray]:
-        """Return the frames recorded so far."""
-        return self.images.frames
+        self.episode_commands = []
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait until the world and the fusion node are up and connected to this client."""
@@ -155,6 +166,7 @@ class DemoClient:
                 shown += 1
             for report in list(self.reports):
                 if report.get('seed') == seed and not report.get('aborted'):
+                    self.episode_commands = [(c.linear, c.angular) for c in records[start:]]
                     return report
         return None
 
@@ -199,10 +211,8 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             return 1
         for index, (seed, text) in enumerate(plan, 1):
-            client.images.recording = client.maps.recording = index == 1
             print(f'\nepisode {index}/{len(plan)} (scene {seed}): "{text}"', flush=True)
             report = client.run_episode(seed, text, args.timeout)
-            client.images.recording = client.maps.recording = False
             if report is None:
                 print('  no result (timed out)', flush=True)
                 results.append(False)
@@ -212,9 +222,13 @@ def main(argv=None) -> int:
                   f'final distance {report.get("final_distance_m", float("nan")):.2f} m',
                   flush=True)
             results.append(bool(report['success']))
-        if client.frames:
-            save_gif(client.frames, args.gif, client.maps.frames)
-            print(f'\nsaved {len(client.frames)} frames of episode 1 to {args.gif}')
+            if index == 1:
+                frames, again = replay(args.world, seed, client.episode_commands, camera)
+                save_gif(frames, args.gif)
+                same = (again.reason, again.steps) == (report.get('reason'), report['steps'])
+                print(f'  saved {len(frames)} frames to {args.gif} (the episode replayed from '
+                      f'the published commands: {"the same" if same else "a DIFFERENT"} '
+                      'outcome)', flush=True)
     except KeyboardInterrupt:
         pass
     finally:

@@ -14,13 +14,11 @@ from vla_fusion_ros.sim.registry import make_world
 from vla_fusion_ros.train import dataset as bc
 
 
-def test_dataset_and_node_call_the_same_preprocessing_function():
-    from vla_fusion_ros.ros import fusion_core, image_conversion
+def test_dataset_and_evaluation_call_the_model_s_preprocessing_function():
+    """The node's side of this identity is in test_image_conversion.py (it needs ROS)."""
     from vla_fusion_ros.train import evaluate
     assert bc.prepare_rgb is prepare_rgb
     assert evaluate.prepare_rgb is prepare_rgb
-    assert image_conversion.prepare_rgb is prepare_rgb
-    assert fusion_core.prepare_rgb is prepare_rgb
 
 
 @pytest.mark.parametrize('name', ['overhead', 'first_person'])

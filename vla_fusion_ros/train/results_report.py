@@ -87,6 +87,8 @@ def main(argv=None) -> int:
     parser.add_argument('--summary', required=True, help='summary.json of the training run')
     parser.add_argument('--eval', required=True, help='JSON written by evaluate --json')
     parser.add_argument('--log', default='', help='log.jsonl of the training run')
+    parser.add_argument('--notes', default='', help='Markdown appended as written (design, '
+                        'reasons; no figures)')
     parser.add_argument('--out', required=True)
     parser.add_argument('--command', action='append', default=[],
                         help='a command that produced these files (repeatable)')
@@ -102,6 +104,9 @@ def main(argv=None) -> int:
             with open(args.log, encoding='utf-8') as lines:
                 log = [json.loads(line) for line in lines if line.strip()]
         handle.write(render(args.world, summary, result, args.command, log))
+        if args.notes:
+            with open(args.notes, encoding='utf-8') as notes:
+                handle.write('\n' + notes.read())
     print(f'wrote {args.out}')
     return 0
 

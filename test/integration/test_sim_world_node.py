@@ -108,6 +108,11 @@ def test_lockstep_episode_matches_the_in_process_world(start_node, ros_probe):
     assert report['seed'] == 3 and report['instruction'] == reference.instruction
     assert report['steps'] == 6 and report['success'] is False and report['timeouts'] == 0
     assert report['aborted'] is False and report['reason'] == 'timeout'
+    replay = World(WorldConfig(max_steps=6, image_size=SIZE))
+    replay.reset(3)
+    for action in report['actions']:  # the executed actions replay the episode exactly
+        replay.step(action)
+    np.testing.assert_array_equal(replay.pose, reference.pose)
     assert report['world'] == 'overhead' and report['absent'] == reference.target_absent
     assert proc.proc.wait(timeout=TIMEOUT) == 0, proc.stop()
     proc.stop()

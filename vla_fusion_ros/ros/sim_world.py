@@ -10,7 +10,8 @@ the robot); every field of the world's config is a parameter (:mod:`.world_param
 the arena from above on ``~/map_image``, the episode's instruction on ``~/instruction``
 (latched) and, when an episode ends, a JSON report on ``~/episode`` (latched, last 100 kept):
 ``{"seed", "instruction", "target", "absent", "success", "reason", "steps", "timeouts",
-"final_distance_m", "world", "aborted", "episode"}``; ``success`` is strict and ``reason`` one
+"final_distance_m", "world", "aborted", "episode", "actions"}`` (``actions``: every executed
+``[v, w]``, so the episode can be replayed exactly); ``success`` is strict and ``reason`` one
 of ``reached``, ``collision``, ``out_of_arena``, ``stopped``, ``timeout``
 (:mod:`vla_fusion_ros.sim.base`). Subscribes ``cmd_vel`` (``Twist`` or, with
 ``cmd_type:=twist_stamped``, ``TwistStamped``) and ``~/reset`` (``std_msgs/Int64``: abandon
@@ -174,7 +175,8 @@ class SimWorld(Node):
     def _report(self, aborted: bool) -> None:
         world = self.world
         report = {**world.report(), 'world': self.world_name, 'timeouts': self.timeouts,
-                  'aborted': aborted, 'episode': self.episode_index}
+                  'aborted': aborted, 'episode': self.episode_index,
+                  'actions': [list(a) for a in world.actions]}
         self.episode_index += 1
         self.episode_pub.publish(String(data=json.dumps(report)))
         self.get_logger().info(f'episode: {json.dumps(report)}')

@@ -173,6 +173,7 @@ class BaseWorld:
         self.turned_rad = 0.0         # |rotation| accumulated since reset (the expert's scan)
         self.target_seen = False      # the target was in the camera's view at some frame
         self.last_action = (0.0, 0.0)
+        self.actions: List[Tuple[float, float]] = []
 
     # --- the scene ------------------------------------------------------------------------
 
@@ -219,6 +220,7 @@ class BaseWorld:
         self.still_steps = 0
         self.turned_rad = 0.0
         self.last_action = (0.0, 0.0)
+        self.actions = []  # every executed (clamped) action
         self.target_seen = self.target_visible()
 
     def _extra_reset(self, rng: np.random.Generator) -> None:
@@ -344,6 +346,7 @@ class BaseWorld:
         self.steps += 1
         self.turned_rad += abs(w) * cfg.dt * k / cfg.substeps
         self.last_action = (v, w)
+        self.actions.append((v, w))
         if self.target_visible():
             self.target_seen = True
         still = abs(v) <= cfg.stop_linear and abs(w) <= cfg.stop_angular

@@ -10,8 +10,8 @@ For each instruction (typed ones, or the world's own for ``--episodes`` random s
 demo stages a held-out scene whose target is the named object, sends the instruction to the
 fusion node, prints the velocity commands as they are published and the episode's outcome,
 and saves a GIF of the first episode: what the robot's camera saw (at the camera's resolution,
-640x480 by default) beside the arena seen from above, replayed in-process from the commands the
-node published (lockstep and deterministic renderers make it the same episode). Each
+640x480 by default) beside the arena seen from above, replayed in-process from the actions the
+world executed (deterministic renderers make it the same episode). Each
 world serves its own shipped model unless ``--checkpoint`` says otherwise. The nodes are the
 colcon-installed ``sim_world`` and
 ``fusion_node`` executables, configured from ``config/fusion.yaml`` like the launch file.
@@ -99,11 +99,12 @@ def compose(camera: np.ndarray, overhead: np.ndarray, height: int = PANEL) -> np
 
 def replay(world_name: str, seed: int, commands, camera: Tuple[int, int]):
     """
-    Re-run an episode in-process from the commands the node published: its GIF frames.
+    Re-run an episode in-process from the actions the world executed (its report's
+    ``actions``): the GIF's frames.
 
-    Lockstep makes the ROS episode a function of the seed and the commands, and the renderers
-    are deterministic, so this shows exactly what the robot's camera saw, without pulling every
-    640x480 frame through a second DDS subscriber. Returns ``(frames, world)``.
+    The world is a function of the seed and the actions, and the renderers are deterministic,
+    so this shows exactly what the robot's camera saw, without pulling every 640x480 frame
+    through a second DDS subscriber. Returns ``(frames, world)``.
     """
     world = make_world(world_name)
     world.reset(seed)
@@ -112,6 +113,7 @@ def replay(world_name: str, seed: int, commands, camera: Tuple[int, int]):
         frames.append(compose(world.render(*camera), draw_overhead(world, 192)))
         if world.step(action).done:
             break
+    frames.append(compose(world.render(*camera), draw_overhead(world, 192)))  # the end
     return frames, world
 
 
@@ -140,7 +142,6 @@ class DemoClient:
                                                   'transient_local'),
                                          lambda m: json.loads(m.data))
         self.commands = self.probe.watch_commands('/cmd_vel', stamped=True, depth=10)
-        self.episode_commands = []
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait until the world and the fusion node are up and connected to this client."""
@@ -150,11 +151,16 @@ class DemoClient:
                      and self.probe.count_publishers('/cmd_vel') > 0), timeout, poll=0.1)
 
     def run_episode(self, seed: int, instruction: str, timeout: float) -> Optional[dict]:
-        """Stage ``seed``, send ``instruction``, print commands, return the world's report."""
-        self.probe.publish_instruction(self.instruction_pub, instruction)
-        self.probe.spin_for(0.3)
+        """
+        Stage ``seed``, send ``instruction``, print commands, return the world's report.
+
+        The reset goes first: the world then waits ``instruction_lead`` (0.2 s) before the
+        scene's first frame, so the instruction, which also clears a model's memory in the
+        node, arrives after every frame of the abandoned scene and before the new one.
+        """
         start = len(self.commands)
         self.reset_pub.publish(self._Int64(data=seed))
+        self.probe.publish_instruction(self.instruction_pub, instruction)
         end, shown = time.monotonic() + timeout, start
         while time.monotonic() < end:
             self.probe.spin_for(0.05)
@@ -166,7 +172,6 @@ class DemoClient:
                 shown += 1
             for report in list(self.reports):
                 if report.get('seed') == seed and not report.get('aborted'):
-                    self.episode_commands = [(c.linear, c.angular) for c in records[start:]]
                     return report
         return None
 
@@ -223,11 +228,11 @@ def main(argv=None) -> int:
                   flush=True)
             results.append(bool(report['success']))
             if index == 1:
-                frames, again = replay(args.world, seed, client.episode_commands, camera)
+                frames, again = replay(args.world, seed, report.get('actions', []), camera)
                 save_gif(frames, args.gif)
                 same = (again.reason, again.steps) == (report.get('reason'), report['steps'])
                 print(f'  saved {len(frames)} frames to {args.gif} (the episode replayed from '
-                      f'the published commands: {"the same" if same else "a DIFFERENT"} '
+                      f'the executed actions: {"the same" if same else "a DIFFERENT"} '
                       'outcome)', flush=True)
     except KeyboardInterrupt:
         pass

@@ -67,6 +67,7 @@ def _collect(domain_id: int, episodes: int, graph: Graph, deadline: float, progr
 
     def on_report(msg: String) -> None:
         report = json.loads(msg.data)
+        report.pop('actions', None)  # the replay log: not needed for a summary
         if not report.get('aborted') and report['seed'] not in reports:
             reports[report['seed']] = report
             bar.update(1)

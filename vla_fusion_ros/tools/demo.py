@@ -99,8 +99,9 @@ def compose(camera: np.ndarray, overhead: np.ndarray, height: int = PANEL) -> np
 
 def replay(world_name: str, seed: int, commands, camera: Tuple[int, int]):
     """
-    Re-run an episode in-process from the actions the world executed (its report's
-    ``actions``): the GIF's frames.
+    Re-run an episode in-process from the actions the world executed; return its frames.
+
+    The actions are the world's report's ``actions``.
 
     The world is a function of the seed and the actions, and the renderers are deterministic,
     so this shows exactly what the robot's camera saw, without pulling every 640x480 frame

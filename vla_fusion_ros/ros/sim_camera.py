@@ -73,6 +73,7 @@ class SimCamera(Node):
         if world:
             self.world = make_world(world)
             self.world.reset(EVAL_SEED_START + self.seed)
+            self.world.render(self.width, self.height)  # a missing renderer fails at start
         self.frame_index = 0
         self.publisher = self.create_publisher(
             Image, '~/image_raw', make_qos(reliability, history, depth, durability))

@@ -128,6 +128,8 @@ class SimWorld(Node):
                                value_range=(1, 1000), read_only=True)
 
         self.world = make_world(self.world_name, self.config)
+        self.world.reset(self.next_seed)  # render once now: a missing renderer fails at start
+        self.world.render(self.image_width, self.image_height)
         self.phase = 'starting'     # starting -> waiting (lockstep) | running -> finished
         self.episodes_done = 0
         self.episode_index = 0

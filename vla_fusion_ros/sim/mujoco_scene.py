@@ -57,7 +57,17 @@ def _import_mujoco():
         raise RendererUnavailable(
             f'the first_person world needs mujoco ({exc}); install it with '
             "'pip install mujoco' (scripts/bootstrap does)") from None
+    except Exception as exc:  # noqa: BLE001 - mujoco checks MUJOCO_GL on import
+        raise _gl_advice(exc) from None
     return mujoco
+
+
+def _gl_advice(exc: Exception) -> RendererUnavailable:
+    return RendererUnavailable(
+        f'MuJoCo cannot render offscreen with MUJOCO_GL={os.environ.get("MUJOCO_GL")} '
+        f'({type(exc).__name__}: {exc}); install an EGL implementation (Debian/Ubuntu: '
+        "'apt-get install libegl1 libegl-mesa0') and use MUJOCO_GL=egl, or install OSMesa for "
+        'MUJOCO_GL=osmesa')
 
 
 def _cone_mesh(scale: float, segments: int = 24) -> Tuple[str, str]:
@@ -176,11 +186,7 @@ class MujocoScene:
             try:
                 renderer = self.mj.Renderer(self.model, height, width)
             except Exception as exc:  # noqa: BLE001 - every GL failure gets the same advice
-                raise RendererUnavailable(
-                    f'MuJoCo cannot render offscreen with MUJOCO_GL='
-                    f'{os.environ.get("MUJOCO_GL")} ({exc}); install an EGL implementation '
-                    "(Debian/Ubuntu: 'apt-get install libegl1 libegl-mesa0') or set MUJOCO_GL="
-                    'osmesa with OSMesa installed') from None
+                raise _gl_advice(exc) from None
             self.renderers[(width, height)] = renderer
         return renderer
 

@@ -80,3 +80,16 @@ def test_memory_steps_match_whole_episodes_and_reset():
     assert policy.set_backend('auto') == 'torch'  # engines export stateless frames
     with pytest.raises(ValueError, match='memory'):
         policy.set_backend('onnxruntime')
+
+
+def test_a_missing_gl_backend_is_one_clear_error():
+    """Without a working offscreen GL, rendering the first-person world says what to install."""
+    import subprocess
+    import sys
+    code = ('from vla_fusion_ros.sim.registry import make_world\n'
+            "w = make_world('first_person'); w.reset(0); w.render()")
+    env = {**__import__('os').environ, 'MUJOCO_GL': 'no_such_backend'}
+    done = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode != 0
+    assert 'RendererUnavailable' in done.stderr and 'MUJOCO_GL' in done.stderr

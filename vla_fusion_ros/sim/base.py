@@ -45,8 +45,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from vla_fusion_ros.sim.geometry import (bearing, clamp_action, integrate_unicycle,
-                                         wrap_angle)
+from vla_fusion_ros.sim.geometry import clamp_action, integrate_unicycle, wrap_angle
 from vla_fusion_ros.sim.instructions import make_instruction
 from vla_fusion_ros.sim.shapes import COLORS, SHAPES
 
@@ -381,22 +380,3 @@ class BaseWorld:
         if not (8 <= width <= 4096 and 8 <= height <= 4096):
             raise ValueError(f'render size: {width}x{height} is outside 8..4096 pixels')
         return width, height
-
-
-def in_view(pose: Sequence[float], obj: SceneObject, half_fov: float,
-            objects: Sequence[SceneObject]) -> bool:
-    """Whether ``obj``'s centre is inside a horizontal field of view and not hidden."""
-    if abs(bearing(pose, (obj.x, obj.y))) > half_fov:
-        return False
-    start = np.asarray(pose[:2], dtype=np.float64)
-    goal = np.array([obj.x, obj.y])
-    span = goal - start
-    length = float(np.hypot(*span))
-    for other in objects:
-        if other is obj:
-            continue
-        rel = np.array([other.x, other.y]) - start
-        t = float(np.clip(rel @ span / max(length * length, 1e-12), 0.0, 1.0))
-        if t < 1.0 and np.hypot(*(span * t - rel)) < 0.8 * other.radius:
-            return False  # the sight line passes through another object's core
-    return True

@@ -27,7 +27,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from vla_fusion_ros.sim.base import BaseWorld, BaseWorldConfig, in_view, require
+from vla_fusion_ros.sim.base import BaseWorld, BaseWorldConfig, require
+from vla_fusion_ros.sim.geometry import in_view
 from vla_fusion_ros.sim.mujoco_scene import FLOORS, MujocoScene
 
 

@@ -60,3 +60,22 @@ def segment_disc_distances(start: np.ndarray, end: np.ndarray,
 def bearing(pose: Sequence[float], point: Sequence[float]) -> float:
     """Angle of ``point`` seen from ``pose`` (x, y, theta), relative to the heading."""
     return wrap_angle(math.atan2(point[1] - pose[1], point[0] - pose[0]) - pose[2])
+
+
+def in_view(pose: Sequence[float], obj, half_fov: float,
+            objects: Sequence) -> bool:
+    """Whether ``obj``'s centre is inside a horizontal field of view and not hidden."""
+    if abs(bearing(pose, (obj.x, obj.y))) > half_fov:
+        return False
+    start = np.asarray(pose[:2], dtype=np.float64)
+    goal = np.array([obj.x, obj.y])
+    span = goal - start
+    length = float(np.hypot(*span))
+    for other in objects:
+        if other is obj:
+            continue
+        rel = np.array([other.x, other.y]) - start
+        t = float(np.clip(rel @ span / max(length * length, 1e-12), 0.0, 1.0))
+        if t < 1.0 and np.hypot(*(span * t - rel)) < 0.8 * other.radius:
+            return False  # the sight line passes through another object's core
+    return True

@@ -55,7 +55,7 @@ def _load(**params):
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
-    """A checkpoint of the default config: film at layers [1, 2]."""
+    """Write a checkpoint of the default config: film at layers [1, 2]."""
     from vla_fusion_ros.model import ModelConfig, save_checkpoint, VLAPolicy
     config = ModelConfig.from_yaml(MODEL_CONFIG)
     assert list(config.fusion.layers) == [1, 2]

@@ -32,8 +32,8 @@ class Commands:
     def __init__(self, probe):
         self.items = []
         self._lock = threading.Lock()
-        probe.create_subscription(Twist, '/cmd_vel', self._on, make_qos('reliable',
-                                                                         'keep_last', 100))
+        probe.create_subscription(Twist, '/cmd_vel', self._on,
+                                  make_qos('reliable', 'keep_last', 100))
 
     def _on(self, msg):
         with self._lock:
@@ -69,13 +69,13 @@ class Diagnostics:
 
     @staticmethod
     def level(status):
-        """The status level as an int (a bytes field in rclpy)."""
+        """Return the status level as an int (a bytes field in rclpy)."""
         level = status.level
         return level[0] if isinstance(level, (bytes, bytearray)) else int(level)
 
     @staticmethod
     def values(status):
-        """The status's key-value pairs as a dict."""
+        """Return the status's key-value pairs as a dict."""
         return {kv.key: kv.value for kv in status.values}
 
 

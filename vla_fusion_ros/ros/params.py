@@ -6,9 +6,14 @@ Declare ROS parameters with descriptors, and validate them with messages that li
 Every node in this package declares its parameters through :func:`declare`, so that each one
 carries a description, its valid range or choices (shown by ``ros2 param describe``), and is
 checked once at start-up with an error that names the parameter and what would be valid.
+
+A parameter that is not read-only can be set at run time (``ros2 param set``). Such a set is
+checked by the same rules, then handed to the node's ``on_change`` hook, which applies it or
+refuses it with a reason; a set that nobody applies would tell the operator a change took
+effect when it did not.
 """
 
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from rcl_interfaces.msg import ParameterType
@@ -84,11 +89,20 @@ def check_value(name: str, value: Any, *, choices: Optional[Sequence[Any]] = Non
 
 
 class ParameterSet:
-    """Declares a node's parameters, remembers their rules, and re-checks runtime changes."""
+    """
+    Declares a node's parameters, remembers their rules, and checks and applies runtime changes.
 
-    def __init__(self, node: Node):
+    ``on_change`` receives ``{name: value}`` of every declared parameter in one set request,
+    after each passed its rules and before the node stores them; it applies them all or raises
+    :class:`ParameterError` (or ``ValueError``) to refuse the request, whose message is the
+    reason ``ros2 param set`` prints.
+    """
+
+    def __init__(self, node: Node,
+                 on_change: Optional[Callable[[Dict[str, Any]], None]] = None):
         self._node = node
         self._rules = {}
+        self.on_change = on_change
         node.add_on_set_parameters_callback(self._on_set)
 
     def declare(self, name: str, default: Any, description: str, *,
@@ -112,12 +126,19 @@ class ParameterSet:
         return value
 
     def _on_set(self, params) -> SetParametersResult:
-        for param in params:
-            rules = self._rules.get(param.name)
-            if rules is None:
-                continue
-            try:
-                check_value(param.name, param.value, choices=rules[0], value_range=rules[1])
-            except ParameterError as exc:
-                return SetParametersResult(successful=False, reason=str(exc))
+        changes = {}
+        try:
+            for param in params:
+                rules = self._rules.get(param.name)
+                if rules is None:   # being declared, or not this set's parameter
+                    continue
+                value = param.value
+                if isinstance(value, (list, tuple)) or type(value).__module__ == 'array':
+                    value = list(value)
+                check_value(param.name, value, choices=rules[0], value_range=rules[1])
+                changes[param.name] = value
+            if changes and self.on_change is not None:
+                self.on_change(changes)
+        except ValueError as exc:   # ParameterError included
+            return SetParametersResult(successful=False, reason=str(exc))
         return SetParametersResult(successful=True)

@@ -45,3 +45,11 @@ def test_demo_gif_starts_with_the_episode_scene(tmp_path):
     assert first.shape == start.shape
     error = np.abs(first - start).mean()
     assert error < 1.0, f'the first GIF frame is not scene {seed} (mean error {error:.1f})'
+
+
+def test_episode_frames_keeps_the_reported_stamps_in_order():
+    from vla_fusion_ros.tools.demo import episode_frames
+    frames = [(stamp, np.full((2, 2, 3), stamp, np.uint8)) for stamp in (5, 10, 30, 20, 20, 40)]
+    kept = episode_frames(frames, {'first_frame_stamp_ns': 10, 'last_frame_stamp_ns': 30})
+    assert [int(f[0, 0, 0]) for f in kept] == [10, 20, 30]
+    assert episode_frames(frames, {'first_frame_stamp_ns': None}) == []

@@ -7,9 +7,11 @@ Publishes the rendered view on ``~/image_raw`` (``sensor_msgs/Image`` rgb8, stam
 best-effort), the episode's instruction on ``~/instruction`` (latched) and, when an episode
 ends, a JSON report on ``~/episode`` (latched, last 100 kept):
 ``{"seed", "instruction", "target", "success", "steps", "timeouts", "final_distance_m",
-"aborted", "episode"}``. Subscribes ``cmd_vel`` (``Twist`` or, with ``cmd_type:=twist_stamped``,
-``TwistStamped``) and ``~/reset`` (``std_msgs/Int64``: abandon the episode and start the
-given seed).
+"aborted", "episode", "first_frame_stamp_ns", "last_frame_stamp_ns"}`` (the header stamps of
+the episode's first and last published frame, so that a recorder can keep exactly the frames
+of that episode; null before the first frame). Subscribes ``cmd_vel`` (``Twist`` or, with
+``cmd_type:=twist_stamped``, ``TwistStamped``) and ``~/reset`` (``std_msgs/Int64``: abandon
+the episode and start the given seed).
 
 Modes:
 
@@ -158,6 +160,7 @@ class SimWorld(Node):
         self.episode_index = 0
         self.timeouts = 0
         self.frame_stamp = None     # builtin_interfaces/Time of the frame on display
+        self.episode_stamps = [None, None]   # first and last frame stamp of the episode (ns)
         self.frame_sent = 0.0       # monotonic time the current frame was first published
         self.last_sent = 0.0        # ... and last (re-)published
         self.phase_due = 0.0        # start of the first frame, or the exit
@@ -189,6 +192,7 @@ class SimWorld(Node):
         self.next_seed = seed + 1
         self.timeouts = 0
         self.latest = None
+        self.episode_stamps = [None, None]
         self.instruction_pub.publish(String(data=self.world.instruction))
         self.phase = 'starting'
         self.phase_due = time.monotonic() + self.instruction_lead
@@ -200,7 +204,9 @@ class SimWorld(Node):
                   'success': bool(world.success), 'steps': world.steps,
                   'timeouts': self.timeouts, 'aborted': aborted,
                   'final_distance_m': round(world.distance_to_target(), 4),
-                  'episode': self.episode_index}
+                  'episode': self.episode_index,
+                  'first_frame_stamp_ns': self.episode_stamps[0],
+                  'last_frame_stamp_ns': self.episode_stamps[1]}
         self.episode_index += 1
         self.episode_pub.publish(String(data=json.dumps(report)))
         self.get_logger().info(f'episode: {json.dumps(report)}')
@@ -228,6 +234,10 @@ class SimWorld(Node):
         self.frame_stamp = self.get_clock().now().to_msg()
         msg.header.stamp = self.frame_stamp
         msg.header.frame_id = self.frame_id
+        stamp_ns = self.frame_stamp.sec * 1_000_000_000 + self.frame_stamp.nanosec
+        if self.episode_stamps[0] is None:
+            self.episode_stamps[0] = stamp_ns
+        self.episode_stamps[1] = stamp_ns
         now = time.monotonic()
         if first:
             self.frame_sent = now

@@ -8,8 +8,11 @@ The closed-loop demo: the simulated world and the fusion node, as processes over
 For each instruction (typed ones, or the world's own for ``--episodes`` random scenes) the
 demo stages a held-out scene whose target is the named object, sends the instruction to the
 fusion node, prints the velocity commands as they are published and the episode's outcome,
-and saves a GIF of the first episode. The nodes are the colcon-installed ``sim_world`` and
-``fusion_node`` executables, configured from ``config/fusion.yaml`` like the launch file.
+and saves a GIF of the first episode: exactly the frames of that episode, chosen by the
+header stamps the world's report gives for its first and last frame (frames of the scene on
+display before the reset, or of the next one, still arrive around it). The nodes are the
+colcon-installed ``sim_world`` and ``fusion_node`` executables, configured from
+``config/fusion.yaml`` like the launch file.
 """
 
 import argparse
@@ -71,11 +74,29 @@ def graph_nodes(params_file: str, checkpoint: str) -> List[NodeSpec]:
     return [world, fusion]
 
 
+def episode_frames(frames: List[Tuple[int, np.ndarray]], report: dict) -> List[np.ndarray]:
+    """
+    Return the frames of the episode ``report`` describes, in order, each once.
+
+    ``frames`` are ``(header stamp in ns, image)`` as received; the report's
+    ``first_frame_stamp_ns`` and ``last_frame_stamp_ns`` bound the episode.
+    """
+    first, last = report.get('first_frame_stamp_ns'), report.get('last_frame_stamp_ns')
+    if first is None or last is None:
+        return []
+    kept = {stamp: image for stamp, image in frames if first <= stamp <= last}
+    return [kept[stamp] for stamp in sorted(kept)]
+
+
+def upscale(frame: np.ndarray) -> np.ndarray:
+    """Return ``frame`` enlarged :data:`GIF_SCALE` times (nearest neighbour)."""
+    return np.kron(frame, np.ones((GIF_SCALE, GIF_SCALE, 1), np.uint8))
+
+
 def save_gif(frames: List[np.ndarray], path: str) -> None:
     """Write frames (upscaled for visibility) as an animated GIF."""
     from PIL import Image as PILImage
-    images = [PILImage.fromarray(np.kron(f, np.ones((GIF_SCALE, GIF_SCALE, 1), np.uint8)))
-              for f in frames]
+    images = [PILImage.fromarray(upscale(f)) for f in frames]
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     images[0].save(path, save_all=True, append_images=images[1:], duration=120, loop=0)
 
@@ -116,7 +137,8 @@ class DemoClient:
 
     def _on_frame(self, msg) -> None:
         if self.record_frames:
-            self.frames.append(np.array(self._to_array(msg)))
+            stamp = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+            self.frames.append((stamp, np.array(self._to_array(msg))))
 
     def spin_for(self, seconds: float) -> None:
         """Process callbacks for ``seconds``."""
@@ -182,7 +204,7 @@ def main(argv=None) -> int:
                   log_dir=os.path.join(os.path.dirname(os.path.abspath(args.gif)), 'logs'))
     graph.start()
     client = DemoClient()
-    results = []
+    results, gif_frames = [], []
     try:
         print(f'demo: world and fusion node started (pids '
               f'{[p.pid for p in graph.processes.values()]}); waiting for them...', flush=True)
@@ -195,6 +217,8 @@ def main(argv=None) -> int:
             print(f'\nepisode {index}/{len(plan)} (scene {seed}): "{text}"', flush=True)
             report = client.run_episode(seed, text, args.timeout)
             client.record_frames = False
+            if report is not None and index == 1:
+                gif_frames = episode_frames(client.frames, report)
             if report is None:
                 print('  no result (timed out)', flush=True)
                 results.append(False)
@@ -203,9 +227,9 @@ def main(argv=None) -> int:
             print(f'  -> {outcome} in {report["steps"]} steps, final distance '
                   f'{report.get("final_distance_m", float("nan")):.2f} m', flush=True)
             results.append(bool(report['success']))
-        if client.frames:
-            save_gif(client.frames, args.gif)
-            print(f'\nsaved {len(client.frames)} frames of episode 1 to {args.gif}')
+        if gif_frames:
+            save_gif(gif_frames, args.gif)
+            print(f'\nsaved {len(gif_frames)} frames of episode 1 to {args.gif}')
     except KeyboardInterrupt:
         pass
     finally:

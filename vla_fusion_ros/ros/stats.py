@@ -91,8 +91,9 @@ class FrameLossMeter:
     A camera stamps frames at its own rate; a gap of ``k`` periods between two consecutive
     stamps the node received means ``k - 1`` frames were lost on the way (the transport, or
     the node's own best-effort queue). The period is ``1 / expected_rate`` when that is known,
-    else the 25th percentile of the recent stamp gaps: right as long as fewer than three
-    frames in four are lost, and hardly moved by jitter. A gap of less than :data:`GAP`
+    else the median of the recent stamp gaps shorter than 1.5 times their 25th percentile
+    (the single-period gaps): right as long as fewer than three frames in four are lost,
+    and not shortened by jitter. A gap of less than :data:`GAP`
     periods is a late frame, not a lost one; a gap longer than ``stall`` seconds is a stalled
     or restarted source (the watchdog's business), and a stamp that goes back restarts the
     count.
@@ -115,7 +116,9 @@ class FrameLossMeter:
             return 1.0 / expected_rate
         if len(self._gaps) < self.MIN_GAPS:
             return None
-        return float(np.percentile(np.fromiter(self._gaps, dtype=np.float64), 25))
+        gaps = np.fromiter(self._gaps, dtype=np.float64)
+        low = np.percentile(gaps, 25)
+        return float(np.median(gaps[gaps < 1.5 * low]))
 
     def add(self, stamp: float, now: float, expected_rate: float = 0.0,
             stall: float = 1.0) -> int:

@@ -22,9 +22,8 @@ import os
 from typing import Callable, List, Optional, Set
 
 from vla_fusion_ros.ros.params import ParameterError, ParameterSet
-from vla_fusion_ros.ros.params_file import describe_unknown, unknown_keys
 from vla_fusion_ros.ros.qos import RELIABILITY
-from vla_fusion_ros.ros.runtime import EXECUTORS, process_arguments
+from vla_fusion_ros.ros.runtime import EXECUTORS
 
 OUTPUT_TYPES = ('twist', 'twist_stamped', 'float32_multi_array')
 IMAGE_TRANSPORTS = ('raw', 'compressed')
@@ -208,15 +207,6 @@ def declare_fusion_parameters(
         raise ParameterError(f"parameter 'model_config': file not found: {s.model_config}")
     if s.precision == 'fp16' and s.device == 'cpu':
         raise ParameterError("parameter 'precision': fp16 needs device cuda (valid on cpu: fp32)")
-    found = unknown_keys(process_arguments(), node.get_fully_qualified_name(),
-                         (name for name in _parameter_names(node)))
-    if found:
-        # Refused, not warned: a typo in a limit (max_linaer) leaves the default in force
-        # while the operator believes the file's value. The section names this node, so
-        # every key in it is meant for it; keys shared by several nodes go in wildcard
-        # sections, which are not checked.
-        raise ParameterError(describe_unknown(found, node.get_fully_qualified_name(),
-                                              _parameter_names(node)))
     node.executor_kind = s.executor  # read by runtime.run_node when it builds the executor
 
     def apply(changes) -> None:
@@ -230,11 +220,12 @@ def declare_fusion_parameters(
         for name in changes:
             setattr(s, name, getattr(new, name))
     p.on_change = apply
+    # Unknown keys in the node's own params-file section stop it: refused, not warned, as a
+    # typo in a limit (max_linaer) leaves the default in force while the operator believes
+    # the file's value. The section names this node, so every key in it is meant for it;
+    # keys shared by several nodes go in wildcard sections, which are not checked.
+    p.finish()
     return s
-
-
-def _parameter_names(node) -> List[str]:
-    return list(node.list_parameters([], 0).names)
 
 
 def check_settings(s: FusionSettings) -> None:

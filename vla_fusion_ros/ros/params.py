@@ -10,7 +10,9 @@ checked once at start-up with an error that names the parameter and what would b
 A parameter that is not read-only can be set at run time (``ros2 param set``). Such a set is
 checked by the same rules, then handed to the node's ``on_change`` hook, which applies it or
 refuses it with a reason; a set that nobody applies would tell the operator a change took
-effect when it did not.
+effect when it did not, so :meth:`ParameterSet.finish` refuses a node whose writable
+parameters have no hook. It also refuses keys of the node's own params-file sections that
+name no parameter (:mod:`vla_fusion_ros.ros.params_file`).
 """
 
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
@@ -19,6 +21,9 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 from rcl_interfaces.msg import ParameterType
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
+
+from vla_fusion_ros.ros.params_file import describe_unknown, unknown_keys
+from vla_fusion_ros.ros.runtime import process_arguments
 
 
 class ParameterError(ValueError):
@@ -102,6 +107,7 @@ class ParameterSet:
                  on_change: Optional[Callable[[Dict[str, Any]], None]] = None):
         self._node = node
         self._rules = {}
+        self._writable = []
         self.on_change = on_change
         node.add_on_set_parameters_callback(self._on_set)
 
@@ -123,7 +129,28 @@ class ParameterSet:
         # Runtime changes are checked from now on (not during declaration: the check above
         # gives the clearer message).
         self._rules[name] = (choices, value_range)
+        if not read_only:
+            self._writable.append(name)
         return value
+
+    def finish(self) -> None:
+        """
+        End the declarations; raise :class:`ParameterError` for unknown params-file keys.
+
+        The node's own sections in the ``--params-file`` files it was started with must
+        name only declared parameters: a typo (``max_linaer``) would leave the default in
+        force while the operator believes the file's value. A node whose writable
+        parameters nobody applies is a programming error (``RuntimeError``).
+        """
+        if self._writable and self.on_change is None:
+            raise RuntimeError(f'parameters {", ".join(self._writable)} are writable but '
+                               'nothing applies them: declare them read_only or set on_change')
+        node = self._node
+        names = list(node.list_parameters([], 0).names)
+        found = unknown_keys(process_arguments(), node.get_fully_qualified_name(), names)
+        if found:
+            raise ParameterError(describe_unknown(found, node.get_fully_qualified_name(),
+                                                  names))
 
     def _on_set(self, params) -> SetParametersResult:
         changes = {}

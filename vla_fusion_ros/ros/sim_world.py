@@ -117,7 +117,8 @@ class SimWorld(Node):
 
     def __init__(self, **kwargs):
         super().__init__('sim_world', **kwargs)
-        params = ParameterSet(self)
+        # Every writable parameter is an attribute read where it is used: set = applied.
+        params = ParameterSet(self, on_change=lambda changes: self.__dict__.update(changes))
         self.config = world_config_from_parameters(params)
         self.next_seed = params.declare('seed', 0, 'Seed of the first episode.',
                                         value_range=(0, 2**62), read_only=True)
@@ -153,6 +154,7 @@ class SimWorld(Node):
                                      choices=tuple(RELIABILITY), read_only=True)
         depth = params.declare('image_qos_depth', 1, 'QoS depth of ~/image_raw.',
                                value_range=(1, 1000), read_only=True)
+        params.finish()
 
         self.world = World(self.config)
         self.phase = 'starting'     # starting -> waiting (lockstep) | running -> finished

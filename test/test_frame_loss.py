@@ -11,6 +11,7 @@ import random
 
 import pytest
 
+from vla_fusion_ros.ros.diagnostic_keys import IMAGE_FRAMES_LOST
 from vla_fusion_ros.ros.input_health import grey_encoding, InputHealth, refuses_mono
 from vla_fusion_ros.ros.stats import FrameLossMeter
 
@@ -69,7 +70,7 @@ def test_diagnostics_warn_with_the_figure_and_the_fix():
     values, problem = health.assess(150 * PERIOD, 0.0)
     level, message = problem
     assert level == 'WARN' and 'fastdds.xml' in message
-    assert f'{dict(values)["image frames lost (%)"]}%' in message
+    assert f'{dict(values)[IMAGE_FRAMES_LOST]}%' in message
     health.refuse('mono8', 5.0)
     level, message = health.assess(5.1, 0.0)[1]
     assert level == 'ERROR' and 'mono8' in message and 'accept_mono' in message

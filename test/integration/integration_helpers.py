@@ -18,6 +18,7 @@ from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import GetParameters, SetParameters
 from sensor_msgs.msg import Image
 
+from vla_fusion_ros.ros import diagnostic_keys as keys
 from vla_fusion_ros.ros.image_conversion import array_to_image_msg
 from vla_fusion_ros.ros.qos import make_qos
 from vla_fusion_ros.sim.shapes import SyntheticScene
@@ -54,13 +55,13 @@ class Diagnostics:
 
     def __init__(self, probe, node_name='fusion_node'):
         self.items = []
-        self._prefix = f'{node_name}:'
+        self._name = keys.status_name(node_name)
         probe.create_subscription(DiagnosticArray, '/diagnostics', self._on,
                                   make_qos('reliable', 'keep_last', 10))
 
     def _on(self, msg):
         for status in msg.status:
-            if status.name.startswith(self._prefix):
+            if status.name == self._name:
                 self.items.append((time.monotonic(), status))
 
     def since(self, t0):

@@ -14,8 +14,6 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ros_env  # noqa: I100 (the tests' own)
-
 pytestmark = pytest.mark.ros
 
 INSTRUCTION = 'go to the blue square'
@@ -32,7 +30,7 @@ def test_demo_gif_starts_with_the_episode_scene(tmp_path):
     from vla_fusion_ros.tools import demo
     gif = tmp_path / 'demo.gif'
     result = subprocess.run([sys.executable, '-m', 'vla_fusion_ros.tools.demo', INSTRUCTION,
-                             '--gif', str(gif), '--timeout', '60'], env=ros_env(),
+                             '--gif', str(gif), '--timeout', '60'],
                             capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     frames = _gif_frames(gif)

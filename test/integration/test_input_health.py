@@ -15,6 +15,7 @@ import pytest
 
 from integration_helpers import (Commands, Diagnostics, FrameFeeder,  # noqa: I100
                                  INSTRUCTION, LEVELS, set_parameters)
+from vla_fusion_ros.ros import diagnostic_keys as keys
 
 pytestmark = pytest.mark.ros
 
@@ -48,10 +49,10 @@ def test_frame_loss_is_reported_with_the_fix(start_node, ros_probe):
     status = latest_after(settled, 'WARN')[-1]
     values = Diagnostics.values(status)
     assert 'fastdds.xml' in status.message, status.message
-    loss = float(values['image frames lost (%)'])
+    loss = float(values[keys.IMAGE_FRAMES_LOST])
     assert 25.0 <= loss <= 40.0, values
     assert f'{loss:.1f}%' in status.message, status.message
-    assert float(values['image source rate (Hz)']) == pytest.approx(30.0, rel=0.1), values
+    assert float(values[keys.IMAGE_SOURCE_RATE]) == pytest.approx(30.0, rel=0.1), values
     assert int(values['frames_lost']) > 10, values
 
 

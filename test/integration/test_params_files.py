@@ -17,7 +17,7 @@ import time
 import pytest
 import yaml
 
-from conftest import REPO, ros_env  # noqa: I100 (the tests' own)
+from conftest import REPO  # noqa: I100 (the tests' own)
 from integration_helpers import get_parameters  # noqa: I100
 
 pytestmark = pytest.mark.ros
@@ -37,7 +37,7 @@ def test_lifecycle_node_honours_the_shipped_params_file(start_node, ros_probe, t
             edited += 1
     path = tmp_path / 'fusion.yaml'
     path.write_text(yaml.safe_dump(config), encoding='utf-8')
-    start_node('lifecycle_fusion_node', '--params-file', str(path))
+    start_node('lifecycle_fusion_node', params_file=str(path))
     values = get_parameters(ros_probe, 'lifecycle_fusion_node', 'max_linear', 'watchdog_timeout')
     assert values['max_linear'].double_value == 0.1, \
         f'{edited} section(s) of {SHIPPED} set max_linear; none reached lifecycle_fusion_node'
@@ -47,7 +47,7 @@ def test_graph_refuses_a_missing_params_file(tmp_path):
     missing = tmp_path / 'nowhere.yaml'
     started = time.monotonic()
     result = subprocess.run([sys.executable, '-m', 'vla_fusion_ros.tools.graph',
-                             f'params_file:={missing}', 'use_sim:=true'], env=ros_env(),
+                             f'params_file:={missing}', 'use_sim:=true'],
                             capture_output=True, text=True, timeout=60)
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert result.returncode == 2, (result.returncode, lines)

@@ -151,7 +151,7 @@ class CommandPublisher:
         self.counters.add('commands_published')
         return True
 
-    def publish_zero(self, reason: str = '') -> None:
+    def publish_zero(self) -> None:
         """Publish an explicit zero command."""
         with self._lock:
             self._publish(np.zeros(self._bounds.limits.size), None)

@@ -162,9 +162,10 @@ class FusionController(FusionInputs):
         if self._thread is None:
             # Two Python threads share the GIL: the executor's (image callbacks) and the
             # inference thread. A thread that wakes for a frame waits for the GIL up to the
-            # switch interval, 5 ms by default, while the executor is busy with a burst of
-            # images: the worst frame of a 200 Hz flood was taken 8.3 ms after its receipt.
-            # 1 ms bounds that wait; the extra hand-offs cost nothing measurable here.
+            # switch interval (Python's default is several ms) while the executor is busy
+            # with a burst of images, and the frame it takes ages meanwhile. A shorter
+            # interval bounds that wait; the benchmark's flood measures what is left
+            # ("receipt to inference" in results/benchmark/benchmark.md).
             sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
             self._running = True
             self._thread = threading.Thread(target=self._inference_loop, name='inference',
@@ -176,7 +177,7 @@ class FusionController(FusionInputs):
         with self._lock:  # an inference publishing right now goes out before the zero
             self.active = False
             self.queue.clear()
-            self.output.publish_zero(reason)
+            self.output.publish_zero()
 
     def shutdown(self) -> None:
         """Stop the inference thread and publish a final zero."""
@@ -212,7 +213,7 @@ class FusionController(FusionInputs):
                 self.queue.clear()
                 self.counters.add('watchdog_stops')
                 if self.active and not self.estopped:
-                    self.output.publish_zero(f'watchdog: {why}')
+                    self.output.publish_zero()
         if state == 'stop':
             self.logger.warning(f'watchdog: {why}; zero sent')
 

@@ -140,7 +140,7 @@ class FusionInputs:
                 self.estopped = True
                 self.counters.add('estops')
                 self.queue.clear()
-                self.output.publish_zero('e-stop')
+                self.output.publish_zero()
             self.logger.warning('E-STOP engaged: output held at zero until cleared')
         elif not engaged and self.estopped:
             self.estopped = False

@@ -15,6 +15,7 @@ Pure Python: :meth:`InputHealth.problem` returns the level and the message that
 
 from typing import List, Optional, Tuple
 
+from vla_fusion_ros.ros import diagnostic_keys as keys
 from vla_fusion_ros.ros.stats import FrameLossMeter
 
 #: Grey encodings, raw and as a compressed stream's format prefix.
@@ -83,8 +84,8 @@ class InputHealth:
         worst problem, or ``None``.
         """
         lost, received, fraction, rate = self.loss.summary(now, expected_rate)
-        values = [('image source rate (Hz)', f'{rate:.2f}'),
-                  ('image frames lost (%)', f'{100.0 * fraction:.1f}')]
+        values = [(keys.IMAGE_SOURCE_RATE, f'{rate:.2f}'),
+                  (keys.IMAGE_FRAMES_LOST, f'{100.0 * fraction:.1f}')]
         problem = None
         if self._refused is not None and now - self._refused[1] <= REFUSAL_HOLD:
             problem = 'ERROR', self.refusal_message(self._refused[0])

@@ -40,10 +40,6 @@ EXECUTORS = ('single', 'multi', 'events')
 _arguments: List[str] = []
 
 
-class StartupError(RuntimeError):
-    """A node cannot start; the message is the one line the user sees."""
-
-
 def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
 

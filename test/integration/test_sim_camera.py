@@ -19,6 +19,9 @@ from vla_fusion_ros.ros.image_conversion import image_msg_to_array, to_rgb8
 from vla_fusion_ros.ros.qos import make_qos
 from vla_fusion_ros.sim.shapes import SyntheticScene
 
+# Nodes over DDS: run on every tested distribution (scripts/test: -m ros on Jazzy).
+pytestmark = pytest.mark.ros
+
 
 @pytest.mark.parametrize('encoding', ['rgb8', 'bgr8', 'mono8'])
 def test_sim_camera_process(start_node, ros_probe, encoding):
@@ -101,8 +104,8 @@ def test_sim_camera_refuses_a_misspelled_key(start_node, tmp_path):
     """A key of its own params-file section that names no parameter stops it, named."""
     path = tmp_path / 'camera.yaml'
     path.write_text('sim_camera:\n  ros__parameters:\n    frequncy: 5.0\n', encoding='utf-8')
-    node = start_node('sim_camera', '--params-file', str(path))
-    node.proc.wait(timeout=30.0)
-    assert node.stop() == 2, node.output
+    node = start_node('sim_camera', params_file=str(path))
+    node.wait(timeout=30.0)
+    assert node.finish() == 2, node.output
     lines = [line for line in node.output.splitlines() if 'cannot start' in line]
     assert len(lines) == 1 and 'frequncy' in lines[0] and 'frequency' in lines[0], node.output

@@ -16,14 +16,17 @@ import sys
 
 import pytest
 
+# A launch of nodes over DDS: every tested distribution (scripts/test: -m ros on Jazzy).
+pytestmark = pytest.mark.ros
+
 pytest.importorskip(
     'launch', reason='launch is not installed (not on PyPI; it comes with a ROS 2 install)')
 pytest.importorskip(
     'launch_ros', reason='launch_ros is not installed (not on PyPI; it comes with a ROS 2 '
     'install)')
 
-LAUNCH_FILE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'launch', 'fusion.launch.py')
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAUNCH_FILE = os.path.join(REPO, 'launch', 'fusion.launch.py')
 
 #: Runs the package's launch file with a LaunchService, as ``ros2 launch`` does.
 RUNNER = r"""

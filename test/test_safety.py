@@ -92,3 +92,8 @@ def test_liveness_says_why_each_input_stalled():
     live.timeout = 2.0   # a new timeout holds at once
     live.touch('instruction', 10.7)
     assert live.reasons(10.8) == []
+
+
+def test_liveness_before_anything_arrived():
+    live = Liveness(0.5, ['image', 'instruction'])
+    assert live.reasons(0.0) == ['no image received yet', 'no instruction received yet']

@@ -139,7 +139,7 @@ class Liveness:
             raise ValueError(f'watchdog timeout must be > 0, got {timeout}')
         self.timeout = timeout
         self._last = dict.fromkeys(inputs)
-        self._why = dict.fromkeys(inputs, 'nothing received yet')
+        self._why = {name: f'no {name} received yet' for name in inputs}
         self.stopped = True      # nothing has arrived yet: nothing is moving
         self.stop_count = 0
 

@@ -12,10 +12,11 @@ Per episode, with ``period = 1 / fps``:
 
 1. **Ticks.** The episode's images (those received within its boundaries) set the grid:
    tick ``k`` is at ``t0 + k * period``, ``t0`` the first image's time.
-2. **Image per tick.** Each image belongs to its nearest tick (within half a period); a tick
-   with several images takes the one nearest to it (the earlier on a tie) and the others are
-   unused; a tick with none is a *gap*: no frame, and the frames' timestamps jump over it (a
-   camera that drops out shows as a hole in the timeline, never as repeated frames).
+2. **Image per tick.** Each image belongs to its nearest tick (an image exactly half-way
+   belongs to the earlier); a tick with several images takes the one nearest to it (the
+   earlier on a tie) and the others are unused; a tick with none is a *gap*: no frame, and
+   the frames' timestamps jump over it (a camera that drops out shows as a hole in the
+   timeline, never as repeated frames).
 3. **Instruction.** The latest instruction received at or before the image's receive time;
    frames before the episode's first instruction are dropped (counted).
 4. **Command.** With ``offset = action_offset_s`` and ``tolerance = action_tolerance_s``: the
@@ -119,7 +120,7 @@ def align_episode(config: AlignmentConfig, image_ns: np.ndarray, image_receive_n
         raise ValueError('image times must not decrease')
     period = 1e9 / config.fps
     offset = image_ns - image_ns[0]
-    tick = np.floor(offset / period + 0.5).astype(np.int64)  # nearest tick
+    tick = np.ceil(offset / period - 0.5).astype(np.int64)  # nearest; half-way: the earlier
     distance = np.abs(offset - tick * period)
     order = np.lexsort((np.arange(len(tick)), distance, tick))  # by tick, then nearest
     first = np.ones(len(order), dtype=bool)

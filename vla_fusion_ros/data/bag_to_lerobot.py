@@ -221,7 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument('--camera', default='front', help='observation.images.<camera>')
     output.add_argument('--robot-type', default=None)
     output.add_argument('--codec', choices=CODECS, default='libx264')
-    output.add_argument('--pix-fmt', choices=PIX_FMTS, default='yuv420p')
+    output.add_argument('--pix-fmt', choices=PIX_FMTS, default='yuv444p',
+                        help='yuv420p halves the colour resolution (web players need it)')
     output.add_argument('--crf', type=int, default=18)
     output.add_argument('--gop', type=int, default=2, help='frames between keyframes')
     output.add_argument('--overwrite', action='store_true', help='replace an existing dataset')

@@ -16,6 +16,9 @@ import numpy as np
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import get_typestore, Stores
 
+from vla_fusion_ros.data.bag_reading import (COMPRESSED, IMAGE, JOINT_STATE,  # noqa: F401
+                                             ODOMETRY, STRING, TWIST, TWIST_STAMPED)
+
 TYPES = get_typestore(Stores.LATEST)
 STORAGES = {'mcap': StoragePlugin.MCAP, 'sqlite3': StoragePlugin.SQLITE3}
 _T = TYPES.types

@@ -31,10 +31,16 @@ class DatasetExistsError(ValueError):
 
 @dataclass
 class VideoSettings:
-    """How camera frames are encoded (LeRobot's recorder defaults to AV1, crf 30, g 2)."""
+    """
+    How camera frames are encoded (LeRobot's recorder: AV1, yuv420p, crf 30, g 2).
+
+    ``yuv444p`` by default: 4:2:0 halves the colour resolution, and on the 64x64 frames of the
+    simulated world that put the 99th percentile of the per-pixel error at 33 grey levels,
+    against 9 with 4:4:4 (libx264, crf 18, measured here). Web players want ``yuv420p``.
+    """
 
     codec: str = 'libx264'
-    pix_fmt: str = 'yuv420p'
+    pix_fmt: str = 'yuv444p'
     crf: int = 18
     gop: int = 2
 
@@ -161,7 +167,8 @@ class LeRobotWriter:
             f'videos/{key}/from_timestamp': start_s,
             f'videos/{key}/to_timestamp': self._tick_base / self.fps,
             'outcome': outcome, 'source': source, '_image_stats': histogram.stats()})
-        if os.path.getsize(self._writer.path) >= self.video_file_mb * 1e6:
+        path = self._writer.path  # an encoder with a deep queue may not have written yet
+        if os.path.exists(path) and os.path.getsize(path) >= self.video_file_mb * 1e6:
             self._writer.close()
             self._file = _next_file(*self._file)
             self._writer = None

@@ -46,7 +46,7 @@ def camera(count: int, hz: float = 30.0, t0: float = 5.0, skip=(), jitter: float
 
 
 def teleop(count: int, hz: float = 30.0, t0: float = 5.0, skip=()):
-    """Return ``(receive_s, header_s, linear_x, angular_z)``: command ``j`` is ``(j/100, -j/50)``."""
+    """Return commands ``(receive_s, header_s, v, w)``; command ``j`` is ``(j/100, -j/50)``."""
     return [(t0 + j / hz, t0 + j / hz, j / 100.0, -j / 50.0)
             for j in range(count) if j not in skip]
 
@@ -83,7 +83,7 @@ def write_bag(path: str, images=(), instructions=(), commands=(), episodes=(), o
 
 
 def simple_bag(path: str, count: int = 30, text: str = 'go to the red circle', **kwargs) -> str:
-    """A bag of ``count`` images at 30 Hz, one instruction before them, commands at 30 Hz."""
+    """Write a bag of ``count`` images and commands at 30 Hz, one instruction before them."""
     kwargs.setdefault('images', camera(count))
     kwargs.setdefault('instructions', [(4.9, text)])
     kwargs.setdefault('commands', teleop(count))

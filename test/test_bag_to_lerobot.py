@@ -72,8 +72,7 @@ def test_episode_topic_splits_outcomes_and_leaves_failed_ones_out(tmp_path, caps
     assert v3.validate(str(tmp_path / 'all')) == []
 
 
-def test_a_new_instruction_mid_episode_is_a_language_event_and_the_frames_task(tmp_path,
-                                                                                capsys):
+def test_a_new_instruction_mid_episode_is_a_language_event_and_the_task(tmp_path, capsys):
     bag = simple_bag(str(tmp_path / 'bag'), count=30, instructions=[
         (4.9, 'go to the red circle'), (5.5, 'go to the blue square')])
     code, _, err = convert(capsys, bag, '--out', tmp_path / 'ds', '--fps', 30)

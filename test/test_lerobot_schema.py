@@ -137,7 +137,7 @@ def _lerobot_python():
     pytest.skip(NOT_IMPORTABLE)
 
 
-LOAD_WITH_LEROBOT = '''
+LOAD_WITH_LEROBOT = """
 import json, sys
 from lerobot.datasets.lerobot_dataset import LeRobotDataset
 ds = LeRobotDataset('local/roundtrip', root=sys.argv[1], video_backend='pyav')
@@ -149,7 +149,7 @@ for i in range(len(ds)):
                  'red': float(item['observation.images.front'][0].mean()) * 255,
                  'events': item.get('language_events')})
 print(json.dumps({'episodes': ds.meta.total_episodes, 'fps': ds.fps, 'rows': rows}))
-'''
+"""
 
 
 def test_lerobot_loads_the_converter_output_with_the_same_frames_actions_and_tasks(dataset):

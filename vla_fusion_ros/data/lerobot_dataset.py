@@ -141,7 +141,9 @@ def load(root: str, image_size: int, keys: Optional[FeatureKeys] = None,
         episodes = v3.read_episodes(root)
         tasks = v3.read_tasks(root) if keys.task == 'task' else []
         table = _data_table(root, info, episodes, keys)
-    except (OSError, pa.ArrowException, KeyError) as exc:
+    except KeyError as exc:
+        raise DatasetFormatError(f'{root}: missing {exc}') from None
+    except (OSError, pa.ArrowException) as exc:
         raise DatasetFormatError(f'{root}: {exc}') from None
     except ValueError as exc:
         raise DatasetFormatError(f'{root}: {exc}') from None
@@ -181,7 +183,8 @@ def _data_table(root: str, info: Dict[str, Any], episodes: pa.Table,
                            episodes.column('data/file_index').to_pylist())))
     tables = []
     for chunk, file in files:
-        path = os.path.join(root, info['data_path'].format(chunk_index=chunk, file_index=file))
+        template = info.get('data_path') or v3.DATA_PATH
+        path = os.path.join(root, template.format(chunk_index=chunk, file_index=file))
         tables.append(pq.read_table(path, columns=wanted))
     table = pa.concat_tables(tables)
     order = np.lexsort((np.asarray(table.column('frame_index').to_pylist()),
@@ -214,8 +217,8 @@ def _decode_videos(root, info, episodes, table, key, images, tolerance_s, progre
                                 for e in members])
         order = np.argsort(times)
         times, rows = times[order], rows[order]
-        path = os.path.join(root, info['video_path'].format(video_key=key, chunk_index=c,
-                                                            file_index=f))
+        template = info.get('video_path') or v3.VIDEO_PATH
+        path = os.path.join(root, template.format(video_key=key, chunk_index=c, file_index=f))
         try:
             for t, rgb in decode(path):
                 i = int(np.searchsorted(times, t))

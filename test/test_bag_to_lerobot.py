@@ -19,6 +19,7 @@ from robot_bags import (camera, COMMAND_TOPIC, EPISODE_TOPIC, frame_number, IMAG
 from vla_fusion_ros.data import lerobot_v3_schema as v3
 from vla_fusion_ros.data.bag_to_lerobot import main
 from vla_fusion_ros.data.lerobot_dataset import load
+from vla_fusion_ros.data.lerobot_v3_validate import validate
 
 
 def convert(capsys, *args):
@@ -40,7 +41,7 @@ def test_a_bag_becomes_a_valid_dataset_whose_frames_pair_image_and_command(tmp_p
     out = tmp_path / 'ds'
     code, stdout, err = convert(capsys, bag, '--out', out, '--fps', 10)
     assert code == 0, err
-    assert v3.validate(str(out)) == []
+    assert validate(str(out)) == []
     frames = load(str(out), 32)
     assert len(frames) == 11 and frames.tasks == ['go to the red circle']
     shown = [frame_number(img) for img in frames.images]
@@ -69,7 +70,7 @@ def test_episode_topic_splits_outcomes_and_leaves_failed_ones_out(tmp_path, caps
     assert code == 0, err
     assert episodes_table(tmp_path / 'all').column('outcome').to_pylist() == [
         'success', 'fail', 'unknown']
-    assert v3.validate(str(tmp_path / 'all')) == []
+    assert validate(str(tmp_path / 'all')) == []
 
 
 def test_a_new_instruction_mid_episode_is_a_language_event_and_the_task(tmp_path, capsys):
@@ -88,7 +89,7 @@ def test_a_new_instruction_mid_episode_is_a_language_event_and_the_task(tmp_path
     assert events[switch][0]['style'] == 'interjection'
     assert episodes_table(tmp_path / 'ds').column('tasks').to_pylist() == [
         ['go to the red circle', 'go to the blue square']]
-    assert v3.validate(str(tmp_path / 'ds')) == []
+    assert validate(str(tmp_path / 'ds')) == []
 
 
 def test_compressed_images_state_and_a_fixed_task(tmp_path, capsys):
@@ -98,7 +99,7 @@ def test_compressed_images_state_and_a_fixed_task(tmp_path, capsys):
     code, _, err = convert(capsys, bag, '--out', tmp_path / 'ds', '--fps', 30, '--task',
                            'park', '--state-topic', ODOM_TOPIC, '--pix-fmt', 'yuv420p')
     assert code == 0, err
-    assert v3.validate(str(tmp_path / 'ds')) == []
+    assert validate(str(tmp_path / 'ds')) == []
     data = data_table(tmp_path / 'ds')
     state = np.asarray(data.column('observation.state').to_pylist())
     assert state.shape == (30, 5) and state[5, 0] == pytest.approx(0.5)

@@ -3,7 +3,7 @@
 """
 The written files against the v3 schema the project writes down, and LeRobot's own loader.
 
-The validator (:func:`vla_fusion_ros.data.lerobot_v3_schema.validate`) passes the converter's
+The validator (:func:`vla_fusion_ros.data.lerobot_v3_validate.validate`) passes the converter's
 output and names each defect planted in a copy. The round trip loads the converter's dataset
 with LeRobot's ``LeRobotDataset``; it runs where ``lerobot`` imports, in this interpreter or in
 the one ``VFR_LEROBOT_PYTHON`` names, and is skipped with the reason otherwise.
@@ -24,6 +24,7 @@ from robot_bags import camera, EPISODE_TOPIC, frame_number, teleop, write_bag
 from vla_fusion_ros.data import lerobot_v3_schema as v3
 from vla_fusion_ros.data.bag_to_lerobot import main
 from vla_fusion_ros.data.lerobot_dataset import load
+from vla_fusion_ros.data.lerobot_v3_validate import validate
 from vla_fusion_ros.data.video import VideoWriter
 
 EPISODES = 'meta/episodes/chunk-000/file-000.parquet'
@@ -57,7 +58,7 @@ def copy(dataset, tmp_path):
 
 
 def test_the_converter_output_is_valid(dataset):
-    assert v3.validate(dataset) == []
+    assert validate(dataset) == []
     with open(os.path.join(dataset, v3.INFO_PATH), encoding='utf-8') as handle:
         info = json.load(handle)
     assert info['total_episodes'] == 2 and info['total_tasks'] == 2
@@ -120,7 +121,7 @@ DEFECTS = {
 @pytest.mark.parametrize('problem', sorted(DEFECTS))
 def test_the_validator_names_each_planted_defect(copy, problem):
     DEFECTS[problem](copy)
-    problems = v3.validate(copy)
+    problems = validate(copy)
     assert problems and any(problem in p for p in problems), problems
 
 

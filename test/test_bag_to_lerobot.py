@@ -140,53 +140,56 @@ def truncated(tmp_path):
     mcap = os.path.join(bag, next(f for f in os.listdir(bag) if f.endswith('.mcap')))
     with open(mcap, 'r+b') as handle:
         handle.truncate(os.path.getsize(mcap) // 2)
-    return bag, 'truncated or corrupt'
+    return bag, 'truncated or corrupt', []
 
 
 def corrupt(tmp_path):
     path = tmp_path / 'bad.mcap'
     path.write_bytes(b'\x89MCAP0\r\n' + os.urandom(3000))
-    return str(path), 'truncated or corrupt'
+    return str(path), 'truncated or corrupt', []
 
 
 def missing_topic(tmp_path):
-    return simple_bag(str(tmp_path / 'bad')), f'{COMMAND_TOPIC}: not in the bag'
+    return (simple_bag(str(tmp_path / 'bad')), '/teleop/cmd_vel: not in the bag',
+            ['--command-topic', '/teleop/cmd_vel'])
 
 
 def unknown_encoding(tmp_path):
     return (simple_bag(str(tmp_path / 'bad'), encoding='bayer_rggb8'),
-            f"{IMAGE_TOPIC}: message at 5.002 s: encoding: unsupported 'bayer_rggb8'")
+            f"{IMAGE_TOPIC}: message at 5.002 s: encoding: unsupported 'bayer_rggb8'", [])
 
 
 def no_instruction(tmp_path):
     return (simple_bag(str(tmp_path / 'bad'), instructions=[(4.9, '  ')]),
-            f'{INSTRUCTION_TOPIC}: no instruction was published')
+            f'{INSTRUCTION_TOPIC}: no instruction was published', [])
 
 
 def clock_jump_back(tmp_path):
     images = camera(20)
     images[12] = (images[12][0], images[12][1] - 30.0, 12)  # a camera clock reset
-    return simple_bag(str(tmp_path / 'bad'), images=images), f'{IMAGE_TOPIC}: clock jump'
+    return simple_bag(str(tmp_path / 'bad'), images=images), f'{IMAGE_TOPIC}: clock jump', []
 
 
 def clock_jump_forward(tmp_path):
     images = camera(20)
     images[12:] = [(r, h + 3600.0, i) for r, h, i in images[12:]]
-    return simple_bag(str(tmp_path / 'bad'), images=images), f'{IMAGE_TOPIC}: clock jump at'
+    return (simple_bag(str(tmp_path / 'bad'), images=images), f'{IMAGE_TOPIC}: clock jump at',
+            [])
+
+
+def header_clock_without_stamps(tmp_path):
+    return (simple_bag(str(tmp_path / 'bad')), f'{COMMAND_TOPIC}: clock header needs',
+            ['--clock', 'header'])
 
 
 BAD = [truncated, corrupt, missing_topic, unknown_encoding, no_instruction, clock_jump_back,
-       clock_jump_forward]
+       clock_jump_forward, header_clock_without_stamps]
 
 
 @pytest.mark.parametrize('make', BAD, ids=[f.__name__ for f in BAD])
 def test_each_bad_input_is_one_line_naming_bag_topic_and_problem(tmp_path, capsys, make):
-    bag, problem = make(tmp_path)
-    extra = ['--command-topic', COMMAND_TOPIC + '_missing'] if make is missing_topic else []
-    args = [bag, '--out', tmp_path / 'ds'] + extra
-    if make is missing_topic:
-        problem = problem.replace(COMMAND_TOPIC, COMMAND_TOPIC + '_missing')
-    code, _, err = convert(capsys, *args)
+    bag, problem, extra = make(tmp_path)
+    code, _, err = convert(capsys, bag, '--out', tmp_path / 'ds', *extra)
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
@@ -205,7 +208,7 @@ def test_a_failure_in_a_later_bag_leaves_nothing_behind(tmp_path, capsys):
 
 def test_skip_bad_bags_leaves_a_bad_bag_out_and_says_so(tmp_path, capsys):
     good = simple_bag(str(tmp_path / 'good'))
-    bad, _ = truncated(tmp_path)
+    bad, _, _ = truncated(tmp_path)
     code, stdout, err = convert(capsys, good, bad, '--out', tmp_path / 'ds',
                                 '--skip-bad-bags')
     assert code == 0, err

@@ -308,6 +308,9 @@ def _assemble(path, reader, options, topics, kinds, image_rows, size, commands, 
         bad = int(np.flatnonzero(~np.isfinite(values).all(axis=1))[0])
         raise BagError(path, topics['command'], f'command at {command[bad, 0] / 1e9:.3f} s is '
                        'not finite')
+    if header_clock and not np.any(command[:, 1]):
+        raise BagError(path, topics['command'], 'clock header: the commands carry no header '
+                       'stamps')
     if kinds['command'] == TWIST_STAMPED:
         ok = _check_clock(path, topics['command'], command[:, 0], command[:, 1],
                           options.max_clock_skew_s, 'commands', notes)

@@ -25,6 +25,7 @@ from vla_fusion_ros.data.lerobot_v3_schema import (
     INFO_PATH, language_event_type, LANGUAGE_EVENTS, NUMERIC_DTYPES, OUTCOMES, read_episodes,
     read_tasks, STAT_KEYS, STATS_PATH, TASKS_PATH, TOLERANCE_S, VIDEO_EPISODE_COLUMNS,
     video_keys)
+from vla_fusion_ros.data.video import frame_times
 
 
 def validate(root: str) -> List[str]:
@@ -61,9 +62,8 @@ def validate(root: str) -> List[str]:
     if not problems:
         problems += _check_stats(root, features)
     if not problems:
-        from vla_fusion_ros.data.video import frame_times  # PyAV is only needed here
         for key in video_keys(features):
-            problems += _check_video(root, info, episodes, key, frame_times, stamps)
+            problems += _check_video(root, info, episodes, key, stamps)
     return problems
 
 
@@ -211,7 +211,7 @@ def _check_stats(root: str, features: Dict[str, Any]) -> List[str]:
 
 
 def _check_video(root: str, info: Dict[str, Any], episodes: pa.Table, key: str,
-                 frame_times, stamps: List[float]) -> List[str]:
+                 stamps: List[float]) -> List[str]:
     """Check that every frame's image is in the video at from_timestamp + timestamp."""
     ft = info['features'][key]
     height, width = ft['shape'][:2]

@@ -19,6 +19,7 @@ import numpy as np
 from vla_fusion_ros.model import ModelConfig
 from vla_fusion_ros.sim.world import EVAL_SEED_START, VAL_SEED_START, WorldConfig
 from vla_fusion_ros.train import dataset as bc
+from vla_fusion_ros.train import lerobot_source
 from vla_fusion_ros.train.aux import aux_targets
 import yaml
 
@@ -206,7 +207,6 @@ def prepare_data(config: Dict[str, Any], log=print, generate: bool = True):
     model = model_config(config)
     chunk = model.head.chunk_size
     if cfg['lerobot']['root']:
-        from vla_fusion_ros.train import lerobot_source
         return lerobot_source.prepare(config, model.vision.image_size, chunk, log)
     if not generate and not os.path.isfile(cfg['path']):
         raise FileNotFoundError(cfg['path'])

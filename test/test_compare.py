@@ -10,14 +10,12 @@ from vla_fusion_ros.model import FUSION_OPERATORS
 from vla_fusion_ros.train import compare, compare_report
 import yaml
 
+from conftest import tiny_model  # noqa: I100 (the tests' own)
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-TINY_MODEL = {
-    'vision': {'width': 8, 'depth': 4, 'norm_groups': 4, 'downsample': [0, 1]},
-    'language': {'width': 8, 'heads': 2, 'max_length': 8},
-    'fusion': {'operator': 'film', 'layers': [1], 'dim': 8, 'heads': 2},
-    'head': {'hidden': 16, 'queries': 2},
-}
+#: Four vision layers: the comparison's placements reach layer 3.
+TINY_MODEL = tiny_model(vision={'depth': 4})
 
 
 def test_every_operator_at_every_placement_plus_the_baselines():

@@ -9,6 +9,9 @@ import pytest
 
 from vla_fusion_ros.ros import dds
 
+# The installed profiles (ament index) and each distribution's Fast DDS: every distribution.
+pytestmark = pytest.mark.ros
+
 NS = {'d': 'http://www.eprosima.com'}
 
 

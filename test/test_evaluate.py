@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from vla_fusion_ros.sim.expert import ExpertPolicy
 from vla_fusion_ros.sim.world import EVAL_SEED_START, World
-from vla_fusion_ros.train import evaluate
+from vla_fusion_ros.train import evaluate, metrics
 
 
 class ConstantPolicy:
@@ -24,11 +24,11 @@ class ConstantPolicy:
 
 
 def test_wilson_interval_known_values():
-    assert evaluate.wilson_interval(0, 10) == pytest.approx([0.0, 0.2775], abs=1e-4)
-    assert evaluate.wilson_interval(10, 10) == pytest.approx([0.7225, 1.0], abs=1e-4)
-    assert evaluate.wilson_interval(50, 100) == pytest.approx([0.4038, 0.5962], abs=1e-4)
-    assert evaluate.wilson_interval(95, 100) == pytest.approx([0.8882, 0.9785], abs=1e-4)
-    assert evaluate.wilson_interval(0, 0) == [0.0, 1.0]
+    assert metrics.wilson_interval(0, 10) == pytest.approx([0.0, 0.2775], abs=1e-4)
+    assert metrics.wilson_interval(10, 10) == pytest.approx([0.7225, 1.0], abs=1e-4)
+    assert metrics.wilson_interval(50, 100) == pytest.approx([0.4038, 0.5962], abs=1e-4)
+    assert metrics.wilson_interval(95, 100) == pytest.approx([0.8882, 0.9785], abs=1e-4)
+    assert metrics.wilson_interval(0, 0) == [0.0, 1.0]
 
 
 def test_a_policy_that_stands_still_fails_every_held_out_episode():
@@ -37,7 +37,7 @@ def test_a_policy_that_stands_still_fails_every_held_out_episode():
     assert [r['seed'] for r in reports] == list(range(EVAL_SEED_START, EVAL_SEED_START + 5))
     assert all(not r['success'] and r['steps'] == 60 for r in reports)
     assert policy.batches[:2] == [3, 3] and sum(policy.batches) == 5 * 60
-    summary = evaluate.summarize(reports)
+    summary = metrics.summarize(reports)
     assert summary['success_rate'] == 0.0 and summary['mean_steps'] == 60.0
     assert summary['ci95'][0] == 0.0 and summary['seeds'] == [EVAL_SEED_START,
                                                               EVAL_SEED_START + 4]
@@ -67,15 +67,15 @@ def test_the_expert_in_the_loop_succeeds(monkeypatch):
     summary = evaluate.evaluate_in_process(Oracle(), 6)
     assert summary['successes'] == 6 and summary['ci95'][1] == 1.0
     assert 1 <= summary['mean_steps_success'] < 30
-    assert 'success 6/6 = 100.0%' in evaluate.format_summary('expert', summary)
+    assert 'success 6/6 = 100.0%' in metrics.format_summary('expert', summary)
 
 
 def test_agreement_compares_outcomes_by_seed():
     a = [{'seed': 1, 'success': True}, {'seed': 2, 'success': False}, {'seed': 3,
                                                                        'success': True}]
     b = [{'seed': 1, 'success': True}, {'seed': 2, 'success': True}]
-    assert evaluate.agreement(a, b) == {'common_episodes': 2, 'same_outcome': 1,
-                                        'differing_seeds': [2]}
+    assert metrics.agreement(a, b) == {'common_episodes': 2, 'same_outcome': 1,
+                                       'differing_seeds': [2]}
 
 
 def test_cli_refuses_a_broken_checkpoint(tmp_path, capsys):

@@ -17,6 +17,9 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCANNED = ['vla_fusion_ros', 'launch']
 
+# Checks the rclpy API in use: run it on every tested distribution (-m ros on Jazzy).
+pytestmark = pytest.mark.ros
+
 #: Names that exist only after Humble, with the release that introduced them.
 POST_HUMBLE = {
     'EventsExecutor': 'rclpy.experimental, Jazzy',

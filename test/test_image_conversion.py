@@ -19,6 +19,9 @@ from vla_fusion_ros.ros.image_conversion import (
     array_to_image_msg, compressed_msg_to_rgb, ENCODINGS, image_msg_to_array,
     ImageConversionError, ImageDecoder, prepare_rgb, to_rgb8)
 
+# Touches the ROS messages: run on every tested distribution (-m ros on Jazzy).
+pytestmark = pytest.mark.ros
+
 
 def _rgb(h=6, w=5, seed=0):
     return np.random.default_rng(seed).integers(0, 256, size=(h, w, 3), dtype=np.uint8)

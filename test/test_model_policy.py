@@ -10,7 +10,6 @@ import torch
 
 from vla_fusion_ros.model import (ConfigError, count_flops, count_parameters, FusionModel,
                                   ModelConfig, resolve_device, VLAPolicy)
-from vla_fusion_ros.model.introspect import parameter_breakdown
 
 torch.set_num_threads(1)
 
@@ -147,7 +146,6 @@ def test_parameter_and_flop_counts():
     config = ModelConfig()
     model = FusionModel(config)
     assert count_parameters(config) == count_parameters(model) > 0
-    assert sum(parameter_breakdown(model).values()) == count_parameters(model)
     flops = count_flops(config)
     # The default is cheap: about 12 MFLOP a frame.
     assert 5e6 < flops < 30e6

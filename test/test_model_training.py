@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from vla_fusion_ros.model import FusionModel, ModelConfig, Tokenizer
+from vla_fusion_ros.train.train_state import parameter_groups
 
 torch.set_num_threads(1)
 
@@ -69,9 +70,9 @@ def test_loss_falls_well_below_chance(operator):
     eval_x, (eval_ids, eval_mask), eval_y, floor = make_task(512, seed=12345)
     chance = float(eval_y.var(dim=0, unbiased=False).mean())
     model = FusionModel(task_config(operator))
-    optimizer = torch.optim.AdamW(model.parameter_groups(1e-4), lr=3e-3)
+    optimizer = torch.optim.AdamW(parameter_groups(model, 1e-4), lr=3e-3)
     start = time.perf_counter()
-    for step in range(200):  # ~13 s on one thread
+    for step in range(200):  # seconds on one thread
         x, (ids, mask), y, _ = make_task(128, seed=step)
         loss = torch.nn.functional.mse_loss(model(x, ids, mask), y)
         optimizer.zero_grad(set_to_none=True)
@@ -87,5 +88,5 @@ def test_loss_falls_well_below_chance(operator):
                f'{chance:.4f}, vision-only floor {floor:.4f}, '
                f'{time.perf_counter() - start:.1f} s')
     print(summary)
-    # Measured here: film 0.045, cross_attention 0.017 (other model seeds: <= 0.062).
+    # The summary above prints the figures; the bounds leave room for other model seeds.
     assert eval_loss < 0.5 * floor and eval_loss < 0.3 * chance, summary

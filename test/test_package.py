@@ -18,6 +18,9 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DISTRO = os.environ.get('VFR_DISTRO', 'kilted')
+
+# The colcon install tree and the ament index: every tested distribution.
+pytestmark = pytest.mark.ros
 EXECUTABLES = ['sim_camera', 'sim_world', 'fusion_node', 'lifecycle_fusion_node',
                'bench_echo_node']
 RUN_DEPENDS = ['rclpy', 'sensor_msgs', 'std_msgs', 'geometry_msgs', 'diagnostic_msgs',

@@ -21,14 +21,11 @@ from vla_fusion_ros.train import evaluate, train, train_config
 from vla_fusion_ros.train.aux import mirror
 import yaml
 
+from conftest import tiny_model  # noqa: I100 (the tests' own)
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-TINY_MODEL = {
-    'vision': {'width': 8, 'depth': 2, 'norm_groups': 4, 'downsample': [0, 1]},
-    'language': {'width': 8, 'heads': 2, 'max_length': 8},
-    'fusion': {'operator': 'film', 'layers': [1], 'dim': 8, 'heads': 2},
-    'head': {'hidden': 16, 'queries': 2},
-}
+TINY_MODEL = tiny_model()
 
 
 def tiny_config(tmp_path, **schedule):

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Size and cost of a model: parameter counts and FLOPs (torch's own FLOP counter)."""
 
-from typing import Dict, Union
+from typing import Union
 
 import torch
 from torch import nn
@@ -18,12 +18,6 @@ def count_parameters(config_or_model: Union[ModelConfig, nn.Module]) -> int:
         with torch.device('meta'):
             config_or_model = FusionModel(config_or_model)
     return sum(p.numel() for p in config_or_model.parameters())
-
-
-def parameter_breakdown(model: nn.Module) -> Dict[str, int]:
-    """Count the parameters of each top-level part (vision, language, fusion, head, ...)."""
-    return {name: sum(p.numel() for p in child.parameters())
-            for name, child in model.named_children()}
 
 
 def count_flops(config: ModelConfig) -> int:

@@ -14,7 +14,7 @@ FusionModel: the vision-language-action network, built from a :class:`ModelConfi
 - ``vision_only``: no language modules at all; the instruction cannot change the output.
 """
 
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import torch
 from torch import nn
@@ -171,9 +171,3 @@ class FusionModel(nn.Module):
             if update is not None and int(i) in self._grids:
                 maps[int(i)] = update.reshape(update.shape[0], *self._grids[int(i)])
         return maps
-
-    def parameter_groups(self, weight_decay: float) -> List[dict]:
-        """Optimizer groups: decay on tensors of rank >= 2 (weights, embeddings), not the rest."""
-        params = [p for p in self.parameters() if p.requires_grad]
-        return [{'params': [p for p in params if p.dim() >= 2], 'weight_decay': weight_decay},
-                {'params': [p for p in params if p.dim() < 2], 'weight_decay': 0.0}]

@@ -94,7 +94,7 @@ class CommandPublisher:
         clamped, clipped = self.limits.clamp(self._select(action))
         if clamped is None:
             self.counters.add('actions_non_finite')
-            self.publish_zero('non-finite model output')
+            self.publish_zero()
             return False
         if clipped:
             self.counters.add('actions_clamped')
@@ -102,7 +102,7 @@ class CommandPublisher:
         self.counters.add('commands_published')
         return True
 
-    def publish_zero(self, reason: str = '') -> None:
+    def publish_zero(self) -> None:
         """Publish an explicit zero command."""
         self._publish(np.zeros(self.limits.size), None)
         self.counters.add('zeros_published')

@@ -14,6 +14,7 @@ import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
+from vla_fusion_ros.ros import diagnostic_keys as keys
 from vla_fusion_ros.ros.qos import make_qos
 
 
@@ -36,33 +37,28 @@ class DiagnosticsReporter:
         c = self.controller
         now = time.monotonic()
         values = [
-            _kv('model', c.policy.identity),
-            _kv('fusion', f'{c.policy.config.fusion.mode}/{c.policy.config.fusion.operator}'
-                          f'@{list(c.policy.config.fusion.layers)}'),
-            _kv('device', str(c.policy.device)),
-            _kv('image decoder', c.decoder.backend),
-            _kv('image rate (Hz)', f'{c.image_rate.rate(now):.2f}'),
-            _kv('instruction', (c.instruction or '')[:120]),
-            _kv('active', c.active),
-            _kv('e-stop', c.estopped),
-            _kv('watchdog', 'stopped' if c.liveness.stopped else 'ok'),
+            _kv(keys.MODEL, c.policy.identity),
+            _kv(keys.FUSION, f'{c.policy.config.fusion.mode}/{c.policy.config.fusion.operator}'
+                             f'@{list(c.policy.config.fusion.layers)}'),
+            _kv(keys.DEVICE, str(c.policy.device)),
+            _kv(keys.IMAGE_DECODER, c.decoder.backend),
+            _kv(keys.IMAGE_RATE, f'{c.image_rate.rate(now):.2f}'),
+            _kv(keys.INSTRUCTION, (c.instruction or '')[:120]),
+            _kv(keys.ACTIVE, c.active),
+            _kv(keys.ESTOP, c.estopped),
+            _kv(keys.WATCHDOG, 'stopped' if c.liveness.stopped else 'ok'),
         ]
-        tail = (50, 95, 99)
-        for label, window, qs in (('preprocess', c.preprocess_latency, tail),
-                                  ('inference', c.inference_latency, tail),
-                                  ('stamp to command', c.e2e_latency, tail),
-                                  ('frame age', c.frame_age, tail),
-                                  # "never older than...": the worst of the last 1000 frames
-                                  ('receipt to inference', c.held, (50, 99, 100)),
-                                  ('control_rate wait', c.pacing_wait, tail)):
-            pct = window.percentiles_ms(*qs)
+        windows = {'preprocess': c.preprocess_latency, 'inference': c.inference_latency,
+                   'stamp to command': c.e2e_latency, 'frame age': c.frame_age,
+                   'receipt to inference': c.held, 'control_rate wait': c.pacing_wait}
+        for label, qs in keys.LATENCY_WINDOWS:
+            pct = windows[label].percentiles_ms(*qs)
             if pct:
-                names = '/'.join('max' if q == 100 else f'p{q}' for q in qs)
-                values.append(_kv(f'{label} {names} (ms)',
+                values.append(_kv(keys.latency_key(label, qs),
                                   '/'.join(f'{pct[q]:.2f}' for q in qs)))
         values += [_kv(name, count) for name, count in sorted(c.counters.snapshot().items())]
 
-        status = DiagnosticStatus(name=f'{self.node.get_name()}: policy',
+        status = DiagnosticStatus(name=keys.status_name(self.node.get_name()),
                                   hardware_id=c.policy.identity, values=values)
         if c.estopped:
             status.level, status.message = DiagnosticStatus.WARN, 'e-stop engaged'

@@ -123,9 +123,10 @@ class FusionController:
         if self._thread is None:
             # Two Python threads share the GIL: the executor's (image callbacks) and the
             # inference thread. A thread that wakes for a frame waits for the GIL up to the
-            # switch interval, 5 ms by default, while the executor is busy with a burst of
-            # images: the worst frame of a 200 Hz flood was taken 8.3 ms after its receipt.
-            # 1 ms bounds that wait; the extra hand-offs cost nothing measurable here.
+            # switch interval (Python's default is several ms) while the executor is busy
+            # with a burst of images, and the frame it takes ages meanwhile. A shorter
+            # interval bounds that wait; the benchmark's flood measures what is left
+            # ("receipt to inference" in results/benchmark/benchmark.md).
             sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
             self._running = True
             self._thread = threading.Thread(target=self._inference_loop, name='inference',
@@ -137,7 +138,7 @@ class FusionController:
         with self._lock:  # an inference publishing right now goes out before the zero
             self.active = False
             self.queue.clear()
-            self.output.publish_zero(reason)
+            self.output.publish_zero()
 
     def shutdown(self) -> None:
         """Stop the inference thread and publish a final zero."""
@@ -234,7 +235,7 @@ class FusionController:
                 self.estopped = True
                 self.counters.add('estops')
                 self.queue.clear()
-                self.output.publish_zero('e-stop')
+                self.output.publish_zero()
             self.logger.warning('E-STOP engaged: output held at zero until cleared')
         elif not engaged and self.estopped:
             self.estopped = False
@@ -268,7 +269,7 @@ class FusionController:
                 self.queue.clear()
                 self.counters.add('watchdog_stops')
                 if self.active and not self.estopped:
-                    self.output.publish_zero(f'watchdog: {stale} stalled')
+                    self.output.publish_zero()
         if state == 'stop':
             self.logger.warning(f'watchdog: {stale} stalled for more than '
                                 f'{self.settings.watchdog_timeout:g} s; zero sent')

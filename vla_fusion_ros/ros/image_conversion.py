@@ -120,14 +120,14 @@ def area_resize(src: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     """
     Resize ``src`` to ``size`` (width, height) by area averaging, fast for large reductions.
 
-    OpenCV's INTER_AREA is fast for exact halving and slow for other ratios (640x480 to 64x64:
-    about 1 ms on one core). So an even-sized frame is first halved (exact 2x2 means, about
-    0.1 ms for 640x480) while the half is still at least the target's size, then area-resized
-    the rest of the way: 0.22 ms for 640x480 to 64x64 (through 320x240 and 160x120), against
-    0.36 ms when halving stopped at twice the target's size (320x240). The result is within
-    0.05-0.08 of a grey level on average of one direct INTER_AREA on the simulated camera's
-    scenes, at most 12 levels at sharp edges, where a 2x2 block straddles an output pixel's
-    border and the halving averaged it whole. The halves go to per-thread scratch buffers,
+    OpenCV's INTER_AREA is fast for exact halving and slow for other ratios. So an even-sized
+    frame is first halved (exact 2x2 means) while the half is still at least the target's
+    size, then area-resized the rest of the way; halving as far as the target's size allows
+    beat stopping at twice its size. The benchmark times both
+    (results/benchmark/benchmark.md, "Optimisations"). The result stays close to one direct
+    INTER_AREA (test_benchmark.py bounds the difference), except at sharp edges, where a 2x2
+    block straddles an output pixel's border and the halving averaged it whole. The halves
+    go to per-thread scratch buffers,
     so the returned image is the only new array. The plan (the halves' buffers) is cached
     per input shape, so a steady stream pays no Python bookkeeping per frame.
     """

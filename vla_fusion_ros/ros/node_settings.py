@@ -14,19 +14,19 @@ from dataclasses import dataclass
 import os
 from typing import List, Optional
 
+from vla_fusion_ros.model.engines import BACKENDS, PRECISIONS
+from vla_fusion_ros.model.fusion import FUSION_OPERATORS as OPERATOR_REGISTRY
+from vla_fusion_ros.model.policy import DEVICES
 from vla_fusion_ros.ros.params import ParameterError, ParameterSet
 from vla_fusion_ros.ros.qos import RELIABILITY
 from vla_fusion_ros.ros.runtime import EXECUTORS
 
 OUTPUT_TYPES = ('twist', 'twist_stamped', 'float32_multi_array')
 IMAGE_TRANSPORTS = ('raw', 'compressed')
-DEVICES = ('cpu', 'cuda', 'auto')
-#: Inference engines (vla_fusion_ros.model.engines.BACKENDS) and precisions.
-INFERENCE_BACKENDS = ('auto', 'torch', 'torchscript', 'compile', 'onnxruntime')
-PRECISIONS = ('fp32', 'fp16')
-#: The fusion operators a user may pick; mirrors the model's registry (checked again there).
-FUSION_OPERATORS = ('', 'hadamard', 'matrix', 'cross_attention', 'concat_mlp', 'bidirectional',
-                    'film', 'gated_cross_attention')
+#: The model's own choices (one source of truth): devices, inference engines, precisions.
+INFERENCE_BACKENDS = BACKENDS
+#: The fusion operators a user may pick: the model's registry, or '' to keep the model's own.
+FUSION_OPERATORS = ('',) + tuple(OPERATOR_REGISTRY)
 
 
 @dataclass

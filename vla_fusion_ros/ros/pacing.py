@@ -8,7 +8,7 @@ Three things are asked of the limit:
 1. a camera faster than ``control_rate`` is held to about that rate, with evenly spaced starts;
 2. a camera at ``control_rate`` whose frames jitter around the period is never held back
    ("one period since the last start" made every late frame delay all the ones after it:
-   a random walk, 18 ms at the median when jittered 30 Hz arrivals were replayed);
+   a random walk);
 3. a camera at ``control_rate`` is not held back for good by one transient either.
 
 The schedule is a token bucket (GCRA): an inference is due one period after the previous one
@@ -16,8 +16,9 @@ was due, and may start up to half a period early, so two frames that arrive clos
 both pass. A limit of exactly the camera's rate with such memory can lock in a delay: after a
 frame arrives half a period early (a camera restart, a burst after a stall), every later frame
 on the same schedule waits the same few milliseconds, because a stream at exactly the limit
-leaves no slack to pay the debt back. The benchmark caught this: one run of the fusion node
-held every frame 10.7 ms, after the warm-up stream and the measured one met out of phase. So
+leaves no slack to pay the debt back (the benchmark caught this, after its warm-up stream and
+the measured one met out of phase; test_pacing.py replays such arrivals with and without the
+leak). So
 the schedule forgives :data:`LEAK` of a period at every start: a delay decays within about
 ``0.5 / LEAK`` frames, and the long-run rate may exceed ``control_rate`` by at most
 ``LEAK / (1 - LEAK)`` (5.3 %).

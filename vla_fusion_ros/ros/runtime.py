@@ -37,10 +37,6 @@ except ImportError:  # pragma: no cover - Humble
 EXECUTORS = ('single', 'multi', 'events')
 
 
-class StartupError(RuntimeError):
-    """A node cannot start; the message is the one line the user sees."""
-
-
 def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
 

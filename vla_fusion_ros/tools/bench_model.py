@@ -19,15 +19,12 @@ import cv2
 import numpy as np
 import torch
 
-from vla_fusion_ros.model import count_flops, count_parameters, ModelConfig, VLAPolicy
-from vla_fusion_ros.model.engines import onnxruntime_available
+from vla_fusion_ros.model import (count_flops, count_parameters, FUSION_OPERATORS, ModelConfig,
+                                  VLAPolicy)
 from vla_fusion_ros.ros.image_conversion import ImageDecoder, prepare_rgb
-from vla_fusion_ros.ros.pacing import InferencePacer
 
 INSTRUCTION = 'go to the red circle'
 WIDTH, HEIGHT = 640, 480
-OPERATORS = ('film', 'hadamard', 'matrix', 'cross_attention', 'concat_mlp', 'bidirectional',
-             'gated_cross_attention')
 BASELINES = ('early', 'late', 'vision_only')
 GROWTH_LAYERS = ([1], [1, 2], [1, 2, 3], [0, 1, 2, 3])
 GROWTH_SIZES = (32, 64, 96, 128)
@@ -209,7 +206,8 @@ def configurations(base: ModelConfig, checkpoint: str = '') -> List[Dict[str, ob
     are untrained models of the same size (an untrained model costs what a trained one does).
     """
     rows = []
-    for operator in OPERATORS:
+    # The model's registry, the default operator first.
+    for operator in sorted(FUSION_OPERATORS, key=lambda op: op != base.fusion.operator):
         default = operator == base.fusion.operator and base.fusion.mode == 'intermediate'
         rows.append({'name': operator + (' (default)' if default else ''),
                      'checkpoint': checkpoint if default else '',
@@ -312,166 +310,3 @@ def conversion(msg, size=(64, 64), iterations: int = 500) -> Dict[str, object]:
         'frame_copies': int(new_bytes // frame_bytes),
         'decode': summarize(decode), 'prepare': summarize(prepare), 'total': summarize(total),
     }
-
-
-def _eager_variant(policy: VLAPolicy, mode: str) -> Callable:
-    """Return predict-like callables for eager variants the policy does not ship."""
-    ids, mask = policy._encode(INSTRUCTION)
-    model, scale = policy.model, policy._scale
-    width, height = policy.image_size
-    if mode == 'no_grad':
-        def run(rgb):
-            with torch.no_grad():
-                return (model(policy._images(rgb[None]), ids, mask)[0] * scale).numpy()
-        return run
-    if mode == 'preallocated':
-        buffer = torch.empty(1, 3, height, width)
-
-        def run(rgb):
-            with torch.inference_mode():
-                buffer[0].copy_(torch.from_numpy(rgb).permute(2, 0, 1)).div_(255.0)
-                return (model(buffer, ids, mask)[0] * scale).numpy()
-        return run
-    if mode == 'channels_last':
-        import copy
-        cl_model = copy.deepcopy(model).to(memory_format=torch.channels_last)
-
-        def run(rgb):
-            with torch.inference_mode():
-                x = policy._images(rgb[None]).contiguous(memory_format=torch.channels_last)
-                return (cl_model(x, ids, mask)[0] * scale).numpy()
-        return run
-    raise ValueError(mode)
-
-
-def optimisations(config: ModelConfig, checkpoint: str, msg, iterations: int,
-                  with_compile: bool, log=print, rounds: int = 10) -> List[Dict[str, object]]:
-    """
-    Each optimisation beside its baseline: the default model, batch 1, one thread unless said.
-
-    The variants are timed in ``rounds`` interleaved turns (each gets ``iterations / rounds``
-    calls per turn), so a change of load on a shared machine hits them all alike.
-    """
-    view = ImageDecoder().decode(msg)
-    size = (config.vision.image_size,) * 2
-    rgb = prepare_rgb(view, 'rgb8', size)
-    rows, timed_rows = [], []
-
-    def bind(run):
-        return lambda: run(rgb)
-
-    def threads(torch_threads=1, cv2_threads=1):
-        def setup():
-            torch.set_num_threads(torch_threads)
-            cv2.setNumThreads(cv2_threads)
-        return setup
-
-    def add(name, fn, baseline, kept, note='', setup=threads()):
-        row = {'variant': name, 'baseline': baseline, 'kept': kept, 'note': note}
-        rows.append(row)
-        timed_rows.append((row, fn, setup, []))
-
-    eager = make_policy(config, checkpoint, 'torch', 1)
-    add('eager, no_grad (before)', bind(_eager_variant(eager, 'no_grad')), '', False)
-    add('eager, inference_mode', lambda: eager.predict(rgb, INSTRUCTION),
-        'eager, no_grad (before)', True, 'VLAPolicy.predict')
-    add('eager, preallocated input tensor', bind(_eager_variant(eager, 'preallocated')),
-        'eager, inference_mode', False, 'the ONNX graph takes the uint8 frame itself')
-    add('eager, channels_last', bind(_eager_variant(eager, 'channels_last')),
-        'eager, inference_mode', False, 'tokens are reshaped between layers')
-    add('eager, 2 torch threads', lambda: eager.predict(rgb, INSTRUCTION),
-        'eager, inference_mode', False, '2 shared cores', threads(2))
-    script = make_policy(config, checkpoint, 'torchscript', 1)
-    add('TorchScript (trace, freeze)', lambda: script.predict(rgb, INSTRUCTION),
-        'eager, inference_mode', not onnxruntime_available(),
-        f'auto falls back to it without onnxruntime; built in '
-        f'{script.engine.build_seconds:.1f} s')
-    if with_compile:
-        start = time.perf_counter()
-        try:
-            compiled = make_policy(config, checkpoint, 'compile', 1)
-            seconds = time.perf_counter() - start
-            add('torch.compile (inductor)', lambda: compiled.predict(rgb, INSTRUCTION),
-                'eager, inference_mode', False, f'{seconds:.0f} s to compile at start-up')
-        except ValueError as exc:
-            rows.append({'variant': 'torch.compile (inductor)', 'skipped': str(exc)[:160]})
-    else:
-        rows.append({'variant': 'torch.compile (inductor)', 'skipped': 'not run (--quick)'})
-    if onnxruntime_available():
-        for n in (1, 2):
-            ort = make_policy(config, checkpoint, 'onnxruntime', n)
-            add(f'ONNX Runtime, {n} thread{"s" if n > 1 else ""}',
-                (lambda policy: lambda: policy.predict(rgb, INSTRUCTION))(ort),
-                'eager, inference_mode', n == 1,
-                f'export + check {ort.engine.build_seconds:.1f} s at start-up')
-    else:
-        rows.append({'variant': 'ONNX Runtime', 'skipped': 'onnxruntime/onnx not installed'})
-    rows.append({'variant': 'fp16 on CUDA', 'skipped': 'no CUDA device here: implemented '
-                 '(precision:=fp16, device:=cuda), untested'})
-    add('preprocess: one INTER_AREA resize (before)',
-        lambda: cv2.resize(view, size, interpolation=cv2.INTER_AREA), '', False,
-        '640x480 -> 64x64, OpenCV 1 thread')
-    add('preprocess: halve, then INTER_AREA', lambda: prepare_rgb(view, 'rgb8', size),
-        'preprocess: one INTER_AREA resize (before)', True, 'prepare_rgb, OpenCV 1 thread')
-    add('preprocess: halve, then INTER_AREA, OpenCV 2 threads',
-        lambda: prepare_rgb(view, 'rgb8', size), 'preprocess: halve, then INTER_AREA', False,
-        'the node sets OpenCV threads = threads (1)', threads(1, 2))
-
-    per_round = max(5, iterations // rounds)
-    for turn in range(rounds):
-        for row, fn, setup, samples in timed_rows:
-            setup()
-            samples.extend(timed(fn, per_round, warmup=3 if turn else 10,
-                                 budget=BUDGET_S / rounds, least=2))
-    threads()()
-    for row, _, _, samples in timed_rows:
-        stats = summarize(samples)
-        row.update({k: stats[k] for k in ('p50', 'p99', 'n')})
-        log(f'  {row["variant"]:<52} p50 {stats["p50"]:7.3f} ms  p99 {stats["p99"]:7.3f} ms')
-    return rows
-
-
-def replay_rate_limiter(arrivals: Sequence[float], period: float, cost: float,
-                        limiter: str) -> Dict[str, object]:
-    """
-    Replay the node's inference loop on frame arrival times (s): how long each frame waits.
-
-    ``limiter='last_start'`` is the loop as it was: take the newest frame, then sleep until
-    one ``period`` after the previous start. ``'gcra'`` is the loop as it is: wait as the
-    node's :class:`~vla_fusion_ros.ros.pacing.InferencePacer` says, then take the newest
-    frame.
-    ``cost`` is the time one inference holds the thread. Returns the waits of the processed
-    frames (arrival to start) and how many frames were superseded.
-    """
-    arrivals = sorted(arrivals)
-    waits, starts, taken, i, free = [], [], 0, 0, 0.0
-    last_start = -1e9
-    pacer = InferencePacer(1.0 / period)
-    while True:
-        # the thread is free at `free`: wait for a frame, if none has arrived since the last
-        while i < len(arrivals) and arrivals[i] <= free:
-            i += 1
-        newest = i - 1
-        if newest < taken:  # nothing new has arrived: sleep until the next frame
-            if i >= len(arrivals):
-                break
-            free = arrivals[i]
-            continue
-        if limiter == 'last_start':
-            start = max(free, last_start + period)
-            frame = newest  # taken before the sleep
-        else:
-            start = free + pacer.wait(free)
-            while i < len(arrivals) and arrivals[i] <= start:
-                i += 1
-            frame = i - 1  # taken after the wait: the newest by then
-            pacer.start(start)
-        last_start = start
-        starts.append(start)
-        waits.append(start - arrivals[frame])
-        taken = frame + 1
-        free = start + cost
-    processed = len(waits)
-    return {'limiter': limiter, 'frames': len(arrivals), 'processed': processed,
-            'superseded': len(arrivals) - processed, 'wait': summarize(waits),
-            'waits_ms': [1e3 * w for w in waits], 'starts_s': starts}

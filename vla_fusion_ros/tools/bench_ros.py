@@ -13,128 +13,58 @@ One thread does everything: it waits for the next frame's time inside the execut
 ``spin_once`` (so commands are timestamped as they arrive) and publishes from there, as a
 timer callback would. On the 2-core development machine, under load, publishing the same
 frames from a thread that slept between them (``time.sleep``, ``Event.wait``, ``select``) let
-Fast DDS deliver only about 10% of them, against about 60-100% when published from the
-spinning thread; the cause is not understood, the workaround is this loop.
+Fast DDS deliver far fewer of them than publishing from the spinning thread; the cause is
+not understood, the workaround is this loop.
 """
 
 import os
-import sys
-import threading
 import time
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from vla_fusion_ros.harness.executables import find_executable
+from vla_fusion_ros.harness.probe import Probe
+from vla_fusion_ros.harness.process import NodeProcess
+from vla_fusion_ros.harness.ros_args import ros_args
 from vla_fusion_ros.tools.bench_model import frame_message, summarize
-from vla_fusion_ros.tools.node_process import format_param, NodeProcess
 
 IMAGE_TOPIC = '/bench/image_raw'
 COMMAND_TOPIC = '/bench/cmd_vel'
 REMAPS = {'~/image_raw': IMAGE_TOPIC, 'cmd_vel': COMMAND_TOPIC}
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def node_command(executable: str, module: str, name: str, params: Dict[str, object],
+def node_command(executable: str, name: str, params: Dict[str, object],
                  params_file: str = '') -> List[str]:
-    """Return the command line of an installed executable (or ``python -m module``)."""
-    try:
-        from vla_fusion_ros.tools.graph import executable_path
-        cmd = [executable_path(executable)]
-    except Exception:  # noqa: BLE001 - not installed (yet): run the module from the sources
-        cmd = [sys.executable, '-m', module]
-    cmd += ['--ros-args', '-r', f'__node:={name}']
-    if params_file:
-        cmd += ['--params-file', params_file]
-    for key, value in params.items():
-        cmd += ['-p', f'{key}:={format_param(value)}']
-    for src, dst in REMAPS.items():
-        cmd += ['-r', f'{src}:={dst}']
-    return cmd
-
-
-def _stamp_ns(stamp) -> int:
-    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
-
-
-def parse_diagnostics(status) -> Dict[str, object]:
-    """Turn a fusion node's DiagnosticStatus into numbers where the values are numbers."""
-    values = {}
-    for kv in status.values:
-        text = kv.value
-        if '/' in text and kv.key.endswith('(ms)'):
-            try:
-                values[kv.key] = [float(v) for v in text.split('/')]
-                continue
-            except ValueError:
-                pass
-        try:
-            values[kv.key] = int(text)
-        except ValueError:
-            try:
-                values[kv.key] = float(text)
-            except ValueError:
-                values[kv.key] = text
-    return values
+    """Return the command line of an installed executable, wired to the benchmark's topics."""
+    return [find_executable(executable)] + ros_args(name, params_file, params, REMAPS)
 
 
 class Harness:
     """The benchmark's own ROS node: an image source, a command probe, a diagnostics probe."""
 
     def __init__(self, width: int, height: int, frames: int = 8):
-        import rclpy
-        from rclpy.context import Context
-        from rclpy.executors import SingleThreadedExecutor
-        from diagnostic_msgs.msg import DiagnosticArray
-        from geometry_msgs.msg import TwistStamped
-        from sensor_msgs.msg import Image
-
-        from vla_fusion_ros.ros.qos import make_qos
-        self.context = Context()
-        rclpy.init(context=self.context)
-        self.node = rclpy.create_node('vla_benchmark', context=self.context)
+        self.probe = Probe('vla_benchmark', background=False)
         self.frames = [frame_message(width, height, i) for i in range(frames)]
-        self.image_pub = self.node.create_publisher(Image, IMAGE_TOPIC,
-                                                    make_qos('best_effort', 'keep_last', 1))
-        self.command_sub = self.node.create_subscription(
-            TwistStamped, COMMAND_TOPIC, self._on_command, make_qos('reliable', 'keep_last', 100))
-        self.diag_sub = self.node.create_subscription(
-            DiagnosticArray, '/diagnostics', self._on_diagnostics,
-            make_qos('reliable', 'keep_last', 10))
-        self._lock = threading.Lock()
-        self.commands: List[tuple] = []       # (receipt_ns, stamp_ns)
-        self.diagnostics: List[tuple] = []    # (receipt_ns, values)
-        self.executor = SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
+        self.image_pub = self.probe.image_publisher(IMAGE_TOPIC, 'best_effort', 1)
+        self.commands = self.probe.watch_commands(COMMAND_TOPIC, stamped=True, depth=100,
+                                                  limits=(float('inf'), float('inf')))
+        self.diagnostics = self.probe.watch_diagnostics()
+        self.node_name = 'fusion_node'
 
     def spin_until(self, deadline: float) -> None:
         """Process callbacks until ``time.monotonic()`` reaches ``deadline``."""
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            self.executor.spin_once(timeout_sec=left)
-
-    def _on_command(self, msg) -> None:
-        now = time.time_ns()
-        with self._lock:
-            self.commands.append((now, _stamp_ns(msg.header.stamp)))
-
-    def _on_diagnostics(self, msg) -> None:
-        now = time.time_ns()
-        for status in msg.status:
-            if status.name.endswith(': policy'):
-                with self._lock:
-                    self.diagnostics.append((now, parse_diagnostics(status)))
+        self.probe.spin_for(deadline - time.monotonic())
 
     def wait_ready(self, process: NodeProcess, timeout: float) -> float:
         """Wait until the node subscribes to the images and publishes commands; return s."""
         start = time.monotonic()
         while time.monotonic() - start < timeout:
             if not process.alive():
-                raise RuntimeError(f'node exited ({process.proc.returncode}):\n'
+                raise RuntimeError(f'node exited ({process.returncode}):\n'
                                    f'{process.log_tail()}')
             if (self.image_pub.get_subscription_count() >= 1
-                    and self.command_sub.get_publisher_count() >= 1):
+                    and self.probe.count_publishers(COMMAND_TOPIC) >= 1):
                 return time.monotonic() - start
             self.spin_until(time.monotonic() + 0.05)
         raise RuntimeError(f'node not ready after {timeout:.0f} s:\n{process.log_tail()}')
@@ -156,16 +86,15 @@ class Harness:
 
     def phase(self, rate: float, duration: float, settle: float = 0.5) -> Dict[str, object]:
         """Stream, then match every command to its frame: latency, rate, delivery, trend."""
-        with self._lock:
-            mark = len(self.commands)
+        mark = len(self.commands)
         load_before = os.getloadavg()
         t0 = time.monotonic()
         stamps = self.stream(rate, duration)
         wall = time.monotonic() - t0
         self.spin_until(time.monotonic() + settle)
         published = set(stamps)
-        with self._lock:
-            matched = sorted((s, r) for r, s in self.commands[mark:] if s in published)
+        matched = sorted((c.stamp_ns, c.received_ns) for c in self.commands.records[mark:]
+                         if c.stamp_ns in published)
         latencies = np.array([(r - s) * 1e-9 for s, r in matched])
         thirds = np.array_split(latencies, 3) if latencies.size >= 30 else []
         result = {
@@ -187,21 +116,14 @@ class Harness:
         return result
 
     def diagnostics_after(self, after_ns: int, timeout: float = 3.0) -> Optional[Dict]:
-        """Return the first fusion-node diagnostics received after ``after_ns`` (or None)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                fresh = [v for t, v in self.diagnostics if t > after_ns]
-            if fresh:
-                return fresh[0]
-            self.spin_until(time.monotonic() + 0.05)
-        return None
+        """Return the node's first diagnostics received after ``after_ns`` (or None)."""
+        self.probe.spin_until(
+            lambda: self.diagnostics.first_after(self.node_name, after_ns) is not None, timeout)
+        return self.diagnostics.first_after(self.node_name, after_ns)
 
     def close(self) -> None:
         """Stop spinning and shut this process's ROS context down."""
-        self.executor.shutdown()
-        self.node.destroy_node()
-        self.context.try_shutdown()
+        self.probe.close()
 
 
 def run_node_phase(harness: Harness, cmd: List[str], log_path: str,
@@ -234,9 +156,8 @@ def _stage(harness: Harness, process: NodeProcess, rate: float, stage_rate: floa
     # counters' starting point is the last diagnostics received during the warm-up.
     warm_start = time.time_ns()
     warm_stamps = harness.stream(rate, warmup)
-    with harness._lock:
-        diag_time, diag_before = next(((t, v) for t, v in reversed(harness.diagnostics)
-                                       if t > warm_start), (0, None))
+    history = harness.diagnostics.history(harness.node_name, warm_start)
+    diag_time, diag_before = history[-1] if history else (0, None)
     spill = sum(1 for s in warm_stamps if s > diag_time)
     rss_before = process.rss()
     cpu_before = process.cpu_seconds()

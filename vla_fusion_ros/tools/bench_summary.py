@@ -1,41 +1,17 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The benchmark's derived results: rate-limiter replays, DDS-level variant rows and notes."""
+"""
+The benchmark's derived text and rows: computed from a run's results whenever a report is written.
 
-from typing import Dict
+Nothing here is stored in benchmark.json, and every figure comes from the results it is given,
+so a report re-rendered from an old run (``--report``) says what that run measured.
+"""
 
-from vla_fusion_ros.tools import bench_model, bench_report
-
-
-def limiter_replay(results: Dict) -> Dict[str, Dict]:
-    """
-    Replay the old and the new rate limiter on this run's arrival times.
-
-    A camera at 30 Hz and the 200 Hz flood, each frame arriving at its scheduled time plus a
-    delivery latency drawn from the floor's measured latencies (seeded). The inference costs
-    the default model's measured p50.
-    """
-    import numpy as np
-    floor = results.get('floor', {}).get('single')
-    model = results.get('model_cost', {}).get('served_1t')
-    if not floor or not model or len(floor.get('latencies_ms', [])) < 10:
-        return {}
-    latencies = np.asarray(floor['latencies_ms']) * 1e-3
-    rng = np.random.default_rng(0)
-    camera = np.arange(600) / 30.0 + rng.choice(latencies, 600)
-    count = int(bench_report.FLOOD_RATE * 10)
-    flood = np.arange(count) / bench_report.FLOOD_RATE + rng.choice(latencies, count)
-    cost = model['total']['p50'] * 1e-3
-    out = {}
-    for name, arrivals in (('30 Hz', camera), (f'{bench_report.FLOOD_RATE:.0f} Hz', flood)):
-        for limiter in ('last_start', 'gcra'):
-            out[f'{name}, {limiter}'] = bench_model.replay_rate_limiter(
-                arrivals, 1 / 30.0, cost, limiter)
-    return out
+from typing import Dict, List, Optional, Tuple
 
 
 def ros_variants(results: Dict) -> list:
-    """Rows of the optimisation table measured over DDS (executor, engine, limiter)."""
+    """Rows of the optimisation table measured over DDS (executor, engine)."""
     rows = []
 
     def row(variant, phase, baseline, kept, note):
@@ -48,7 +24,8 @@ def ros_variants(results: Dict) -> list:
 
     floor, node = results.get('floor', {}), results.get('node', {})
     row('floor: EventsExecutor (vs SingleThreadedExecutor)', floor.get('events'),
-        floor.get('single'), True, 'rclpy floor, 30 Hz')
+        floor.get('single'), True,
+        f'rclpy floor, {floor["single"]["rate_hz"]:g} Hz' if floor.get('single') else '')
     single = node.get('executor:=single')
     multi, events = node.get('executor:=multi'), node.get('executor:=events')
     if single and events:
@@ -60,69 +37,92 @@ def ros_variants(results: Dict) -> list:
     row('fusion_node: engine auto (vs eager torch)', node.get('default'),
         node.get('inference_backend:=torch (eager)'), True,
         f'served: {results.get("served_backend")}')
-    for name, replay in results.get('limiter', {}).items():
-        if name.endswith('gcra'):
-            old = results['limiter'][name.replace('gcra', 'last_start')]
-            rows.append({'variant': f'rate limiter, token bucket (vs one period since the last '
-                                    f'start), {name.split(",")[0]} replayed: wait',
-                         'p50': replay['wait'].get('p50'), 'p99': replay['wait'].get('p99'),
-                         'ratio': f'old {old["wait"].get("p50", 0):.2f} / '
-                                  f'{old["wait"].get("p99", 0):.2f} ms',
-                         'kept': True, 'note': 'wait of the processed frames before inference'})
     return rows
 
 
-NOTES = [
-    '## How it is measured',
-    '- One process publishes the frames (8 pre-rendered 640x480 rgb8 scenes of the simulated '
-    'camera, best effort, depth 1), stamping each just before `publish`, and receives the '
-    "commands (reliable) and /diagnostics; it waits for the next frame inside the executor's "
-    '`spin_once`, so a command is timestamped as it arrives. The node under test is a separate '
-    'process started from the colcon install tree with `config/fusion.yaml`, '
-    '`output_type:=twist_stamped`, a fixed instruction and `threads:=1`; it is warmed up at '
-    '30 Hz before each measured stretch. A fresh node serves the flood.',
-    '- Latency therefore holds both DDS legs (the 900 KB image and the command) and every '
-    'executor and thread hand-off; the floor holds the same legs with nothing in between.',
-    '- Model figures are `perf_counter` times of single calls in the benchmark process, one '
-    'torch/ONNX Runtime thread unless said, after a warm-up; every engine is built and checked '
-    'against eager PyTorch first (as the node does at start-up).',
-    '- All processes get their own ROS_DOMAIN_ID, ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and '
-    'the shipped Fast DDS profile [config/fastdds.xml](../../config/fastdds.xml) (an 8 MiB '
-    'shared-memory segment, so a 900 KB frame travels whole). With the built-in Fast DDS '
-    'transports (512 KiB segment; `LARGE_DATA` too) about a third of the 640x480 frames were '
-    'lost at 30 Hz, for the floor as for the node, on Kilted and Jazzy alike.',
-    '',
-    '## What changed in the node for these figures',
-    '- **Inference engine** (`inference_backend`, default `auto`): the model is exported to '
-    'ONNX at start-up (uint8 frame to actions in one graph), checked against eager PyTorch on '
-    'probe inputs, and run by ONNX Runtime; TorchScript where onnxruntime is missing, eager '
-    'PyTorch on CUDA (`precision:=fp16` halves it there: implemented, untested, no GPU here). '
-    'Under an engine the debug overlay re-runs the last frame through the eager model.',
-    "- **Executor** (`executor`, default `events`): rclpy's EventsExecutor where it exists "
-    '(Jazzy and newer), SingleThreadedExecutor elsewhere (Humble).',
-    '- **Rate limiter**: the inference loop took the frame, then slept until one period after '
-    'the previous start, so with a camera at exactly `control_rate` every late frame delayed '
-    'all the frames after it, and under a flood the processed frame aged by up to a period '
-    'while it waited. Now it waits first, then takes the newest frame, and the limit is a '
-    "two-frame token bucket (the replay rows above compare both on this run's arrivals).",
-    "- **Resize**: `prepare_rgb` halves a large frame exactly (2x2 means, OpenCV's fast "
-    'path) into a per-thread scratch buffer before the area resize: 640x480 to 64x64 in about '
-    '0.4 ms instead of 1.3 ms, within a few hundredths of a grey level of one INTER_AREA on '
-    'average; the model input stays the only new array.',
-    "- **Threads**: OpenCV's pool follows the `threads` parameter (1): two OpenCV threads "
-    'on two busy cores made the resize several times slower at the median.',
-]
+def _optimisation(results: Dict, variant: str) -> Optional[float]:
+    """Return the p50 (ms) of an optimisation row of this run, or None."""
+    row = next((o for o in results.get('optimisations', []) if o['variant'] == variant), None)
+    return row.get('p50') if row else None
 
 
-def add_notes(results: Dict) -> None:
-    """Add the explanatory notes benchmark.md prints under its tables."""
+def frame_labels(results: Dict) -> Tuple[str, str]:
+    """Return this run's frame ('640x480 rgb8') and model input ('64x64') as the data say."""
+    frame = (results.get('conversion') or {}).get('frame', '')
+    source, _, target = frame.partition(' -> ')
+    return source or 'camera', target or 'model input'
+
+
+def notes(results: Dict) -> List[str]:
+    """Return the notes benchmark.md prints under its tables, every figure from ``results``."""
+    source, target = frame_labels(results)
+    floor = results.get('floor', {}).get('single') or {}
+    rate = floor.get('rate_hz')
+    frame_bytes = (results.get('conversion') or {}).get('frame_bytes')
+    size = f'{frame_bytes / 1024:.0f} KiB ' if frame_bytes else ''
+    lines = [
+        '## How it is measured',
+        f'- One process publishes the frames (pre-rendered {source} scenes of the simulated '
+        'camera, best effort, depth 1), stamping each just before `publish`, and receives the '
+        "commands (reliable) and /diagnostics; it waits for the next frame inside the executor's"
+        ' `spin_once`, so a command is timestamped as it arrives. The node under test is a '
+        'separate process started from the colcon install tree with `config/fusion.yaml`, '
+        '`output_type:=twist_stamped`, a fixed instruction and `threads:=1`; it is warmed up '
+        + (f'at {rate:g} Hz ' if rate else '') + 'before each measured stretch. A fresh node '
+        'serves the flood.',
+        f'- Latency therefore holds both DDS legs (the {size}image and the command) and every '
+        'executor and thread hand-off; the floor holds the same legs with nothing in between.',
+        '- Model figures are `perf_counter` times of single calls in the benchmark process, one '
+        'torch/ONNX Runtime thread unless said, after a warm-up; every engine is built and '
+        'checked against eager PyTorch first (as the node does at start-up).',
+        '- All processes get their own ROS_DOMAIN_ID, ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST '
+        'and the shipped Fast DDS profile [config/fastdds.xml](../../config/fastdds.xml), whose '
+        'shared-memory segment holds a whole frame (the file says why; the README says what is '
+        'lost without it).',
+        '',
+        '## What the node does for these figures',
+        '- **Inference engine** (`inference_backend`, default `auto`): the model is exported to '
+        'ONNX at start-up (uint8 frame to actions in one graph), checked against eager PyTorch '
+        'on probe inputs, and run by ONNX Runtime; TorchScript where onnxruntime is missing, '
+        'eager PyTorch on CUDA (`precision:=fp16` there: implemented, not measured here). Under '
+        'an engine the debug overlay re-runs the last frame through the eager model.',
+        "- **Executor** (`executor`, default `events`): rclpy's EventsExecutor where it exists "
+        '(Jazzy and newer), SingleThreadedExecutor elsewhere (Humble).',
+        '- **Rate limit** (`control_rate`): the inference thread waits first, then takes the '
+        'newest frame; the limit is a token bucket (vla_fusion_ros.ros.pacing), so frames that '
+        'arrive at the rate with jitter are not held back.',
+    ]
+    before = _optimisation(results, 'preprocess: one INTER_AREA resize (before)')
+    after = _optimisation(results, 'preprocess: halve, then INTER_AREA')
+    two = _optimisation(results, 'preprocess: halve, then INTER_AREA, OpenCV 2 threads')
+    resize = ("- **Resize**: `prepare_rgb` halves a large frame exactly (2x2 means, OpenCV's "
+              'fast path) into a per-thread scratch buffer before the area resize')
+    if before and after:
+        resize += f': {source} to {target} in {after:.2f} ms instead of {before:.2f} ms (p50)'
+    lines.append(resize + '; the model input stays the only new array.')
+    threads = "- **Threads**: OpenCV's pool follows the `threads` parameter"
+    if after and two:
+        threads += (f'; with two OpenCV threads the resize took {two / after:.2f}x the time of '
+                    'one (p50)')
+    lines.append(threads + '.')
+    return lines
+
+
+def node_note(results: Dict) -> str:
+    """Explain a low answered share of the floor, if this run had one ('' otherwise)."""
     floor = results.get('floor', {}).get('single')
-    if floor and floor['delivered'] < 0.95:
-        results['node_note'] = (
-            f'"answered" is the share of the frames sent that came back as a command. Even the '
+    if not floor or floor['delivered'] >= 0.95:
+        return ''
+    return (f'"answered" is the share of the frames sent that came back as a command. Even the '
             f'echo node answered only {100 * floor["delivered"]:.0f}% here: Fast DDS dropped '
-            'best-effort 640x480 frames on this loaded machine before any node code ran (the '
-            "fusion node's own counters, in benchmark.json, show what it received and "
-            'dropped). The brief measured every frame delivered on an idle machine of this '
-            'kind.')
-    results['notes'] = NOTES
+            "best-effort frames before any node code ran (the fusion node's own counters, in "
+            'benchmark.json, show what it received and dropped).')
+
+
+def load_note(results: Dict) -> str:
+    """Describe the machine's load during the run."""
+    machine, load = results['machine'], results['load']
+    return (f'Load: {machine["usable_cores"]} usable cores; the 1-minute load average was '
+            f'{load["start"][0]:.2f} at the start and {load["end"][0]:.2f} at the end. Other '
+            f'processes busy at the start: {load.get("busy_at_start", "not recorded")}. Each DDS '
+            'phase records its own load in benchmark.json.')

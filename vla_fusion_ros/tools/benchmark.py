@@ -30,9 +30,11 @@ import time
 from typing import Dict
 
 from vla_fusion_ros.ros.image_conversion import ImageDecoder, prepare_rgb
-from vla_fusion_ros.tools import bench_model, bench_report, bench_summary
+from vla_fusion_ros.tools import bench_model, bench_optimisations, bench_report
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+#: Frames a second into a fresh node for the flood (Hz).
+FLOOD_RATE = 200.0
 PROFILES = {
     #        iterations (default model, configs/growth), ROS seconds (30 Hz, flood)
     'full': {'iterations': 500, 'table_iterations': 200, 'seconds': 20.0, 'flood': 10.0,
@@ -82,9 +84,8 @@ def measure_model(results: Dict, profile: Dict, log, tables: bool = True) -> Non
     """Measure in process: conversion, model cost, configurations, growth, optimisations."""
     import torch
     msg = bench_model.frame_message()
-    # Keep the CPU busy with the measured work before anything counts (caches, clocks). On
-    # the development VM this did not remove the run-to-run spread (the conversion measured
-    # 0.39 and 0.72 ms in two runs minutes apart): benchmark.md records the load for that.
+    # Keep the CPU busy with the measured work before anything counts (caches, clocks). On a
+    # shared VM this does not remove the run-to-run spread: benchmark.md records the load.
     decoder = ImageDecoder()
     bench_model.timed(lambda: prepare_rgb(decoder.decode(msg), 'rgb8', (64, 64)),
                       iterations=100000, warmup=0, budget=profile['warmup'], least=1)
@@ -138,7 +139,7 @@ def measure_model(results: Dict, profile: Dict, log, tables: bool = True) -> Non
                                            subset=profile['subset'])
     if profile['variants']:
         log('optimisations')
-        results['optimisations'] = bench_model.optimisations(
+        results['optimisations'] = bench_optimisations.optimisations(
             config, checkpoint, msg, profile['iterations'], profile['compile'], log)
     torch.set_num_threads(1)
 
@@ -153,8 +154,8 @@ def measure_ros(results: Dict, profile: Dict, log, logs_dir: str) -> None:
         results['floor'] = {}
         for executor in (('single', 'events') if profile['variants'] else ('single',)):
             log(f'floor: bench_echo_node, {executor} executor, 30 Hz for {seconds:g} s')
-            cmd = bench_ros.node_command('bench_echo_node', 'vla_fusion_ros.ros.echo_node',
-                                         'bench_echo_node', {'executor': executor})
+            cmd = bench_ros.node_command('bench_echo_node', 'bench_echo_node',
+                                         {'executor': executor})
             phase = bench_ros.run_node_phase(
                 harness, cmd, os.path.join(logs_dir, f'echo_{executor}.log'),
                 [('run', 30.0, seconds)], warmup=warmup, log=log)['run']
@@ -169,12 +170,12 @@ def measure_ros(results: Dict, profile: Dict, log, logs_dir: str) -> None:
         results['node'] = {}
         for name, overrides in variants.items():
             log(f'fusion_node ({name}), 30 Hz for {seconds:g} s')
-            cmd = bench_ros.node_command('fusion_node', 'vla_fusion_ros.ros.fusion_node',
-                                         'fusion_node', _fusion_params(overrides), params_file)
+            cmd = bench_ros.node_command('fusion_node', 'fusion_node',
+                                         _fusion_params(overrides), params_file)
             log_path = os.path.join(logs_dir, f'node_{len(results["node"])}.log')
             stages = [('run', 30.0, seconds)]
             if name == 'default' and not profile['fresh_flood']:
-                stages.append(('flood', bench_report.FLOOD_RATE, profile['flood']))
+                stages.append(('flood', FLOOD_RATE, profile['flood']))
             phases = bench_ros.run_node_phase(harness, cmd, log_path, stages, warmup=warmup,
                                               log=log)
             results['node'][name] = phases['run']
@@ -182,15 +183,15 @@ def measure_ros(results: Dict, profile: Dict, log, logs_dir: str) -> None:
             if 'flood' in phases:
                 results['flood'] = phases['flood']
         if profile['fresh_flood']:
-            log(f'flood: fusion_node, {bench_report.FLOOD_RATE:g} Hz for {profile["flood"]:g} s')
-            cmd = bench_ros.node_command('fusion_node', 'vla_fusion_ros.ros.fusion_node',
-                                         'fusion_node', _fusion_params({}), params_file)
+            log(f'flood: fusion_node, {FLOOD_RATE:g} Hz for {profile["flood"]:g} s')
+            cmd = bench_ros.node_command('fusion_node', 'fusion_node', _fusion_params({}),
+                                         params_file)
             results['flood'] = bench_ros.run_node_phase(
                 harness, cmd, os.path.join(logs_dir, 'flood.log'),
-                [('flood', bench_report.FLOOD_RATE, profile['flood'])], warmup=warmup,
+                [('flood', FLOOD_RATE, profile['flood'])], warmup=warmup,
                 log=log)['flood']
         else:
-            log(f'flood: the same fusion_node, {bench_report.FLOOD_RATE:g} Hz for '
+            log(f'flood: the same fusion_node, {FLOOD_RATE:g} Hz for '
                 f'{profile["flood"]:g} s')
         _log_phase(log, results['flood'])
     finally:
@@ -221,7 +222,7 @@ def main(argv=None) -> int:
     if args.report:
         import json
         with open(args.report, encoding='utf-8') as handle:
-            results = json.load(handle)
+            results = bench_report.measured(json.load(handle))
         results['checks'] = bench_report.checks(results)
         paths = bench_report.write_all(results, args.out)
         print(f'wrote {", ".join(paths.values())}')
@@ -235,8 +236,8 @@ def main(argv=None) -> int:
     cv2.setNumThreads(1)  # as the node does with threads:=1
 
     started = time.monotonic()
-    from vla_fusion_ros.ros import dds as dds_settings
-    dds = dds_settings.isolate()  # before anything reads the environment (nodes inherit it)
+    from vla_fusion_ros.harness import environment
+    dds = environment.isolate()  # before anything reads the environment (nodes inherit it)
 
     def log(text):
         print(f'[{time.monotonic() - started:6.1f} s] {text}' if text else '', flush=True)
@@ -259,16 +260,8 @@ def main(argv=None) -> int:
     measure_model(results, profile, log, tables=not args.no_tables)
     if not args.no_ros:
         measure_ros(results, profile, log, logs_dir)
-    results['limiter'] = bench_summary.limiter_replay(results)
-    results['ros_variants'] = bench_summary.ros_variants(results)
-    bench_summary.add_notes(results)
     results['load']['end'] = list(os.getloadavg())
     results['elapsed_s'] = time.monotonic() - started
-    results['load_note'] = (
-        f'Load: {results["machine"]["usable_cores"]} usable cores; the 1-minute load average was '
-        f'{results["load"]["start"][0]:.2f} at the start and {results["load"]["end"][0]:.2f} at '
-        f'the end. Other processes busy at the start: {busy}. Each DDS phase records its own '
-        'load in benchmark.json.')
     results['checks'] = bench_report.checks(results)
     paths = bench_report.write_all(results, args.out)
     log('')

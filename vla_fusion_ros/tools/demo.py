@@ -21,10 +21,12 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from vla_fusion_ros.harness.executables import default_params_file
+from vla_fusion_ros.harness.graph import Graph, NodeSpec
+from vla_fusion_ros.harness.probe import Probe
 from vla_fusion_ros.ros import dds
 from vla_fusion_ros.sim.instructions import parse_instruction
 from vla_fusion_ros.sim.world import EVAL_SEED_START, World
-from vla_fusion_ros.tools.graph import default_params_file, Graph, NodeSpec
 
 GIF_SCALE = 4
 
@@ -81,85 +83,59 @@ def save_gif(frames: List[np.ndarray], path: str) -> None:
 
 
 class DemoClient:
-    """The demo's own rclpy node: sends instructions and resets, watches commands and frames."""
+    """The demo's probe: sends instructions and resets, watches commands, frames and reports."""
 
     def __init__(self):
-        import rclpy
-        from geometry_msgs.msg import TwistStamped
-        from sensor_msgs.msg import Image
         from std_msgs.msg import Int64, String
 
-        from vla_fusion_ros.ros.image_conversion import image_msg_to_array
         from vla_fusion_ros.ros.qos import latched_qos, make_qos
 
-        self._to_array = image_msg_to_array
-        self._String, self._Int64 = String, Int64
-        rclpy.init()
-        self.rclpy = rclpy
-        self.node = rclpy.create_node('vla_demo')
-        self.instruction_pub = self.node.create_publisher(String, '/demo/instruction',
-                                                          latched_qos())
-        self.reset_pub = self.node.create_publisher(Int64, '/sim_world/reset', latched_qos())
-        self.reports, self.commands, self.frames = [], [], []
-        self.record_frames = False
-        self.node.create_subscription(String, '/sim_world/episode',
-                                      lambda m: self.reports.append(json.loads(m.data)),
-                                      make_qos('reliable', 'keep_last', 100,
-                                               'transient_local'))
-        self.node.create_subscription(TwistStamped, '/cmd_vel', self._on_command,
-                                      make_qos('reliable', 'keep_last', 10))
-        self.node.create_subscription(Image, '/sim_world/image_raw', self._on_frame,
-                                      make_qos('best_effort', 'keep_last', 5))
+        self._Int64 = Int64
+        self.probe = Probe('vla_demo')
+        self.instruction_pub = self.probe.instruction_publisher('/demo/instruction')
+        self.reset_pub = self.probe.create_publisher(Int64, '/sim_world/reset', latched_qos())
+        self.reports = self.probe.record(String, '/sim_world/episode',
+                                         make_qos('reliable', 'keep_last', 100,
+                                                  'transient_local'),
+                                         lambda m: json.loads(m.data))
+        self.commands = self.probe.watch_commands('/cmd_vel', stamped=True, depth=10)
+        self.images = self.probe.watch_images('/sim_world/image_raw', 'best_effort')
 
-    def _on_command(self, msg) -> None:
-        self.commands.append((msg.twist.linear.x, msg.twist.angular.z))
-
-    def _on_frame(self, msg) -> None:
-        if self.record_frames:
-            self.frames.append(np.array(self._to_array(msg)))
-
-    def spin_for(self, seconds: float) -> None:
-        """Process callbacks for ``seconds``."""
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            self.rclpy.spin_once(self.node, timeout_sec=0.02)
+    @property
+    def frames(self) -> List[np.ndarray]:
+        """Return the frames recorded so far."""
+        return self.images.frames
 
     def wait_ready(self, timeout: float) -> bool:
         """Wait until the world and the fusion node are up and connected to this client."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            self.spin_for(0.1)
-            if (self.node.count_subscribers('/sim_world/reset') > 0
-                    and self.node.count_subscribers('/demo/instruction') > 0
-                    and self.node.count_publishers('/cmd_vel') > 0):
-                return True
-        return False
+        return self.probe.spin_until(
+            lambda: (self.probe.count_subscribers('/sim_world/reset') > 0
+                     and self.probe.count_subscribers('/demo/instruction') > 0
+                     and self.probe.count_publishers('/cmd_vel') > 0), timeout, poll=0.1)
 
     def run_episode(self, seed: int, instruction: str, timeout: float) -> Optional[dict]:
         """Stage ``seed``, send ``instruction``, print commands, return the world's report."""
-        self.instruction_pub.publish(self._String(data=instruction))
-        self.spin_for(0.3)
+        self.probe.publish_instruction(self.instruction_pub, instruction)
+        self.probe.spin_for(0.3)
         start = len(self.commands)
         self.reset_pub.publish(self._Int64(data=seed))
         end, shown = time.monotonic() + timeout, start
         while time.monotonic() < end:
-            self.spin_for(0.05)
-            while shown < len(self.commands):
+            self.probe.spin_for(0.05)
+            records = self.commands.records
+            while shown < len(records):
                 if (shown - start) % 4 == 0:
-                    v, w = self.commands[shown]
-                    print(f'    cmd_vel: linear.x {v:+.3f} m/s, angular.z {w:+.3f} rad/s',
-                          flush=True)
+                    print(f'    cmd_vel: linear.x {records[shown].linear:+.3f} m/s, '
+                          f'angular.z {records[shown].angular:+.3f} rad/s', flush=True)
                 shown += 1
-            for report in self.reports:
+            for report in list(self.reports):
                 if report.get('seed') == seed and not report.get('aborted'):
                     return report
         return None
 
     def close(self) -> None:
-        """Destroy the node and shut rclpy down."""
-        self.node.destroy_node()
-        self.rclpy.try_shutdown() if hasattr(self.rclpy, 'try_shutdown') else \
-            self.rclpy.shutdown()
+        """Destroy the probe."""
+        self.probe.close()
 
 
 def main(argv=None) -> int:
@@ -191,10 +167,10 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             return 1
         for index, (seed, text) in enumerate(plan, 1):
-            client.record_frames = index == 1
+            client.images.recording = index == 1
             print(f'\nepisode {index}/{len(plan)} (scene {seed}): "{text}"', flush=True)
             report = client.run_episode(seed, text, args.timeout)
-            client.record_frames = False
+            client.images.recording = False
             if report is None:
                 print('  no result (timed out)', flush=True)
                 results.append(False)

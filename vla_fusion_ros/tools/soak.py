@@ -33,9 +33,13 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from vla_fusion_ros.tools.faults import (git_commit, isolate_dds, LIMITS, load_samples,
-                                         Probe, REPO)
-from vla_fusion_ros.tools.node_process import NodeProcess
+from vla_fusion_ros.harness import environment
+from vla_fusion_ros.harness.executables import REPO
+from vla_fusion_ros.harness.probe import Probe
+from vla_fusion_ros.harness.process import NodeProcess
+from vla_fusion_ros.harness.records import LIMITS
+from vla_fusion_ros.ros import diagnostic_keys as keys
+from vla_fusion_ros.tools.run_info import git_commit, load_samples
 
 INSTRUCTIONS = ('go to the red circle', 'drive toward the blue square',
                 'head for the green triangle', 'find the yellow star',
@@ -44,6 +48,11 @@ NODE = 'soak_fusion'
 IMAGE = '/soak/image'
 CMD = '/soak/cmd_vel'
 INSTRUCTION = '/soak/instruction'
+WATCHDOG = 0.5                # s, the node's watchdog_timeout in the soak
+CAMERA_RATE = 30.0            # Hz
+#: The verdicts' bounds: RSS growth after the warm-up, and p99 drift (shares).
+RSS_GROWTH_LIMIT = 0.05
+P99_DRIFT_LIMIT = 0.10
 
 
 def _percentile(values, q) -> Optional[float]:
@@ -55,30 +64,30 @@ def run_soak(seconds: float, warmup: Optional[float] = None, interval: float = 5
              log_dir: Optional[str] = None, progress=print) -> Dict:
     """Run camera and node for ``seconds``; return samples and verdicts."""
     import psutil
-    from std_msgs.msg import String
-    from vla_fusion_ros.ros.qos import latched_qos
     warmup = seconds / 6.0 if warmup is None else warmup
     probe = Probe()
     probe.watch_diagnostics()
     commands = probe.watch_commands(CMD, stamped=True)
-    instruction_pub = probe.publisher(String, INSTRUCTION, latched_qos())
-    instruction_pub.publish(String(data=INSTRUCTIONS[0]))
+    instruction_pub = probe.instruction_publisher(INSTRUCTION)
+    probe.publish_instruction(instruction_pub, INSTRUCTIONS[0])
     node = NodeProcess('fusion_node', node_name=NODE, log_dir=log_dir, params={
         'output_type': 'twist_stamped', 'max_linear': LIMITS[0], 'max_angular': LIMITS[1],
-        'control_rate': 30.0, 'watchdog_timeout': 0.5},
+        'control_rate': CAMERA_RATE, 'watchdog_timeout': WATCHDOG},
         remaps={'~/image_raw': IMAGE, 'cmd_vel': CMD, '~/instruction': INSTRUCTION})
     camera = NodeProcess('sim_camera', node_name='soak_camera', log_dir=log_dir, params={
-        'frequency': 30.0, 'width': width, 'height': height, 'encoding': 'rgb8', 'seed': 1},
+        'frequency': CAMERA_RATE, 'width': width, 'height': height, 'encoding': 'rgb8',
+        'seed': 1},
         remaps={'~/image_raw': IMAGE})
     samples: List[Dict] = []
     result: Dict = {'duration_s': seconds, 'warmup_s': warmup, 'interval_s': interval,
-                    'image': f'{width}x{height} rgb8 at 30 Hz', 'instruction_period_s':
-                    instruction_period}
+                    'image': f'{width}x{height} rgb8 at {CAMERA_RATE:g} Hz',
+                    'camera_rate_hz': CAMERA_RATE, 'watchdog_timeout_s': WATCHDOG,
+                    'instruction_period_s': instruction_period}
     crashed = ''
     try:
-        if not probe.wait_until(lambda: len(commands.moving_since(0.0)) >= 10, 120.0):
+        if not probe.spin_until(lambda: len(commands.moving_since(0.0)) >= 10, 120.0):
             raise RuntimeError('the fusion node published no actions:\n'
-                               + node.output()[-3000:])
+                               + node.output[-3000:])
         node_ps, camera_ps = psutil.Process(node.pid), psutil.Process(camera.pid)
         node_ps.cpu_percent(None)
         start = time.monotonic()
@@ -92,7 +101,8 @@ def run_soak(seconds: float, warmup: Optional[float] = None, interval: float = 5
                 break
             if now >= next_instruction:
                 index += 1
-                instruction_pub.publish(String(data=INSTRUCTIONS[index % len(INSTRUCTIONS)]))
+                probe.publish_instruction(instruction_pub,
+                                          INSTRUCTIONS[index % len(INSTRUCTIONS)])
                 next_instruction += instruction_period
             if now >= next_sample:
                 records = commands.records[seen:]
@@ -109,10 +119,10 @@ def run_soak(seconds: float, warmup: Optional[float] = None, interval: float = 5
                     'latency_ms': [round(v, 3) for v in latency],
                     'latency_p50_ms': _percentile(latency, 50),
                     'latency_p99_ms': _percentile(latency, 99),
-                    'diag_image_rate_hz': diag.get('image rate (Hz)'),
+                    'diag_image_rate_hz': diag.get(keys.IMAGE_RATE),
                     'watchdog_stops': probe.counters(NODE).get('watchdog_stops', 0),
-                    'diag_stamp_to_command_ms': diag.get('stamp to command p50/p95/p99 (ms)'),
-                    'diag_inference_ms': diag.get('inference p50/p95/p99 (ms)'),
+                    'diag_stamp_to_command_ms': diag.get(keys.STAMP_TO_COMMAND_MS),
+                    'diag_inference_ms': diag.get(keys.INFERENCE_MS),
                 })
                 if len(samples) % max(1, int(60 / interval)) == 0:
                     s = samples[-1]
@@ -126,7 +136,7 @@ def run_soak(seconds: float, warmup: Optional[float] = None, interval: float = 5
     finally:
         codes = {'fusion_node': node.stop(signal.SIGINT), 'sim_camera': camera.stop()}
         probe.close()
-    output = node.output()
+    output = node.output
     result.update({
         'samples': samples,
         'exit_codes': codes,
@@ -139,8 +149,10 @@ def run_soak(seconds: float, warmup: Optional[float] = None, interval: float = 5
     result.update(verdicts(samples, seconds, warmup, interval))
     result['crashes'] = int(bool(crashed) or codes['fusion_node'] != 0 or result['traceback'])
     result['passed'] = (result['crashes'] == 0 and result['violations'] == 0
-                        and result['rss_growth'] is not None and result['rss_growth'] < 0.05
-                        and result['p99_drift'] is not None and result['p99_drift'] < 0.10)
+                        and result['rss_growth'] is not None
+                        and result['rss_growth'] < RSS_GROWTH_LIMIT
+                        and result['p99_drift'] is not None
+                        and result['p99_drift'] < P99_DRIFT_LIMIT)
     result.update({'cpu_count': os.cpu_count(), 'git_commit': git_commit(),
                    'distro': os.environ.get('VFR_DISTRO', 'kilted')})
     return result
@@ -233,6 +245,8 @@ def write_outputs(result: Dict, out: str, minutes_arg: float) -> None:
     ms = (lambda v: f'{v:.1f} ms' if v is not None else '-')
     load = result.get('load_average_1min', {})
     num = (lambda v, f: format(v, f) if v is not None else '-')
+    cpu = [s['node_cpu_percent'] for s in result['samples'] if s.get('node_cpu_percent')]
+    node_cores = float(np.mean(cpu)) / 100.0 if cpu else 0.0
     lines = [
         '# Soak: camera and fusion node over time',
         '',
@@ -245,15 +259,15 @@ def write_outputs(result: Dict, out: str, minutes_arg: float) -> None:
         '|---|---|---|---|',
         f'| RSS growth, end of warm-up to end | {pct(result.get("rss_growth"))} '
         f'({mb(result.get("rss_at_warmup_bytes"))} -> {mb(result.get("rss_at_end_bytes"))}, '
-        f'max {mb(result.get("rss_max_bytes"))}) | < 5 % | '
-        f'{_verdict(result.get("rss_growth"), 0.05)} |',
+        f'max {mb(result.get("rss_max_bytes"))}) | < {RSS_GROWTH_LIMIT:.0%} | '
+        f'{_verdict(result.get("rss_growth"), RSS_GROWTH_LIMIT)} |',
         f'| p99 latency drift, last {result.get("p99_window_s", 0) / 60:.1f} min vs first '
         f'{result.get("p99_window_s", 0) / 60:.1f} min after warm-up | '
         f'{pct(result.get("p99_drift"))} ({ms(result.get("p99_first_window_ms"))} at load '
         f'{num(result.get("load_first_window"), ".1f")} -> '
         f'{ms(result.get("p99_last_window_ms"))} at load '
-        f'{num(result.get("load_last_window"), ".1f")}) | < 10 % | '
-        f'{_verdict(result.get("p99_drift"), 0.10)} |',
+        f'{num(result.get("load_last_window"), ".1f")}) | < {P99_DRIFT_LIMIT:.0%} | '
+        f'{_verdict(result.get("p99_drift"), P99_DRIFT_LIMIT)} |',
         f'| crashes | {result["crashes"]} (exit codes {result["exit_codes"]}, traceback '
         f'{result["traceback"]}) | 0 | {"pass" if result["crashes"] == 0 else "FAIL"} |',
         f'| unsafe commands | {result["violations"]} of {result["commands_checked"]} | 0 | '
@@ -265,14 +279,17 @@ def write_outputs(result: Dict, out: str, minutes_arg: float) -> None:
         f'{result.get("commands_per_s", 0):.1f}/s',
         f'- machine load (1-min load average over the run): min {load.get("min", 0):.1f}, mean '
         f'{load.get("mean", 0):.1f}, max {load.get("max", 0):.1f} on {result["cpu_count"]} '
-        'CPUs' + (': more than the soak itself (the camera, the node and the probe use about '
-                  'one), so other jobs shared the machine and latency reflects them too'
+        'CPUs' + (f': more than the soak itself (the node used {node_cores:.2f} of a core on '
+                  'average), so other jobs shared the machine and latency reflects them too'
                   if load.get('mean', 0) > 0.5 * result['cpu_count'] + 0.5 else '')
         + ". Rank correlation of each sample's p99 with the load: "
         f'{num(result.get("load_p99_spearman"), "+.2f")}.',
         f'- frames the node received (its measured input rate, mean after warm-up): '
-        f'{num(result.get("image_rate_hz_mean"), ".1f")} Hz of the 30 Hz the camera aims at; '
-        'watchdog stops after warm-up (no frame for 0.5 s: one zero, then a resume): '
+        f'{num(result.get("image_rate_hz_mean"), ".1f")} Hz of the '
+        + (f'{result["camera_rate_hz"]:g} Hz' if result.get('camera_rate_hz') else 'rate')
+        + ' the camera aims at; watchdog stops after warm-up (no frame for '
+        + (f'{result["watchdog_timeout_s"]:g} s' if result.get('watchdog_timeout_s')
+           else 'the watchdog timeout') + ': one zero, then a resume): '
         f'{num(result.get("watchdog_stops_after_warmup"), "d")} (in all: '
         f'{result["final_counters"].get("watchdog_stops", 0)}).',
         f'- node counters at the end: {result["final_counters"]}',
@@ -341,7 +358,7 @@ def main(argv=None) -> int:
             result = json.load(handle)
         write_outputs(result, args.out, result['duration_s'] / 60.0)
         return 0 if result['passed'] else 1
-    domain = isolate_dds()
+    domain = environment.isolate()['ROS_DOMAIN_ID']
     print(f'soak: ROS_DOMAIN_ID={domain}, {args.minutes:g} min, load {load_samples()}',
           flush=True)
     warmup = None if args.warmup_minutes is None else args.warmup_minutes * 60.0

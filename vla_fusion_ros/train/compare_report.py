@@ -21,11 +21,14 @@ import numpy as np
 import torch
 
 from vla_fusion_ros.model import count_flops, count_parameters, VLAPolicy
+from vla_fusion_ros.sim.world import EVAL_SEED_START
 from vla_fusion_ros.train import train_config as tc
-from vla_fusion_ros.train.evaluate import wilson_interval
+from vla_fusion_ros.train.metrics import wilson_interval
 
 #: A run at or below this success has not left the initial plateau (chance-level steering).
 STUCK = 0.12
+#: A difference is significant below this p-value (two-sided two-proportion z-test).
+ALPHA = 0.05
 
 
 def latency_ms(config, calls: int = 200) -> float:
@@ -89,9 +92,9 @@ def verdict(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
     for name, base in (('early', early), ('late', late)):
         better = [r for r in inter if r['success_rate'] > base['success_rate']]
         signif = [r for r in better if z_test(r['successes'], r['episodes'], base['successes'],
-                                              base['episodes']) < 0.05]
+                                              base['episodes']) < ALPHA]
         worse = [r for r in inter if r['success_rate'] < base['success_rate'] and z_test(
-            r['successes'], r['episodes'], base['successes'], base['episodes']) < 0.05]
+            r['successes'], r['episodes'], base['successes'], base['episodes']) < ALPHA]
         out[f'beat_{name}'] = len(better)
         out[f'beat_{name}_significant'] = len(signif)
         out[f'worse_than_{name}_significant'] = len(worse)
@@ -116,26 +119,30 @@ def _pct(x) -> str:
 def markdown(rows, verdict_info, budget, seeds, wall_time_s) -> str:
     """Return comparison.md."""
     train_s = sum(run['train_wall_time_s'] for r in rows for run in r['runs'])
+    placements = {r['placement']: r['layers'] for r in rows
+                  if r['group'] == 'intermediate' and r.get('placement')}
+    where = ', '.join(f'`@{name}` after {"layers" if len(layers) > 1 else "layer"} '
+                      f'{" and ".join(str(i) for i in layers)}'
+                      for name, layers in placements.items())
     lines = ['# Fusion comparison', '',
              f'Budget `{budget["name"]}`: every variant trained on the same '
              f'{budget["episodes"]}-episode dataset for {budget["steps"]} optimizer steps of '
              f'batch {budget["batch_size"]}, {seeds} seeds each, evaluated closed-loop on the '
-             f'same {budget["eval_episodes"]} held-out episodes (seeds from 1,000,000) per '
-             'seed. Success is pooled over seeds (Wilson 95% interval); per-seed rates show the '
-             'spread. Latency: one `VLAPolicy.predict`, batch 1, one CPU thread, median.', '',
-             'Placements in the default 4-layer CNN (token grids 16x16, 8x8, 8x8, 8x8 after '
-             'layers 0-3): `@early` fuses after layer 0, `@middle` after layer 2, `@multi` '
-             'after layers 1 and 2 (the shipped design). Baselines: `early` is one joint '
+             f'same {budget["eval_episodes"]} held-out episodes (seeds from '
+             f'{EVAL_SEED_START:,}) per seed. Success is pooled over seeds (Wilson 95% '
+             'interval); per-seed rates show the spread. Latency: one `VLAPolicy.predict`, '
+             'batch 1, one CPU thread, median.', '',
+             f'Placements in the default CNN: {where}. Baselines: `early` is one joint '
              'transformer over image patches and words from the input on, `late` joins the '
              'pooled sentence to the pooled image features at the action head, `vision_only` '
-             'never reads the instruction, so it can only guess which of the four objects is '
-             'meant. Every run uses the '
-             'same recipe as the shipped model (AdamW, warm-up and cosine decay, mirror '
-             'augmentation, the auxiliary state probe), scaled to this budget.', '',
+             'never reads the instruction, so it can only guess which object is meant. Every '
+             'run uses the same recipe as the shipped model (AdamW, warm-up and cosine decay, '
+             'mirror augmentation, the auxiliary state probe), scaled to this budget.', '',
              f'This budget is {budget["steps"] * budget["batch_size"]:,} training samples per '
-             "run, a fraction of the shipped model's 256,000 (2,000 steps of 128), so absolute "
-             "success here is well below the shipped model's 98%: it measures how fast each "
-             'design learns. It is identical for every variant, so the comparison is fair.', '',
+             "run, a fraction of the shipped model's (config/train_default.yaml), so absolute "
+             "success here is below the shipped model's (results/training/default.md): it "
+             'measures how fast each design learns. It is identical for every variant, so the '
+             'comparison is fair.', '',
              'Regenerate: `python -m vla_fusion_ros.train.compare --budget '
              f'{budget["name"]} --seeds {seeds}` (finished runs are skipped, interrupted ones '
              f'resume). Training time summed over all runs: {train_s / 3600:.1f} process-hours '
@@ -156,7 +163,7 @@ def markdown(rows, verdict_info, budget, seeds, wall_time_s) -> str:
         lines.append(
             f'Verdict: **{v["claim"]}** at this budget. Of {v["intermediate_variants"]} '
             f'intermediate variants, {v["beat_early"]} beat the early-fusion baseline '
-            f'({v["beat_early_significant"]} significantly, p < 0.05; '
+            f'({v["beat_early_significant"]} significantly, p < {ALPHA:g}; '
             f'{v["worse_than_early_significant"]} significantly worse) and {v["beat_late"]} '
             f'beat late fusion ({v["beat_late_significant"]} significantly; '
             f'{v["worse_than_late_significant"]} significantly worse). The best intermediate '
@@ -165,11 +172,13 @@ def markdown(rows, verdict_info, budget, seeds, wall_time_s) -> str:
         lines.append(f'Verdict: {v["claim"]}.')
     rates = [x for r in rows for x in r['per_seed']]
     stuck = sum(1 for x in rates if x <= STUCK)
+    above = [x for x in rates if x > STUCK]
     if rates:
         lines += ['', f'Read with care: {stuck} of {len(rates)} runs ended at or below '
                   f'{100 * STUCK:.0f}% success, the level of a policy that has not yet learned '
-                  'to find its target (a run that has not left the initial loss plateau), and '
-                  'the others well above it. At this budget a run either escapes the plateau '
+                  'to find its target (a run that has not left the initial loss plateau)'
+                  + (f', and the others at {100 * min(above):.0f}% or more' if above else '')
+                  + '. At this budget a run either escapes the plateau '
                   'or not, so the pooled rate mostly counts how many seeds escaped, and the '
                   'spread between seeds is larger than most differences between variants. '
                   'Differences between the top variants are robust only where every seed '
@@ -223,4 +232,17 @@ def write_report(variants, results, budget, seeds, out, wall_time_s, config) -> 
     with open(paths[1], 'w', encoding='utf-8') as handle:
         handle.write(markdown(rows, info, budget, seeds, wall_time_s))
     plot(rows, paths[2])
+    return paths
+
+
+def rerender(path: str, out: str) -> List[str]:
+    """Write comparison.md and comparison.png again from a comparison.json: nothing measured."""
+    with open(path, encoding='utf-8') as handle:
+        saved = json.load(handle)
+    os.makedirs(out, exist_ok=True)
+    paths = [os.path.join(out, f'comparison.{ext}') for ext in ('md', 'png')]
+    with open(paths[0], 'w', encoding='utf-8') as handle:
+        handle.write(markdown(saved['variants'], saved['verdict'], saved['budget'],
+                              saved['seeds'], saved['wall_time_s']))
+    plot(saved['variants'], paths[1])
     return paths

@@ -21,30 +21,22 @@ loaded machine slows the run down instead of dropping frames.
 import json
 import os
 import random
-import subprocess
 import tempfile
 import time
 from typing import Any, Dict, List, Optional
 
 from tqdm import tqdm
 
+from vla_fusion_ros.harness.environment import isolated_env
+from vla_fusion_ros.harness.executables import default_params_file
+from vla_fusion_ros.harness.graph import Graph, NodeSpec
 from vla_fusion_ros.sim.world import EVAL_SEED_START
-from vla_fusion_ros.tools.graph import default_params_file, NodeSpec
-from vla_fusion_ros.train.evaluate import summarize
+from vla_fusion_ros.train.metrics import summarize
 
 #: fusion_node parameters for evaluation: every frame answered, nothing dropped for age.
 FUSION_OVERRIDES = {'output_type': 'twist_stamped', 'control_rate': 1000.0,
                     'max_image_age': 5.0, 'watchdog_timeout': 5.0, 'threads': 1,
                     'device': 'cpu', 'instruction': ''}
-
-
-def isolated_env(domain_id: int) -> Dict[str, str]:
-    """Return the environment for the nodes: this one, in a private localhost-only domain."""
-    from vla_fusion_ros.ros import dds
-    env = dict(os.environ)
-    dds.isolate(env, domain_id)
-    env.update({'PYTHONUNBUFFERED': '1', 'OMP_NUM_THREADS': '1'})
-    return env
 
 
 def eval_graph(checkpoint: str, episodes: int, seed_start: int) -> List[NodeSpec]:
@@ -60,20 +52,13 @@ def eval_graph(checkpoint: str, episodes: int, seed_start: int) -> List[NodeSpec
     return [world, fusion]
 
 
-def _collect(domain_id: int, episodes: int, processes, deadline: float, progress: bool):
-    """Spin a listener on ``/sim_world/episode`` until every report is in (or a failure)."""
-    import rclpy
-    from rclpy.context import Context
-    from rclpy.executors import SingleThreadedExecutor
+def _collect(domain_id: int, episodes: int, graph: Graph, deadline: float, progress: bool):
+    """Listen on ``/sim_world/episode`` until every report is in (or a failure)."""
     from std_msgs.msg import String
+    from vla_fusion_ros.harness.probe import Probe
     from vla_fusion_ros.ros.qos import make_qos
 
     os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-    context = Context()
-    rclpy.init(context=context, domain_id=domain_id)
-    node = rclpy.create_node(f'vla_eval_{os.getpid()}', context=context)
-    executor = SingleThreadedExecutor(context=context)
-    executor.add_node(node)
     reports: Dict[int, Dict[str, Any]] = {}
     bar = tqdm(total=episodes, desc='ROS episodes', unit='ep', disable=not progress)
 
@@ -83,17 +68,18 @@ def _collect(domain_id: int, episodes: int, processes, deadline: float, progress
             reports[report['seed']] = report
             bar.update(1)
 
-    node.create_subscription(String, '/sim_world/episode', on_report,
-                             make_qos('reliable', 'keep_last', 1000, 'transient_local'))
+    probe = Probe(f'vla_eval_{os.getpid()}', background=False, domain_id=domain_id)
+    probe.create_subscription(String, '/sim_world/episode', on_report,
+                              make_qos('reliable', 'keep_last', 1000, 'transient_local'))
     problem = ''
     try:
         exited_at = None
         while len(reports) < episodes:
-            executor.spin_once(timeout_sec=0.05)
+            probe.spin_for(0.05)
             if time.monotonic() > deadline:
                 problem = f'timed out with {len(reports)}/{episodes} episodes reported'
                 break
-            codes = {name: proc.poll() for name, proc in processes.items()}
+            codes = graph.poll()
             if codes['fusion_node'] is not None:
                 problem = f'fusion_node exited with status {codes["fusion_node"]}'
                 break
@@ -105,9 +91,7 @@ def _collect(domain_id: int, episodes: int, processes, deadline: float, progress
                     break
     finally:
         bar.close()
-        executor.shutdown()
-        node.destroy_node()
-        context.try_shutdown()
+        probe.close()
     return [reports[s] for s in sorted(reports)], problem
 
 
@@ -127,36 +111,16 @@ def evaluate_ros(checkpoint: str, episodes: int, seed_start: int = EVAL_SEED_STA
     if checkpoint and not os.path.isfile(checkpoint):
         raise RuntimeError(f'{checkpoint}: no such checkpoint')
     domain_id = domain_id if domain_id is not None else random.SystemRandom().randint(101, 200)
-    env = isolated_env(domain_id)
-    log_dir = log_dir or tempfile.mkdtemp(prefix='vla_ros_eval_')
+    graph = Graph(eval_graph(checkpoint, episodes, seed_start), env=isolated_env(domain_id),
+                  log_dir=log_dir or tempfile.mkdtemp(prefix='vla_ros_eval_'))
     start = time.monotonic()
-    processes, logs = {}, {}
     try:
-        for spec in eval_graph(checkpoint, episodes, seed_start):
-            logs[spec.name] = open(os.path.join(log_dir, f'{spec.name}.log'), 'w')
-            processes[spec.name] = subprocess.Popen(spec.command(), env=env,
-                                                    stdout=logs[spec.name],
-                                                    stderr=subprocess.STDOUT)
-        reports, problem = _collect(domain_id, episodes, processes, start + timeout, progress)
+        graph.start()
+        reports, problem = _collect(domain_id, episodes, graph, start + timeout, progress)
     finally:
-        for proc in processes.values():
-            if proc.poll() is None:
-                proc.send_signal(2)  # SIGINT, as launch stops nodes
-        for proc in processes.values():
-            try:
-                proc.wait(timeout=10.0)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        for handle in logs.values():
-            handle.close()
+        graph.stop()
     if problem:
-        tails = []
-        for name in logs:
-            with open(os.path.join(log_dir, f'{name}.log'), encoding='utf-8',
-                      errors='replace') as handle:
-                tails.append(f'--- {name} ---\n' + ''.join(handle.readlines()[-15:]))
-        raise RuntimeError(problem + '\n' + '\n'.join(tails))
+        raise RuntimeError(problem + '\n' + graph.tails())
     summary = summarize(reports)
     summary['wall_time_s'] = round(time.monotonic() - start, 2)
     summary['timeouts'] = sum(int(r.get('timeouts', 0)) for r in reports)

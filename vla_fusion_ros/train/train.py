@@ -47,7 +47,7 @@ from vla_fusion_ros.train import train_config as tc
 from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
 from vla_fusion_ros.train.evaluate import evaluate_in_process
 from vla_fusion_ros.train.train_state import (batch_indices, learning_rate, load_state,
-                                              save_state)
+                                              parameter_groups, save_state)
 
 
 class Trainer:
@@ -73,11 +73,9 @@ class Trainer:
         self.net = (torch.nn.parallel.DistributedDataParallel(self.trainable)
                     if self.world > 1 else self.trainable)
         optim = config['optim']
-        params = [p for p in self.trainable.parameters() if p.requires_grad]
-        groups = [{'params': [p for p in params if p.dim() >= 2],
-                   'weight_decay': optim['weight_decay']},
-                  {'params': [p for p in params if p.dim() < 2], 'weight_decay': 0.0}]
-        self.optimizer = torch.optim.AdamW(groups, lr=optim['lr'], betas=tuple(optim['betas']))
+        self.optimizer = torch.optim.AdamW(
+            parameter_groups(self.trainable, optim['weight_decay']), lr=optim['lr'],
+            betas=tuple(optim['betas']))
         self.tokenizer = Tokenizer(max_length=self.model_config.language.max_length)
         self.scale = torch.tensor(self.model_config.head.action_scale)
         self.state: Dict[str, Any] = {'step': 0, 'history': [], 'best': None,

@@ -15,13 +15,20 @@ needed to continue a run exactly where it stopped.
 import json
 import math
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from safetensors.torch import load_file, save_file
 import torch
 
 TENSORS = 'tensors.safetensors'
 SCALARS = 'state.json'
+
+
+def parameter_groups(module: torch.nn.Module, weight_decay: float) -> List[dict]:
+    """Optimizer groups: decay on tensors of rank >= 2 (weights, embeddings), not the rest."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    return [{'params': [p for p in params if p.dim() >= 2], 'weight_decay': weight_decay},
+            {'params': [p for p in params if p.dim() < 2], 'weight_decay': 0.0}]
 
 
 def save_state(folder: str, model: torch.nn.Module, optimizer: torch.optim.Optimizer,

@@ -21,6 +21,9 @@ from vla_fusion_ros.ros.image_conversion import image_msg_to_array
 from vla_fusion_ros.ros.qos import latched_qos, make_qos
 from vla_fusion_ros.sim.world import World, WorldConfig
 
+# Nodes over DDS: run on every tested distribution (scripts/test: -m ros on Jazzy).
+pytestmark = pytest.mark.ros
+
 SIZE = 48
 TIMEOUT = 20.0
 

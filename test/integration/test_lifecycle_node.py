@@ -13,9 +13,13 @@ import time
 from geometry_msgs.msg import Twist
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
+import pytest
 from std_msgs.msg import String
 
 from vla_fusion_ros.ros.qos import latched_qos, make_qos
+
+# Nodes over DDS: run on every tested distribution (scripts/test: -m ros on Jazzy).
+pytestmark = pytest.mark.ros
 
 NAME = 'lifecycle_fusion_node'
 REMAP = {'~/image_raw': '/lc/image'}

@@ -19,6 +19,9 @@ from vla_fusion_ros.ros.image_conversion import image_msg_to_array, to_rgb8
 from vla_fusion_ros.ros.qos import make_qos
 from vla_fusion_ros.sim.shapes import SyntheticScene
 
+# Nodes over DDS: run on every tested distribution (scripts/test: -m ros on Jazzy).
+pytestmark = pytest.mark.ros
+
 
 @pytest.mark.parametrize('encoding', ['rgb8', 'bgr8', 'mono8'])
 def test_sim_camera_process(start_node, ros_probe, encoding):

@@ -19,7 +19,7 @@ import random
 
 import pytest
 
-from vla_fusion_ros.tools import fuzz
+from vla_fusion_ros.tools.fuzz.run import run_fuzz
 
 # Nodes over DDS: run on every tested distribution (scripts/test: -m ros on Jazzy).
 pytestmark = pytest.mark.ros
@@ -28,8 +28,8 @@ pytestmark = pytest.mark.ros
 def test_fuzzed_inputs_never_crash_the_node_or_move_it_unsafely(tmp_path):
     cases = int(os.environ.get('VFR_FUZZ_CASES', '300'))
     seed = int(os.environ.get('VFR_FUZZ_SEED', str(random.SystemRandom().randint(0, 99999))))
-    result = fuzz.run_fuzz(cases, seed=seed, compressed_share=0.2, log_dir=str(tmp_path),
-                           progress=lambda line: None)
+    result = run_fuzz(cases, seed=seed, compressed_share=0.2, log_dir=str(tmp_path),
+                      progress=lambda line: None)
     summary = {k: result[k] for k in ('cases_tried', 'crashes', 'died', 'exit_codes',
                                       'tracebacks', 'unsafe_commands', 'unsafe_examples',
                                       'commands_checked', 'moving_commands',

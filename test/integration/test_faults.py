@@ -25,7 +25,12 @@ import pytest
 import rclpy
 from std_msgs.msg import Bool
 
-from vla_fusion_ros.tools import faults
+from vla_fusion_ros.harness.probe import Probe
+from vla_fusion_ros.tools.faults import scenarios
+from vla_fusion_ros.tools.faults.graph import FaultGraph, STOP_BOUND
+
+# Nodes over DDS: run on every tested distribution (scripts/test: -m ros on Jazzy).
+pytestmark = pytest.mark.ros
 
 
 # ------------------------------------------------------------------------------ in process
@@ -147,18 +152,18 @@ SLACK = 0.02
 
 
 def test_fault_injection_in_the_process_graph(tmp_path):
-    probe = faults.Probe()
-    graph = faults.FaultGraph(probe, str(tmp_path))
+    probe = Probe()
+    graph = FaultGraph(probe, str(tmp_path))
     results = []
     try:
         graph.start()
-        steps = [lambda: faults.camera_stall(graph),
-                 lambda: faults.camera_stall(graph, kill=True),
-                 lambda: faults.instruction_publisher_dies(graph, signal.SIGTERM),
-                 lambda: faults.instruction_publisher_dies(graph, signal.SIGKILL, True),
-                 lambda: faults.malformed_burst(graph, count=120),
-                 lambda: faults.estop_toggles(graph, toggles=60),
-                 lambda: faults.node_restart(graph, crash=True)]
+        steps = [lambda: scenarios.camera_stall(graph),
+                 lambda: scenarios.camera_stall(graph, kill=True),
+                 lambda: scenarios.instruction_publisher_dies(graph, signal.SIGTERM),
+                 lambda: scenarios.instruction_publisher_dies(graph, signal.SIGKILL, True),
+                 lambda: scenarios.malformed_burst(graph, count=120),
+                 lambda: scenarios.estop_toggles(graph, toggles=60),
+                 lambda: scenarios.node_restart(graph, crash=True)]
         for step in steps:
             results.append(step())
             assert graph.alive(), f'the fusion node died during {results[-1]["name"]}'
@@ -172,11 +177,11 @@ def test_fault_injection_in_the_process_graph(tmp_path):
     for r in results:
         stop = r.get('stop_from_last_frame_s', r.get('stop_from_signal_s'))
         if stop is not None:
-            assert stop <= faults.STOP_BOUND + SLACK, report
+            assert stop <= STOP_BOUND + SLACK, report
         assert not [p for p in r['problems'] if not p.startswith('stop took')], report
     assert not graph.commands.violations, graph.commands.violations[:5]
     assert codes.get(graph.NODE) == 0, codes
-    assert 'Traceback' not in graph.node.output()
+    assert 'Traceback' not in graph.node.output
 
 
 def test_short_soak(tmp_path):

@@ -32,6 +32,9 @@ import unittest
 
 import pytest
 
+# A launch test of nodes over DDS: every tested distribution (scripts/test: -m ros on Jazzy).
+pytestmark = pytest.mark.ros
+
 launch_testing = pytest.importorskip(
     'launch_testing',
     reason='launch_testing is not installed (not on PyPI; it comes with a ROS 2 install)')
@@ -51,8 +54,8 @@ from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile,  # noqa: E40
                        ReliabilityPolicy)
 from std_msgs.msg import Bool, String  # noqa: E402
 
-LAUNCH_FILE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'launch', 'fusion.launch.py')
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAUNCH_FILE = os.path.join(REPO, 'launch', 'fusion.launch.py')
 LAUNCH_INSTRUCTION = 'go to the red circle'   # given as a launch argument (spaces included)
 TOPIC_INSTRUCTION = 'go to the blue square'   # published by the test
 MAX_LINEAR = 0.5      # config/fusion.yaml defaults

@@ -27,7 +27,9 @@ import sys
 import pytest
 import torch
 
-from conftest import installed_executable, REPO, ros_env  # noqa: I100 (the tests' own)
+from conftest import REPO  # noqa: I100 (the tests' own)
+from vla_fusion_ros.harness.executables import find_executable
+from vla_fusion_ros.harness.process import NodeProcess
 
 # Nodes over DDS: run on every tested distribution (scripts/test: -m ros on Jazzy).
 pytestmark = pytest.mark.ros
@@ -191,15 +193,14 @@ def test_startup_failures_exit_2_with_one_line(tmp_path):
     cases = _cases(str(tmp_path))
     # One case through the installed executable itself, concurrently with the rest.
     direct = [case for case in cases if case[0] == 'malformed -p']
-    procs = [subprocess.Popen([installed_executable('fusion_node'), '--ros-args'] + args,
-                              env=ros_env(), stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-             for _, args, _ in direct]
+    procs = [NodeProcess([find_executable('fusion_node'), '--ros-args'] + args,
+                         log_dir=str(tmp_path)) for _, args, _ in direct]
     specs = [{'args': args, 'log': str(tmp_path / f'case{i}.log'),
               'no_shipped_model': name.startswith(NO_SHIPPED_MODEL)}
              for i, (name, args, _) in enumerate(cases)]
     # Its own session: on a timeout the server and every forked child are killed together.
-    server = subprocess.Popen([sys.executable, '-c', FORK_SERVER], env=ros_env(),
+    server = subprocess.Popen([sys.executable, '-c', FORK_SERVER],
+                              env=dict(os.environ, PYTHONUNBUFFERED='1'),
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
@@ -219,9 +220,8 @@ def test_startup_failures_exit_2_with_one_line(tmp_path):
         report.append(f'{name}: {line}')
         problems += [problem] if problem else []
     for (name, _, expected), proc in zip(direct, procs):
-        out, _ = proc.communicate(timeout=120)
-        line, problem = _check(name + ' (installed executable)', proc.returncode, out,
-                               expected)
+        code = proc.finish(timeout=120)
+        line, problem = _check(name + ' (installed executable)', code, proc.output, expected)
         report.append(f'{name} (installed executable): {line}')
         problems += [problem] if problem else []
     print('\n' + '\n'.join(report))

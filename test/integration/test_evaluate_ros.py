@@ -14,13 +14,9 @@ from vla_fusion_ros.model import FusionModel, ModelConfig, save_checkpoint, Toke
 from vla_fusion_ros.sim.world import EVAL_SEED_START
 from vla_fusion_ros.train import evaluate
 
-TINY_MODEL = {
-    'vision': {'width': 8, 'depth': 2, 'norm_groups': 4, 'downsample': [0, 1]},
-    'language': {'width': 8, 'heads': 2, 'max_length': 8},
-    'fusion': {'operator': 'film', 'layers': [1], 'dim': 8, 'heads': 2},
-    'head': {'hidden': 16, 'queries': 2},
-    'seed': 5,
-}
+from conftest import tiny_model  # noqa: I100 (the tests' own)
+
+TINY_MODEL = tiny_model(seed=5)
 
 # Nodes over DDS: run on every tested distribution (scripts/test: -m ros on Jazzy).
 pytestmark = pytest.mark.ros

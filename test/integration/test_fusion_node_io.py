@@ -13,12 +13,16 @@ import time
 import cv2
 from geometry_msgs.msg import Twist, TwistStamped
 import numpy as np
+import pytest
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Float32MultiArray
 
 from vla_fusion_ros.ros.image_conversion import array_to_image_msg
 from vla_fusion_ros.ros.qos import make_qos
 from vla_fusion_ros.sim.shapes import SyntheticScene
+
+# Nodes over DDS: run on every tested distribution (scripts/test: -m ros on Jazzy).
+pytestmark = pytest.mark.ros
 
 INSTRUCTION = 'go to the blue circle'
 SCENE = SyntheticScene(160, 120, seed=5)

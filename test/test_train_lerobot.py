@@ -30,6 +30,10 @@ from vla_fusion_ros.train.lerobot_source import (adapt_config, LeRobotBCDataset,
                                                  tokenizer_for)
 import yaml
 
+# prepare_rgb, the node's preprocessing, lives in ros/image_conversion (which tries cv_bridge)
+# until it moves to a ROS-free module; importing it from there makes this a ROS test file.
+pytestmark = pytest.mark.ros
+
 TINY_MODEL = {
     'vision': {'image_size': 32, 'width': 8, 'depth': 2, 'norm_groups': 4, 'downsample': [0, 1]},
     'language': {'width': 8, 'heads': 2, 'max_length': 8},

@@ -10,7 +10,10 @@ Arguments: params_file, use_sim, world, image_topic, instruction, device, checkp
 (``ros2 launch vla_fusion_ros fusion.launch.py --show-args`` lists them with their choices).
 Parameters come from ``config/fusion.yaml`` (or ``params_file``). instruction, device,
 checkpoint and output_type override it only when given: their empty default keeps the file's
-value. image_topic is a remapping of the node's ``~/image_raw`` (and of
+value. A params_file that does not exist stops the launch with one error line before any node
+starts (launch_ros would only warn and run the nodes on their built-in defaults), and a
+misspelled key in a node's own section stops that node (see vla_fusion_ros.ros.params_file).
+image_topic is a remapping of the node's ``~/image_raw`` (and of
 ``~/image_raw/compressed`` for ``image_transport: compressed``).
 
 Large images over Fast DDS: export ``FASTDDS_DEFAULT_PROFILES_FILE`` (Humble and Jazzy, whose
@@ -23,8 +26,11 @@ The fusion node reports the input rate it actually receives on ``/diagnostics``.
 Uses only launch and launch_ros APIs that exist in Humble and every newer distribution.
 """
 
+import os
+
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
@@ -40,26 +46,15 @@ def _image_remappings(image_topic):
             ('~/image_raw/compressed', [image_topic, '/compressed'])]
 
 
-def _sim_camera(context):
-    """With use_sim, the simulated camera; ``world`` (when given) overrides its YAML value."""
-    if LaunchConfiguration('use_sim').perform(context).lower() != 'true':
-        return []
-    parameters = [LaunchConfiguration('params_file')]
-    world = LaunchConfiguration('world').perform(context)
-    if world:
-        parameters.append({'world': world})
-    return [Node(
-        package='vla_fusion_ros',
-        executable='sim_camera',
-        name='sim_camera',
-        parameters=parameters,
-        remappings=[('~/image_raw', LaunchConfiguration('image_topic'))],
-        output='screen',
-    )]
+def _nodes(context):
+    """
+    Create the nodes once params_file is known to exist.
 
-
-def _fusion_node(context):
-    """Create the fusion node; only the parameter arguments that were given override YAML."""
+    Only the parameter arguments that were given override the file's values.
+    """
+    params_file = LaunchConfiguration('params_file').perform(context)
+    if not os.path.isfile(params_file):
+        raise RuntimeError(f'params_file: no such file: {params_file}')
     overrides = {
         # value_type=str: an instruction such as 'yes' or '42' stays a string, not YAML.
         name: ParameterValue(LaunchConfiguration(name), value_type=str)
@@ -70,10 +65,20 @@ def _fusion_node(context):
         # The simulated world's own model, from the package's share directory.
         overrides['checkpoint'] = PathJoinSubstitution(
             [FindPackageShare('vla_fusion_ros'), 'models', f'{world}.safetensors'])
-    parameters = [LaunchConfiguration('params_file')]
+    parameters = [params_file]
     if overrides:
         parameters.append(overrides)
-    return [Node(
+    camera = Node(
+        package='vla_fusion_ros',
+        executable='sim_camera',
+        name='sim_camera',
+        condition=IfCondition(LaunchConfiguration('use_sim')),
+        # world:= (when given) overrides the file's sim_camera world
+        parameters=[params_file] + ([{'world': world}] if world else []),
+        remappings=[('~/image_raw', LaunchConfiguration('image_topic'))],
+        output='screen',
+    )
+    return [camera, Node(
         package='vla_fusion_ros',
         executable='fusion_node',
         name='fusion_node',
@@ -117,6 +122,5 @@ def generate_launch_description():
             'output_type', default_value='',
             choices=['', 'twist', 'twist_stamped', 'float32_multi_array'],
             description='Message type published on cmd_vel' + keep + '.'),
-        OpaqueFunction(function=_sim_camera),
-        OpaqueFunction(function=_fusion_node),
+        OpaqueFunction(function=_nodes),
     ])

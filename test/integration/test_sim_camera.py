@@ -107,3 +107,34 @@ def test_graph_runner_world_argument_picks_the_camera_scene_and_the_model():
     assert fusion_graph({'use_sim': 'true'})[1].overrides['checkpoint'] == ''
     with pytest.raises(ValueError, match='world'):
         fusion_graph({'world': 'mars'})
+
+
+def test_sim_camera_applies_frequency_and_frame_id_at_run_time():
+    """Writable parameters take effect when set (the timer is rebuilt for a new rate)."""
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.parameter import Parameter
+    from vla_fusion_ros.ros.sim_camera import SimCamera
+    context = Context()
+    rclpy.init(context=context, args=[])
+    node = SimCamera(context=context)
+    try:
+        assert node.timer.timer_period_ns == round(1e9 / 30.0)
+        results = node.set_parameters([Parameter('frequency', value=10.0),
+                                       Parameter('frame_id', value='cam2')])
+        assert all(r.successful for r in results)
+        assert node.timer.timer_period_ns == 100_000_000 and node.frame_id == 'cam2'
+    finally:
+        node.destroy_node()
+        context.try_shutdown()
+
+
+def test_sim_camera_refuses_a_misspelled_key(start_node, tmp_path):
+    """A key of its own params-file section that names no parameter stops it, named."""
+    path = tmp_path / 'camera.yaml'
+    path.write_text('sim_camera:\n  ros__parameters:\n    frequncy: 5.0\n', encoding='utf-8')
+    node = start_node('sim_camera', params_file=str(path))
+    node.wait(timeout=30.0)
+    assert node.finish() == 2, node.output
+    lines = [line for line in node.output.splitlines() if 'cannot start' in line]
+    assert len(lines) == 1 and 'frequncy' in lines[0] and 'frequency' in lines[0], node.output

@@ -39,9 +39,9 @@ class SimCamera(Node):
 
     def __init__(self, **kwargs):
         super().__init__('sim_camera', **kwargs)
-        params = ParameterSet(self)
-        self.frequency = params.declare('frequency', 30.0, 'Publish rate in Hz.',
-                                        value_range=(0.1, 1000.0))
+        params = ParameterSet(self, on_change=self._apply_parameters)
+        self.frequency = params.declare('frequency', 30.0, 'Publish rate in Hz (applies at '
+                                        'once when set).', value_range=(0.1, 1000.0))
         self.width = params.declare('width', 320, 'Image width in pixels.',
                                     value_range=(8, 7680), read_only=True)
         self.height = params.declare('height', 240, 'Image height in pixels.',
@@ -62,11 +62,12 @@ class SimCamera(Node):
                                read_only=True)
         durability = params.declare('qos_durability', 'volatile', 'QoS durability.',
                                     choices=tuple(DURABILITY), read_only=True)
-
         about = ('Simulated world to show: overhead, first_person, or empty for synthetic '
                  'drifting shapes.')
         world = params.declare('world', '', about,
                                choices=('',) + WORLDS, read_only=True)
+        params.finish()
+
         self.scene = SyntheticScene(self.width, self.height, seed=self.seed,
                                     num_shapes=self.num_shapes)
         self.world = None
@@ -81,6 +82,14 @@ class SimCamera(Node):
         self.get_logger().info(
             f'publishing {self.width}x{self.height} {self.encoding} at {self.frequency:g} Hz '
             f'on {self.publisher.topic_name} ({reliability}, depth {depth})')
+
+    def _apply_parameters(self, changes) -> None:
+        """Apply frequency and frame_id set at run time."""
+        self.frame_id = changes.get('frame_id', self.frame_id)
+        if 'frequency' in changes:
+            self.frequency = changes['frequency']
+            self.destroy_timer(self.timer)
+            self.timer = self.create_timer(1.0 / self.frequency, self.publish_frame)
 
     def publish_frame(self) -> None:
         """Render the next frame, stamp it and publish it."""

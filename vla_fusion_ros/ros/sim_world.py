@@ -13,7 +13,10 @@ the arena from above on ``~/map_image``, the episode's instruction on ``~/instru
 "final_distance_m", "world", "aborted", "episode", "actions"}`` (``actions``: every executed
 ``[v, w]``, so the episode can be replayed exactly); ``success`` is strict and ``reason`` one
 of ``reached``, ``collision``, ``out_of_arena``, ``stopped``, ``timeout``
-(:mod:`vla_fusion_ros.sim.base`). Subscribes ``cmd_vel`` (``Twist`` or, with
+(:mod:`vla_fusion_ros.sim.base`). The report also carries ``"first_frame_stamp_ns"`` and
+``"last_frame_stamp_ns"`` (the header stamps of the episode's first and last published frame,
+so that a recorder can keep exactly the frames of that episode; null before the first frame).
+Subscribes ``cmd_vel`` (``Twist`` or, with
 ``cmd_type:=twist_stamped``, ``TwistStamped``) and ``~/reset`` (``std_msgs/Int64``: abandon
 the episode and start the given seed).
 
@@ -81,7 +84,8 @@ class SimWorld(Node):
 
     def __init__(self, **kwargs):
         super().__init__('sim_world', **kwargs)
-        params = ParameterSet(self)
+        # Every writable parameter is an attribute read where it is used: set = applied.
+        params = ParameterSet(self, on_change=lambda changes: self.__dict__.update(changes))
         self.world_name, self.config = world_config_from_parameters(params)
         self.image_width = params.declare(
             'image_width', 0, 'Camera width in pixels; 0 = image_size.', value_range=(0, 4096),
@@ -126,6 +130,7 @@ class SimWorld(Node):
                                      choices=tuple(RELIABILITY), read_only=True)
         depth = params.declare('image_qos_depth', 1, 'QoS depth of ~/image_raw.',
                                value_range=(1, 1000), read_only=True)
+        params.finish()
 
         self.world = make_world(self.world_name, self.config)
         self.world.reset(self.next_seed)  # render once now: a missing renderer fails at start
@@ -135,6 +140,7 @@ class SimWorld(Node):
         self.episode_index = 0
         self.timeouts = 0
         self.frame_stamp = None     # builtin_interfaces/Time of the frame on display
+        self.episode_stamps = [None, None]   # first and last frame stamp of the episode (ns)
         self.frame_sent = 0.0       # monotonic time the current frame was first published
         self.last_sent = 0.0        # ... and last (re-)published
         self.phase_due = 0.0        # start of the first frame, or the exit
@@ -170,6 +176,7 @@ class SimWorld(Node):
         self.next_seed = seed + 1
         self.timeouts = 0
         self.latest = None
+        self.episode_stamps = [None, None]
         self.instruction_pub.publish(String(data=self.world.instruction))
         self.phase = 'starting'
         self.phase_due = time.monotonic() + self.instruction_lead
@@ -178,7 +185,9 @@ class SimWorld(Node):
         world = self.world
         report = {**world.report(), 'world': self.world_name, 'timeouts': self.timeouts,
                   'aborted': aborted, 'episode': self.episode_index,
-                  'actions': [list(a) for a in world.actions]}
+                  'actions': [list(a) for a in world.actions],
+                  'first_frame_stamp_ns': self.episode_stamps[0],
+                  'last_frame_stamp_ns': self.episode_stamps[1]}
         self.episode_index += 1
         self.episode_pub.publish(String(data=json.dumps(report)))
         self.get_logger().info(f'episode: {json.dumps(report)}')
@@ -212,6 +221,10 @@ class SimWorld(Node):
                                       'rgb8', Image)
             view.header = msg.header
             self.map_pub.publish(view)
+        stamp_ns = self.frame_stamp.sec * 1_000_000_000 + self.frame_stamp.nanosec
+        if self.episode_stamps[0] is None:
+            self.episode_stamps[0] = stamp_ns
+        self.episode_stamps[1] = stamp_ns
         now = time.monotonic()
         if first:
             self.frame_sent = now

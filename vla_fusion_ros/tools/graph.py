@@ -14,6 +14,7 @@ It accepts the launch file's arguments in the same ``name:=value`` form, and sto
 node with SIGINT (as launch does) on Ctrl-C.
 """
 
+import os
 import sys
 import time
 from typing import Dict, List, Optional
@@ -44,6 +45,8 @@ def fusion_graph(arguments: Optional[Dict[str, str]] = None) -> List[NodeSpec]:
     if args['use_sim'] not in ('true', 'false'):
         raise ValueError(f"use_sim: invalid value {args['use_sim']!r} (valid: true, false)")
     params = args['params_file'] or default_params_file()
+    if not os.path.isfile(params):   # rcl would start each node on built-in defaults or fail
+        raise ValueError(f'params_file: no such file: {params}')
     remap = {'~/image_raw': args['image_topic']}
     nodes = []
     if args['world'] not in ('', 'overhead', 'first_person'):

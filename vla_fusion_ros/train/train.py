@@ -7,14 +7,16 @@ Train a fusion policy by behaviour cloning: config-driven, resumable, determinis
 
     python -m vla_fusion_ros.train.train --config config/train_overhead.yaml --out runs/overhead
     python -m vla_fusion_ros.train.train --out runs/x --resume --set schedule.steps=2000
+    python -m vla_fusion_ros.train.train --dataset DATASET --out runs/robot
     torchrun --nproc_per_node 2 -m vla_fusion_ros.train.train --config ... --out ...
 
-The dataset is generated first when its file is missing. Each step draws a global batch from a
-permutation of the training frames that depends only on the seed and the epoch; under torchrun
-every process takes its share of that batch (gloo on CPU, DistributedDataParallel averages the
-gradients), so N processes follow the same trajectory as one, up to float summation order.
-Only rank 0 validates and writes. The loss is the MSE between the model's normalised actions
-and the expert's (divided by ``head.action_scale``).
+The dataset is generated first when its file is missing. With ``--dataset`` the frames come from
+a LeRobotDataset v3 folder instead (:mod:`vla_fusion_ros.train.lerobot_source`). Each step draws
+a global batch from a permutation of the training frames that depends only on the seed and the
+epoch; under torchrun every process takes its share of that batch (gloo on CPU,
+DistributedDataParallel averages the gradients), so N processes follow the same trajectory as
+one, up to float summation order. Only rank 0 validates and writes. The loss is the MSE between
+the model's normalised actions and the expert's (divided by ``head.action_scale``).
 
 Output (``--out``): ``config.yaml`` (resolved), ``log.jsonl``, ``best.safetensors`` (lowest
 validation loss, or highest closed-loop success on validation seeds when ``eval.val_episodes``
@@ -29,16 +31,18 @@ import os
 import shutil
 import sys
 import time
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from vla_fusion_ros.data.lerobot_dataset import DatasetFormatError
 from vla_fusion_ros.model import load_checkpoint, save_checkpoint, Tokenizer, VLAPolicy
 from vla_fusion_ros.model.network import FusionModel
 from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
+from vla_fusion_ros.train import lerobot_source
 from vla_fusion_ros.train import train_config as tc
 from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
 from vla_fusion_ros.train.episodes import EpisodeBatcher
@@ -60,6 +64,9 @@ class Trainer:
         if config['threads']:
             torch.set_num_threads(int(config['threads']))
         self.progress = progress and self.rank == 0
+        self.lerobot = bool(config['data']['lerobot']['root'])
+        if self.lerobot:
+            lerobot_source.adapt_config(config, self.log)  # head, hflip, aux: before the model
         self.model_config = tc.model_config(config)
         self.model = FusionModel(self.model_config)
         self.aux_weight = float(config['loss']['aux_weight'])
@@ -103,7 +110,8 @@ class Trainer:
         images, texts, actions = dataset.get_batch(index)  # [B, 3, S, S], [B, k, 2]
         rows = torch.tensor([table[0][t] for t in texts])
         target = (actions / self.scale).clamp(-1.0, 1.0)  # normalised labels
-        aux = dataset.aux[index if dataset.indices is None else dataset.indices[index]]
+        aux = None if dataset.aux is None else dataset.aux[
+            index if dataset.indices is None else dataset.indices[index]]
         if step is not None and self.config['augment']['hflip'] > 0:
             gen = torch.Generator().manual_seed(self.config['seed'] * 7_919 + step)
             flip = torch.rand(len(global_index), generator=gen) < self.config['augment']['hflip']
@@ -111,7 +119,7 @@ class Trainer:
             images = torch.where(flip[:, None, None, None], images.flip(-1), images)
             target = target.clone()
             target[flip, :, 1:] *= -1.0  # mirrored world: angular_z changes sign
-            aux = torch.where(flip[:, None], mirror(aux), aux)
+            aux = None if aux is None else torch.where(flip[:, None], mirror(aux), aux)
         return images, table[1][rows], table[2][rows], target, aux
 
     def _episode_batch(self, batcher: EpisodeBatcher, table, chosen, step: Optional[int]):
@@ -238,6 +246,10 @@ class Trainer:
         if self.rank == 0:
             with open(os.path.join(self.out, 'config.yaml'), 'w', encoding='utf-8') as handle:
                 handle.write(tc.dump(cfg))
+        if self.lerobot:  # the default words plus the dataset's own
+            language = self.model_config.language
+            self.tokenizer = lerobot_source.tokenizer_for(
+                train.instructions, language.max_length, language.vocab_size, self.log)
         table, val_table = self._tokens(train), self._tokens(val)
         self.model.train()
         started = time.monotonic() - self.state['wall_time_s']
@@ -330,6 +342,17 @@ class Trainer:
         return summary
 
 
+def dataset_overrides(args: argparse.Namespace) -> List[str]:
+    """Return the config overrides that ``--dataset`` and its keys stand for."""
+    if not args.dataset:
+        return []
+    values = {'data.lerobot.root': args.dataset, 'data.lerobot.image_key': args.image_key,
+              'data.lerobot.action_key': args.action_key,
+              'data.lerobot.task_key': args.task_key}
+    return ([f'{key}={json.dumps(value)}' for key, value in values.items()]
+            + ['eval.val_episodes=0', 'eval.episodes=0'])
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Train from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
@@ -341,12 +364,22 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--stop-after', type=int, default=0, metavar='STEP',
                         help='save the state and stop at this step (continue with --resume)')
     parser.add_argument('--no-progress', action='store_true')
+    robot = parser.add_argument_group(
+        'robot data: train from a LeRobotDataset v3 folder (the closed-loop evaluations in the '
+        'simulated world are then off unless set with --set eval.val_episodes=N eval.episodes=N)')
+    robot.add_argument('--dataset', metavar='DIR', help='the LeRobotDataset v3 folder')
+    robot.add_argument('--image-key', default='',
+                       help='camera feature (default: the only one, observation.images.*)')
+    robot.add_argument('--action-key', default='action')
+    robot.add_argument('--task-key', default='task',
+                       help="'task' (task_index and meta/tasks) or a string feature")
     args = parser.parse_args(argv)
     try:
-        config = tc.load_config(args.config, tc.parse_overrides(args.set))
+        config = tc.load_config(args.config, dataset_overrides(args)
+                                + tc.parse_overrides(args.set))
         trainer = Trainer(config, args.out, progress=not args.no_progress)
         trainer.run(resume=args.resume, stop_after=args.stop_after)
-    except (tc.TrainConfigError, FileNotFoundError) as exc:
+    except (tc.TrainConfigError, FileNotFoundError, DatasetFormatError) as exc:
         print(f'train: {exc}', file=sys.stderr)
         return 2
     return 0

@@ -21,6 +21,7 @@ from vla_fusion_ros.model import ModelConfig
 from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
 from vla_fusion_ros.sim.registry import make_config, WORLDS
 from vla_fusion_ros.train import dataset as bc
+from vla_fusion_ros.train import lerobot_source
 from vla_fusion_ros.train.aux import aux_targets
 import yaml
 
@@ -39,6 +40,9 @@ DEFAULTS: Dict[str, Any] = {
         'world': {},                # world config fields for generation (defaults: the world's)
         # Camera sizes, one drawn per episode, each preprocessed by the node's prepare_rgb.
         'render_sizes': ['64x64', '160x120', '320x240', '640x480'],
+        # A LeRobotDataset v3 folder to train from instead (train --dataset); '' = none. The
+        # keys name its camera ('' = its only one), action and task features.
+        'lerobot': {'root': '', 'image_key': '', 'action_key': 'action', 'task_key': 'task'},
     },
     'model': 'config/model_default.yaml',
     'optim': {'lr': 2.0e-3, 'weight_decay': 1.0e-4, 'betas': [0.9, 0.99], 'grad_clip': 1.0},
@@ -205,11 +209,17 @@ def prepare_data(config: Dict[str, Any], log=print, generate: bool = True):
     """
     Return ``(train, val, info)``: two :class:`BCDataset` views and a description.
 
+    With ``data.lerobot.root`` the frames come from that LeRobot dataset instead
+    (:mod:`vla_fusion_ros.train.lerobot_source`).
+
     With ``data.val_path`` the validation frames come from that file (VAL seeds); otherwise a
     ``val_fraction`` of the training *episodes* (never single frames) is held out.
     """
     cfg = config['data']
-    chunk = model_config(config).head.chunk_size
+    model = model_config(config)
+    chunk = model.head.chunk_size
+    if cfg['lerobot']['root']:
+        return lerobot_source.prepare(config, model.vision.image_size, chunk, log)
     if not generate and not os.path.isfile(cfg['path']):
         raise FileNotFoundError(cfg['path'])
     size = model_config(config).vision.image_size

@@ -208,7 +208,7 @@ def main(argv=None) -> int:
                   log_dir=os.path.join(os.path.dirname(os.path.abspath(args.gif)), 'logs'))
     graph.start()
     client = DemoClient()
-    results, gif_frames = [], []
+    results = []
     try:
         print(f'demo: world and fusion node started (pids '
               f'{[p.pid for p in graph.processes.values()]}); waiting for them...', flush=True)

@@ -19,9 +19,9 @@ import yaml
 from comparison_runs import complete, costs, outcomes  # noqa: I100 (the tests' own)
 from conftest import REPO, tiny_model  # noqa: I100
 
-PLAN = cp.SweepPlan(points=[1280, 2560, 5120], tune_budget=2560, batch_size=128,
-                    lrs=[1e-3, 3e-3], seeds=3, val_episodes=40, test_episodes=60,
-                    configs={'overhead': os.path.join(REPO, 'config', 'train_default.yaml')})
+PLAN = cp.SweepPlan(worlds=['overhead'], points=[1280, 2560, 5120], tune_budget=2560,
+                    batch_size=128, lrs=[1e-3, 3e-3], seeds=3, val_episodes=40, test_episodes=60,
+                    configs={'overhead': os.path.join(REPO, 'config', 'train_overhead.yaml')})
 
 
 def test_exact_binomial_and_mcnemar():

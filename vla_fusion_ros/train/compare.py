@@ -41,8 +41,8 @@ ATTEMPTS = 'attempts.json'
 PLANS: Dict[str, Dict[str, Any]] = {
     'full': {},
     # A handful of runs that exercise every stage in a few minutes (tests, a dry check).
-    'tiny': {'points': [64, 128], 'tune_budget': 64, 'batch_size': 16, 'lrs': [2e-3],
-             'seeds': 1, 'val_episodes': 4, 'test_episodes': 4,
+    'tiny': {'worlds': ['overhead'], 'points': [64, 128], 'tune_budget': 64, 'batch_size': 16,
+             'lrs': [2e-3], 'seeds': 1, 'val_episodes': 4, 'test_episodes': 4,
              'operators': ['film'], 'placements': ['multi'], 'baselines': ['late'],
              'sweep_top': 0, 'anneal': False},
 }

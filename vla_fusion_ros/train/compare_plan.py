@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from vla_fusion_ros.model import FUSION_OPERATORS
-from vla_fusion_ros.sim.world import EVAL_SEED_START, VAL_SEED_START
+from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
 
 #: Placements of the intermediate operators in the 4-layer CNN: name -> fused vision layers.
 PLACEMENTS: Dict[str, List[int]] = {'early': [0], 'middle': [2], 'multi': [1, 2]}
@@ -43,7 +43,8 @@ DEFAULT_PLACEMENT = 'multi'
 #: The baselines: fusion modes without an operator.
 BASELINES = ('early', 'late', 'late_tokens', 'vision_only')
 #: Training config of each world.
-WORLD_CONFIGS = {'overhead': 'config/train_default.yaml'}
+WORLD_CONFIGS = {'overhead': 'config/train_overhead.yaml',
+                 'first_person': 'config/train_first_person.yaml'}
 #: Config overrides of each language encoder.
 LANGUAGE_OVERRIDES: Dict[str, List[str]] = {'words': []}
 #: First scene seed of each split: validation scenes choose, test scenes report.
@@ -56,7 +57,7 @@ WARMUP_SHARE = 0.05
 class SweepPlan:
     """What the sweep runs: worlds, encoders, variants, budgets, seeds and scenes."""
 
-    worlds: List[str] = field(default_factory=lambda: ['overhead'])
+    worlds: List[str] = field(default_factory=lambda: ['overhead', 'first_person'])
     languages: List[str] = field(default_factory=lambda: ['words'])
     # Training samples at which every seeded run is evaluated; the last is the run's budget.
     points: List[int] = field(default_factory=lambda: [32_000, 64_000, 128_000, 256_000,

@@ -27,12 +27,10 @@ import torch
 
 from vla_fusion_ros.model import VLAPolicy
 from vla_fusion_ros.train import train_config as tc
-from vla_fusion_ros.train.evaluate import run_episodes
+from vla_fusion_ros.train.evaluate import run_episodes, UNINFORMATIVE_INSTRUCTION
 from vla_fusion_ros.train.metrics import wilson_interval
 from vla_fusion_ros.train.train import Trainer
 
-#: The no-information instruction: names neither a colour nor a shape.
-UNINFORMATIVE_INSTRUCTION = 'go to the object'
 RESULT = 'result.json'
 JOB = 'job.json'
 
@@ -53,21 +51,11 @@ def read_json(path: str) -> Optional[Any]:
         return json.load(handle)
 
 
-class _Told:
-    """A policy that hears ``instruction`` whatever the scene's own instruction is."""
-
-    def __init__(self, policy, instruction: str):
-        self.policy, self.instruction = policy, instruction
-
-    def predict_batch(self, images, texts):
-        return self.policy.predict_batch(images, [self.instruction] * len(texts))
-
-
 def evaluate(policy, job: Dict[str, Any], instruction: Optional[str] = None) -> Dict[str, Any]:
     """Closed-loop outcomes of ``policy`` on the job's scenes, in scene order."""
     start = time.monotonic()
-    told = policy if instruction is None else _Told(policy, instruction)
-    reports = run_episodes(told, job['episodes'], job['seed_start'])
+    reports = run_episodes(policy, job['episodes'], job['seed_start'], world=job['world'],
+                           instruction=instruction)
     outcomes = ''.join('1' if r['success'] else '0' for r in reports)
     wins = outcomes.count('1')
     reasons: Dict[str, int] = {}

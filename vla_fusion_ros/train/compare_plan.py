@@ -82,6 +82,8 @@ class SweepPlan:
     short_budget: Optional[int] = None
     full_baselines: List[str] = field(default_factory=lambda: ['early', 'late', 'late_tokens'])
     anneal: bool = True
+    # Train in channels-last memory order (train_config: the same model and loss, faster).
+    channels_last: bool = True
     configs: Dict[str, str] = field(default_factory=lambda: dict(WORLD_CONFIGS))
 
     def __post_init__(self):
@@ -157,7 +159,8 @@ def overrides(plan: SweepPlan, job: Dict[str, Any]) -> List[str]:
            f'schedule.warmup_steps={max(1, round(WARMUP_SHARE * steps))}',
            'schedule.keep_steps=[' + ', '.join(str(p // plan.batch_size)
                                                for p in job['points']) + ']',
-           'eval.val_episodes=0', 'eval.episodes=0']
+           'eval.val_episodes=0', 'eval.episodes=0',
+           f'channels_last={"true" if plan.channels_last else "false"}']
     if plan.width:
         out += [f'model.vision.width={plan.width}', f'model.language.width={plan.width}',
                 f'model.fusion.dim={plan.width}']

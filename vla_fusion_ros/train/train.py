@@ -70,6 +70,9 @@ class Trainer:
             lerobot_source.adapt_config(config, self.log)  # head, hflip, aux: before the model
         self.model_config = tc.model_config(config)
         self.model = FusionModel(self.model_config)
+        self.memory_format = (torch.channels_last if config['channels_last']
+                              else torch.contiguous_format)
+        self.model.to(memory_format=self.memory_format)
         self.aux_weight = float(config['loss']['aux_weight'])
         self.trainable = (PolicyWithProbe(self.model, config['seed']) if self.aux_weight > 0
                           else self.model)
@@ -142,6 +145,7 @@ class Trainer:
     def _loss(self, inputs):
         """Return the action loss (plus the probe's) of a batch from :meth:`_batch` or episodes."""
         images, ids, mask, target, aux = inputs[:5]
+        images = images.contiguous(memory_format=self.memory_format)
         extra = tuple(inputs[5:])
         if self.aux_weight > 0:
             actions, aux_pred = self.net(images, ids, mask, *extra)

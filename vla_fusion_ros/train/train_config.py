@@ -62,6 +62,10 @@ DEFAULTS: Dict[str, Any] = {
     'eval': {'val_episodes': 50,    # closed-loop success on VAL seeds at each validation
              'episodes': 100},      # closed-loop success on EVAL seeds of the final model
     'threads': 0,                   # torch threads per process; 0 = torch's default
+    # Train with conv weights and images in channels-last memory order: the same model and
+    # loss, 15-25% fewer seconds a step for the CNN variants on one CPU thread (the fusion
+    # comparison's measurement), floats summed in another order.
+    'channels_last': False,
 }
 
 
@@ -174,6 +178,8 @@ def _validate(config: Dict[str, Any]) -> None:
     need(sched['steps'] > 0 or sched['epochs'] > 0, 'schedule.steps',
          'or schedule.epochs must be > 0', sched['steps'])
     need(optim['lr'] > 0, 'optim.lr', 'must be > 0', optim['lr'])
+    need(isinstance(config['channels_last'], bool), 'channels_last', 'must be true or false',
+         config['channels_last'])
     keep = sched['keep_steps']
     need(isinstance(keep, list) and all(isinstance(k, int) and not isinstance(k, bool)
                                         and k >= 1 for k in keep), 'schedule.keep_steps',

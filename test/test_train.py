@@ -114,9 +114,10 @@ def test_kept_steps_and_channels_last(tmp_path):
         assert {p.name for p in (tmp_path / name).glob('step_*')} == {
             'step_2.safetensors', 'step_5.safetensors'}
     # The same losses up to float order (weights with no gradient drift under Adam's noise).
-    losses = {name: [e['loss'] for e in map(json.loads, (tmp_path / name / 'log.jsonl')
-                                             .read_text().splitlines()) if 'loss' in e]
-              for name in ('plain', 'last')}
+    logs = {name: (tmp_path / name / 'log.jsonl').read_text().splitlines()
+            for name in ('plain', 'last')}
+    losses = {name: [e['loss'] for e in map(json.loads, lines) if 'loss' in e]
+              for name, lines in logs.items()}
     assert losses['plain'] == pytest.approx(losses['last'], rel=1e-3)
     plain = VLAPolicy.from_checkpoint(str(tmp_path / 'plain' / 'step_5.safetensors'))
     last = VLAPolicy.from_checkpoint(str(tmp_path / 'last' / 'step_5.safetensors'))

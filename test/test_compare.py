@@ -21,6 +21,7 @@ from conftest import REPO, tiny_model  # noqa: I100
 
 PLAN = cp.SweepPlan(worlds=['overhead'], points=[1280, 2560, 5120], tune_budget=2560,
                     batch_size=128, lrs=[1e-3, 3e-3], seeds=3, val_episodes=40, test_episodes=60,
+                    finalists=0,
                     configs={'overhead': os.path.join(REPO, 'config', 'train_overhead.yaml')})
 
 
@@ -119,13 +120,13 @@ def test_only_the_finalists_train_to_the_largest_budget():
 
 def test_plan_fields_are_checked():
     with pytest.raises(ValueError, match='tune_budget'):
-        cp.SweepPlan(points=[1280, 2560], tune_budget=640)
+        cp.SweepPlan(points=[1280, 2560], tune_budget=640, finalists=0)
     with pytest.raises(ValueError, match='points'):
         cp.SweepPlan(points=[1000])
     with pytest.raises(ValueError, match='placements'):
         cp.SweepPlan(placements=['early'])
     with pytest.raises(ValueError, match='short_budget'):
-        cp.SweepPlan(finalists=2, short_budget=512_000)
+        cp.SweepPlan(finalists=2, short_budget=1_024_000)
     with pytest.raises(ValueError, match='unknown plan field'):
         compare.make_plan('full', ['seed=3'])
 

@@ -36,6 +36,11 @@ from vla_fusion_ros.train.compare_run import JOB, read_json, RESULT, write_json
 
 #: Per run folder: the wall time and exit status of every process that ran the job.
 ATTEMPTS = 'attempts.json'
+#: What --dry-run's estimate assumes, per world: seconds per 1,000 training samples of the
+#: world's model (width 32, batch 128, one thread, two runs at a time, channels-last) and per
+#: closed-loop evaluation of one curve point (200 test scenes). From single runs on this 2-core
+#: machine while others shared it (see the comparison's report for the sweep's own figures).
+MEASURED = {'overhead': (1.4, 5.0), 'first_person': (1.85, 15.0)}
 
 #: Plans by name; ``--set`` changes any field.
 PLANS: Dict[str, Dict[str, Any]] = {
@@ -44,7 +49,7 @@ PLANS: Dict[str, Dict[str, Any]] = {
     'tiny': {'worlds': ['overhead'], 'points': [64, 128], 'tune_budget': 64, 'batch_size': 16,
              'lrs': [2e-3], 'seeds': 1, 'val_episodes': 4, 'test_episodes': 4,
              'operators': ['film'], 'placements': ['multi'], 'baselines': ['late'],
-             'sweep_top': 0, 'anneal': False},
+             'sweep_top': 0, 'finalists': 0, 'anneal': False},
 }
 
 
@@ -154,8 +159,14 @@ class Sweep:
         attempts = read_json(path) or []
         write_json(path, attempts + [{'wall_s': round(wall_s, 1), 'returncode': returncode}])
 
-    def run(self, poll_s: float = 1.0) -> None:
-        """Run every job that is not finished, as the stages allow, then return."""
+    def run(self, poll_s: float = 1.0, hours: float = 0.0) -> None:
+        """
+        Run every job that is not finished, as the stages allow, then return.
+
+        With ``hours`` > 0, no job starts after that many hours; the running ones finish. A
+        later invocation goes on from there (a sweep can run in windows of a shared machine).
+        """
+        deadline = time.monotonic() + 3600 * hours if hours > 0 else float('inf')
         self.finished = sum(self._units(job) for job in cp.ready_jobs(self.plan, self.results)
                             if job['id'] in self.results)
         bar = tqdm(total=self.total, initial=self.finished, unit=' samples', unit_scale=True,
@@ -165,7 +176,8 @@ class Sweep:
                 todo = [j for j in cp.ready_jobs(self.plan, self.results)
                         if j['id'] not in self.results and j['id'] not in self.failed
                         and j['id'] not in self.running]
-                while todo and len(self.running) < self.workers:
+                while todo and len(self.running) < self.workers and (
+                        time.monotonic() < deadline):
                     self._launch(todo.pop(0))
                 if not self.running:
                     break
@@ -189,12 +201,21 @@ def prepare_data(plan: cp.SweepPlan) -> None:
         tc.prepare_data(tc.load_config(plan.configs[world]))
 
 
-def estimate(plan: cp.SweepPlan, seconds_per_ksample: float,
-             seconds_per_evaluation: float) -> Dict[str, float]:
-    """Process-hours of the plan from measured costs: per 1,000 samples, per evaluation."""
-    samples, evaluations = cp.stage_samples(plan), cp.stage_evaluations(plan)
-    hours = {stage: (samples[stage] / 1000 * seconds_per_ksample
-                     + evaluations[stage] * seconds_per_evaluation) / 3600 for stage in samples}
+def estimate(plan: cp.SweepPlan, costs: Dict[str, Sequence[float]]) -> Dict[str, float]:
+    """
+    Process-hours of the plan per world and stage, from measured costs.
+
+    ``costs``: world -> (seconds per 1,000 training samples, seconds per evaluation of one
+    curve point); see :data:`MEASURED`.
+    """
+    hours: Dict[str, float] = {}
+    for world in plan.worlds:
+        one = dataclasses.replace(plan, worlds=[world])
+        per_ksample, per_evaluation = costs[world]
+        samples, evaluations = cp.stage_samples(one), cp.stage_evaluations(one)
+        for stage in samples:
+            hours[f'{world} {stage}'] = (samples[stage] / 1000 * per_ksample
+                                         + evaluations[stage] * per_evaluation) / 3600
     hours['total'] = sum(hours.values())
     return hours
 
@@ -206,14 +227,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE',
                         help='change a plan field, e.g. seeds=5 "worlds=[overhead]"')
     parser.add_argument('--workers', type=int, default=2, help='runs at once (processes)')
+    parser.add_argument('--hours', type=float, default=0.0,
+                        help='start no run after this many hours (0: no limit); run again to '
+                        'go on')
     parser.add_argument('--runs', default='runs/compare', help='where the runs live')
     parser.add_argument('--out', default='results/comparison')
     parser.add_argument('--dry-run', action='store_true',
                         help='print the plan, its job counts and an estimate; run nothing')
-    parser.add_argument('--cost', nargs=2, type=float, default=(1.2, 5.0),
-                        metavar=('S_PER_KSAMPLE', 'S_PER_EVAL'),
-                        help='measured cost for --dry-run: seconds per 1,000 training samples '
-                        'and per evaluation of one curve point')
     parser.add_argument('--report-only', action='store_true',
                         help='write the report from the finished runs; train nothing')
     parser.add_argument('--report', metavar='COMPARISON_JSON',
@@ -233,14 +253,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         counts = cp.job_counts(plan)
         print(f'plan {args.plan}: {dataclasses.asdict(plan)}')
         print('jobs: ' + ', '.join(f'{k} {v}' for k, v in counts.items()))
-        hours = estimate(plan, *args.cost)
+        hours = estimate(plan, MEASURED)
         print('estimated process-hours: ' + ', '.join(f'{k} {v:.1f}' for k, v in hours.items()))
         return 0
     started = time.monotonic()
     if not args.report_only:
         prepare_data(plan)
         sweep = Sweep(plan, root, args.workers)
-        sweep.run()
+        sweep.run(hours=args.hours)
         if sweep.failed:
             print(f'{len(sweep.failed)} runs failed: {", ".join(sorted(sweep.failed))}',
                   file=sys.stderr)

@@ -60,8 +60,8 @@ class SweepPlan:
     worlds: List[str] = field(default_factory=lambda: ['overhead', 'first_person'])
     languages: List[str] = field(default_factory=lambda: ['words'])
     # Training samples at which every seeded run is evaluated; the last is the run's budget.
-    points: List[int] = field(default_factory=lambda: [32_000, 64_000, 128_000, 256_000,
-                                                       512_000])
+    points: List[int] = field(default_factory=lambda: [64_000, 128_000, 256_000, 512_000,
+                                                       1_024_000])
     # The tuning and placement runs' budget (a point of ``points``).
     tune_budget: int = 128_000
     batch_size: int = 128
@@ -78,8 +78,8 @@ class SweepPlan:
     width: Optional[int] = None   # vision, language and fusion width; None: the config's
     # 0: every seeded variant trains to the largest budget; k: only the k best operators (on
     # validation) and full_baselines do, the others stop at short_budget.
-    finalists: int = 0
-    short_budget: Optional[int] = None
+    finalists: int = 2
+    short_budget: Optional[int] = 256_000
     full_baselines: List[str] = field(default_factory=lambda: ['early', 'late', 'late_tokens'])
     anneal: bool = True
     # Train in channels-last memory order (train_config: the same model and loss, faster).

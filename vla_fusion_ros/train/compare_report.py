@@ -222,12 +222,22 @@ def markdown(data: Dict[str, Any]) -> str:
 
 
 def plot(data: Dict[str, Any], path: str) -> None:
-    """Curves with their floors per world and encoder; success against latency below."""
+    """
+    Curves with their floors per world and encoder (top); success against latency (bottom).
+
+    Each variant keeps one colour in every panel; a hollow marker below is a variant that
+    stopped before the largest budget (its last point).
+    """
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, NullLocator
     groups = [g for g in data['groups'] if g['variants']] or data['groups']
-    fig, axes = plt.subplots(2, max(1, len(groups)), figsize=(7.5 * len(groups), 10),
+    names = sorted({v['name'] for g in groups for v in g['variants']})
+    palette = plt.get_cmap('tab20')
+    colors = {n: palette(i % 20) for i, n in enumerate(names)}
+    colors['vision_only'] = 'grey'
+    fig, axes = plt.subplots(2, max(1, len(groups)), figsize=(8 * len(groups) + 3, 11),
                              squeeze=False)
     styles = {'intermediate': '-', 'early': '--', 'late': '-.', 'late_tokens': ':',
               'vision_only': (0, (1, 3))}
@@ -238,25 +248,29 @@ def plot(data: Dict[str, Any], path: str) -> None:
             ys = [100 * p['success_rate'] for p in v['curve']]
             err = [[y - 100 * p['ci95'][0] for y, p in zip(ys, v['curve'])],
                    [100 * p['ci95'][1] - y for y, p in zip(ys, v['curve'])]]
-            color = 'grey' if v['mode'] == 'vision_only' else None
             ax.errorbar(xs, ys, yerr=err, capsize=2, linestyle=styles[v['group']],
-                        color=color, label=v['name'], marker='o', markersize=3)
-            ax2.scatter(v['latency_ms'], 100 * v['final']['success_rate'], color=color)
-            ax2.annotate(v['name'], (v['latency_ms'], 100 * v['final']['success_rate']),
-                         fontsize=7)
+                        color=colors[v['name']], label=v['name'], marker='o', markersize=3)
+            y = 100 * v['final']['success_rate']
+            ax2.scatter(v['latency_ms'], y, edgecolors=colors[v['name']],
+                        facecolors=colors[v['name']] if v['full'] else 'none')
+            ax2.annotate(v['name'], (v['latency_ms'], y), fontsize=7)
         floor = group.get('floors', {}).get('uninformed')
         if floor:
             ax.plot([p['samples'] for p in floor], [100 * p['success_rate'] for p in floor],
                     color='black', linestyle=':', linewidth=2,
                     label=f'floor: {group["floors"]["uninformed_variant"]}, told nothing')
+        ticks = sorted({p['samples'] for v in group['variants'] for p in v['curve']})
         ax.set_xscale('log')
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticklabels([f'{t:,}' for t in ticks], fontsize=8)
         ax.set_xlabel('training samples')
         ax.set_ylabel('success, % (pooled over seeds, 95% CI)')
         ax.set_ylim(0, 100)
         ax.set_title(f'{group["world"]}, {group["language"]} encoder')
-        ax.legend(fontsize=7, loc='upper left')
+        ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1.0))
         ax2.set_xlabel('latency of one predict, ms (1 thread)')
-        ax2.set_ylabel('success at the largest budget, %')
+        ax2.set_ylabel("success at the variant's last point, % (hollow: stopped early)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

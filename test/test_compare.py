@@ -118,6 +118,25 @@ def test_only_the_finalists_train_to_the_largest_budget():
     assert 'the other variants stop at 2,560 samples' in text
 
 
+def test_a_second_encoder_runs_the_first_ones_finalists(monkeypatch):
+    monkeypatch.setitem(cp.LANGUAGE_OVERRIDES, 'other', ['model.language.width=16'])
+    plan = cp.SweepPlan(**{**PLAN.__dict__, 'languages': ['words', 'other']})
+    assert all(j['language'] == 'words' for j in cp.ready_jobs(plan, {}))
+    results = complete(plan, _rates)
+    jobs = cp.ready_jobs(plan, results)
+    assert len(jobs) == len(results) == sum(cp.job_counts(plan).values())
+    other = [j for j in jobs if j['language'] == 'other']
+    assert {j['stage'] for j in other} == {'tune', 'seeded'}
+    assert {j['variant']['name'] for j in other} == {'bidirectional@middle', 'early', 'late'}
+    assert all('model.language.width=16' in j['overrides'] for j in other)
+    assert sum(j['points'][-1] for j in jobs if j['stage'] == 'seeded') == cp.stage_samples(
+        plan)['seeded']
+    summary = compare_summary.summarize(plan, results, costs(plan))
+    assert [g['language'] for g in summary['groups']] == ['words', 'other']
+    assert summary['groups'][1]['verdict']['claim'] == 'confirmed'
+    assert [o['use'] for o in summary['overall']] == ['bidirectional@middle'] * 2
+
+
 def test_plan_fields_are_checked():
     with pytest.raises(ValueError, match='tune_budget'):
         cp.SweepPlan(points=[1280, 2560], tune_budget=640, finalists=0)

@@ -25,6 +25,10 @@ finished ones allow, so the plan is a pure function of the results on disk:
    ``anneal`` job beside them trains the best operator with seed 0 on a schedule that ends at
    the middle point: the price, at that point, of a schedule that runs to the largest budget.
 
+Each language encoder after the first in ``languages`` runs a smaller sweep once the first one's
+choices are made: only the first encoder's ``secondary_finalists`` best operators (at their
+placements) and ``secondary_baselines``, tuned alike, then seeded to the largest budget.
+
 Every run of a stage uses the world's training config (data, recipe, model) apart from the
 fusion settings, the learning rate, the seed and the schedule's length; the learning rate warms
 up over the first 5% of the steps and decays (cosine) to the end of the run's own budget.
@@ -81,6 +85,10 @@ class SweepPlan:
     finalists: int = 2
     short_budget: Optional[int] = 256_000
     full_baselines: List[str] = field(default_factory=lambda: ['early', 'late', 'late_tokens'])
+    # Each encoder after the first in languages: its tuning and seeded runs cover only the
+    # first encoder's secondary_finalists best operators (at their placements) and these.
+    secondary_finalists: int = 1
+    secondary_baselines: List[str] = field(default_factory=lambda: ['early', 'late'])
     anneal: bool = True
     # Train in channels-last memory order (train_config: the same model and loss, faster).
     channels_last: bool = True
@@ -211,8 +219,11 @@ def choices(plan: SweepPlan, results: Dict[str, Dict[str, Any]], world: str,
     stage (once every placement run is done).
     """
     out: Dict[str, Any] = {}
+    names = tuned_variants(plan, results, world, language)
+    if names is None:
+        return out
     tune = {}
-    for name in base_variants(plan):
+    for name in names:
         found = [(results.get(make_job(plan, 'tune', world, language, name, lr,
                                        plan.tune_seed, plan.tune_points, 'val')['id']), lr)
                  for lr in plan.lrs]
@@ -223,6 +234,9 @@ def choices(plan: SweepPlan, results: Dict[str, Dict[str, Any]], world: str,
     out['tune_scores'] = {name: {f'{lr:g}': list(score(results[make_job(
         plan, 'tune', world, language, name, lr, plan.tune_seed, plan.tune_points,
         'val')['id']])) for lr in plan.lrs} for name in tune}
+    if language != plan.languages[0]:  # a second encoder: the first one's finalists only
+        out['seeded'] = out['full'] = list(names)
+        return out
     best: Dict[str, Tuple[Tuple[float, float, float], str]] = {}
     for op in plan.operators:
         lr = out['lr'][f'{op}@{DEFAULT_PLACEMENT}']
@@ -248,6 +262,26 @@ def choices(plan: SweepPlan, results: Dict[str, Dict[str, Any]], world: str,
     return out
 
 
+def tuned_variants(plan: SweepPlan, results: Dict[str, Dict[str, Any]], world: str,
+                   language: str) -> Optional[List[str]]:
+    """
+    Return the variants the tuning stage runs for one world and encoder.
+
+    The first encoder of ``languages`` tunes every base variant; each further encoder tunes
+    (and then seeds to the largest budget) only the ``secondary_finalists`` best operators at
+    the placements the first encoder chose, and ``secondary_baselines``: ``None`` until the
+    first encoder's choices are made.
+    """
+    if language == plan.languages[0]:
+        return base_variants(plan)
+    first = choices(plan, results, world, plan.languages[0])
+    if 'ranking' not in first:
+        return None
+    return ([f'{op}@{first["placement"][op]}' for op in
+             first['ranking'][:plan.secondary_finalists]]
+            + [b for b in plan.secondary_baselines if b in plan.baselines])
+
+
 def _lr_of(decided: Dict[str, Any], name: str) -> float:
     """Return a variant's tuned rate: its own, or its operator's at the default placement."""
     if name in decided['lr']:
@@ -263,13 +297,14 @@ def ready_jobs(plan: SweepPlan, results: Dict[str, Dict[str, Any]]) -> List[Dict
             return make_job(plan, stage, world, language, name, lr, seed, points, split,
                             stop_at)
 
-        for name in base_variants(plan):
+        for name in tuned_variants(plan, results, world, language) or []:
             jobs += [job('tune', name, lr, plan.tune_seed, plan.tune_points, 'val')
                      for lr in plan.lrs]
         decided = choices(plan, results, world, language)
         if 'lr' not in decided:
             continue
-        for op in plan.operators:
+        first = language == plan.languages[0]
+        for op in plan.operators if first else []:
             jobs += [job('place', f'{op}@{p}', decided['lr'][f'{op}@{DEFAULT_PLACEMENT}'],
                          plan.tune_seed, plan.tune_points, 'val')
                      for p in plan.placements if p != DEFAULT_PLACEMENT]
@@ -279,22 +314,29 @@ def ready_jobs(plan: SweepPlan, results: Dict[str, Dict[str, Any]]) -> List[Dict
             jobs += [job('seeded', name, _lr_of(decided, name), seed, plan.points, 'test',
                          None if name in decided['full'] else plan.short_budget)
                      for name in decided['seeded']]
-        if plan.anneal and decided['ranking']:
+        if plan.anneal and decided.get('ranking'):
             name = f'{decided["ranking"][0]}@{decided["placement"][decided["ranking"][0]]}'
             jobs.append(job('anneal', name, _lr_of(decided, name), 0,
                             [p for p in plan.points if p <= plan.middle], 'test'))
     return jobs
 
 
+def _secondary(plan: SweepPlan) -> int:
+    """Count the variants a further encoder tunes and seeds, per world."""
+    return plan.secondary_finalists + len([b for b in plan.secondary_baselines
+                                           if b in plan.baselines])
+
+
 def job_counts(plan: SweepPlan) -> Dict[str, int]:
     """Count the jobs of each stage of the whole sweep (known before any has run)."""
-    groups = len(plan.worlds) * len(plan.languages)
+    worlds, more = len(plan.worlds), len(plan.languages) - 1
     others = len(plan.placements) - 1
     seeded = len(plan.operators) + plan.sweep_top * others + len(plan.baselines)
-    return {'tune': groups * len(base_variants(plan)) * len(plan.lrs),
-            'place': groups * len(plan.operators) * others,
-            'seeded': groups * seeded * plan.seeds,
-            'anneal': groups if plan.anneal and plan.operators else 0}
+    return {'tune': worlds * (len(base_variants(plan)) + more * _secondary(plan))
+            * len(plan.lrs),
+            'place': worlds * len(plan.operators) * others,
+            'seeded': worlds * (seeded + more * _secondary(plan)) * plan.seeds,
+            'anneal': worlds if plan.anneal and plan.operators else 0}
 
 
 def _full_seeded(plan: SweepPlan) -> int:
@@ -305,10 +347,15 @@ def _full_seeded(plan: SweepPlan) -> int:
     return plan.finalists + len([b for b in plan.full_baselines if b in plan.baselines])
 
 
+def _full_runs(plan: SweepPlan) -> int:
+    """Count the seeded runs of the whole sweep that train to the largest budget."""
+    per_world = _full_seeded(plan) + (len(plan.languages) - 1) * _secondary(plan)
+    return per_world * plan.seeds * len(plan.worlds)
+
+
 def stage_samples(plan: SweepPlan) -> Dict[str, int]:
     """Count the training samples of each stage of the whole sweep."""
-    counts = job_counts(plan)
-    full = _full_seeded(plan) * plan.seeds * len(plan.worlds) * len(plan.languages)
+    counts, full = job_counts(plan), _full_runs(plan)
     short = plan.short_budget or plan.points[-1]
     return {'tune': counts['tune'] * plan.tune_budget,
             'place': counts['place'] * plan.tune_budget,
@@ -318,8 +365,7 @@ def stage_samples(plan: SweepPlan) -> Dict[str, int]:
 
 def stage_evaluations(plan: SweepPlan) -> Dict[str, int]:
     """Count the closed-loop evaluations (one curve point, floors apart) of each stage."""
-    counts = job_counts(plan)
-    full = _full_seeded(plan) * plan.seeds * len(plan.worlds) * len(plan.languages)
+    counts, full = job_counts(plan), _full_runs(plan)
     short = len([p for p in plan.points if p <= (plan.short_budget or plan.points[-1])])
     return {'tune': counts['tune'] * len(plan.tune_points),
             'place': counts['place'] * len(plan.tune_points),

@@ -93,7 +93,8 @@ def _verdict_line(group: Dict[str, Any]) -> str:
     if floors['vision_only']:
         floor.append(f'{_pct(floors["vision_only"][-1]["success_rate"])} vision_only')
     return (f'**{name}: intermediate fusion over early and late fusion is {v["claim"]}** - '
-            f'the best intermediate variant, {v["best_intermediate"]}, succeeds in '
+            f'the intermediate variant validation ranked first, {v["best_intermediate"]}, '
+            'succeeds in '
             f'{_pct(v["best_success"])} of {v["episodes"]} test episodes ({_ci(v["best_ci95"])}) '
             f'at the largest budget, against {", ".join(parts)}'
             + (f'; floor {" and ".join(floor)}.' if floor else '.'))

@@ -14,7 +14,8 @@ and language encoder (a group):
 - McNemar's exact test at its last point against the best variant and every late/early
   baseline at the same point, paired by seed and scene (a variant that stopped at the short
   budget is compared there);
-- the verdict on the seed document's claim (intermediate fusion beats early and late fusion),
+- the verdict on the seed document's claim (intermediate fusion beats early and late fusion:
+  the intermediate variant validation ranked first, against each baseline, on test scenes),
   the recommendations ("if you have X, use Y"), and the anneal check;
 
 and, across worlds, the variant that is not significantly worse than the best in any of them.
@@ -98,13 +99,20 @@ def _better(test: Optional[Dict[str, Any]]) -> Optional[str]:
     return 'first' if test['b'] > test['c'] else 'second'
 
 
-def verdict(variants: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """Test the seed's claim: the best intermediate variant against each baseline."""
+def verdict(variants: List[Dict[str, Any]], order: List[str]) -> Dict[str, Any]:
+    """
+    Test the seed's claim: the best intermediate variant against each baseline, on test scenes.
+
+    The best intermediate variant is the one validation chose (the first intermediate name of
+    ``order``, the seeded variants best first, that trained to the largest budget), so that the
+    test scenes that judge it did not also pick it.
+    """
     inter = [v for v in variants if v['group'] == 'intermediate' and v['full']]
     refs = [v for v in variants if v['name'] in REFERENCES and v['full']]
     if not inter or not refs:
         return {'claim': 'not tested (runs missing)'}
-    best = max(inter, key=lambda v: v['final']['success_rate'])
+    rank = {name: i for i, name in enumerate(order)}
+    best = min(inter, key=lambda v: rank.get(v['name'], len(rank)))
     against, wins, losses = {}, {}, {}
     for ref in refs:
         test = _test(best, ref)
@@ -199,7 +207,7 @@ def group_summary(plan, results, world: str, language: str, costs: Dict[str, Any
         v['tests'] = {ref: _test(v, by_name[ref] if ref != 'best' else best)
                       for ref in ('best', *REFERENCES) if ref == 'best' or ref in by_name}
     out.update({'best': best['name'], 'target': target, 'common_samples': common,
-                'verdict': verdict(variants),
+                'verdict': verdict(variants, decided.get('seeded', [])),
                 'recommendations': recommendations(variants, best),
                 'floors': {'uninformed_variant': best['name'],
                            'uninformed': best.get('floor_curve'),

@@ -167,7 +167,7 @@ def test_summary_verdict_recommendations_and_report(tmp_path):
     assert group['anneal']['variant'] == 'bidirectional@middle'
     assert data['process_hours_total'] == pytest.approx(len(results) * 65.0 / 3600)
     text = compare_report.markdown(data)
-    assert 'intermediate fusion over early and late fusion is confirmed' in text
+    assert 'intermediate fusion beats early and late fusion - confirmed**' in text
     assert '| compute to spare (the highest success) | bidirectional@middle |' in text
     assert 'use bidirectional@middle** (' in text  # one world: the best there
     assert text.count('| bidirectional@middle |') >= 2

@@ -89,15 +89,15 @@ def _verdict_line(group: Dict[str, Any]) -> str:
     floors = group['floors']
     floor = []
     if floors['uninformed']:
-        floor.append(f'{_pct(floors["uninformed"][-1]["success_rate"])} told nothing')
+        floor.append(f'{_pct(floors["uninformed"][-1]["success_rate"])} '
+                     f'({floors["uninformed_variant"]} told nothing)')
     if floors['vision_only']:
         floor.append(f'{_pct(floors["vision_only"][-1]["success_rate"])} vision_only')
-    return (f'**{name}: intermediate fusion over early and late fusion is {v["claim"]}** - '
-            f'the intermediate variant validation ranked first, {v["best_intermediate"]}, '
-            'succeeds in '
+    return (f'**{name}: intermediate fusion beats early and late fusion - {v["claim"]}**: '
+            f'{v["best_intermediate"]} (ranked first on validation) succeeds in '
             f'{_pct(v["best_success"])} of {v["episodes"]} test episodes ({_ci(v["best_ci95"])}) '
-            f'at the largest budget, against {", ".join(parts)}'
-            + (f'; floor {" and ".join(floor)}.' if floor else '.'))
+            f'after {v["samples"]:,} samples, against {", ".join(parts)}'
+            + (f'; floors: {", ".join(floor)}.' if floor else '.'))
 
 
 def _curve_table(group: Dict[str, Any]) -> List[str]:

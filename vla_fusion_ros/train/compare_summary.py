@@ -129,7 +129,8 @@ def verdict(variants: List[Dict[str, Any]], order: List[str]) -> Dict[str, Any]:
         claim = 'not separated'
     return {'claim': claim, 'best_intermediate': best['name'],
             'best_success': best['final']['success_rate'], 'best_ci95': best['final']['ci95'],
-            'episodes': best['final']['episodes'], 'against': against,
+            'episodes': best['final']['episodes'], 'samples': best['final']['samples'],
+            'against': against,
             'intermediate_variants': len(inter), 'significantly_better_than': wins,
             'significantly_worse_than': losses}
 

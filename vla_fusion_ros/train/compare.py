@@ -44,7 +44,15 @@ MEASURED = {'overhead': (1.4, 5.0), 'first_person': (1.85, 15.0)}
 
 #: Plans by name; ``--set`` changes any field.
 PLANS: Dict[str, Dict[str, Any]] = {
+    # The comparison as designed (compare_plan's defaults): curves to 1,024,000 samples in both
+    # worlds, two finalists; --dry-run estimates it at about 29 process-hours (words alone).
     'full': {},
+    # What fits about 10 process-hours (words): curves to 512,000 samples, one finalist with
+    # early and late to the end, two learning rates tuned at 64,000 samples, no seeded sweep
+    # of the best operators' other placements. The first-person world is not converged there.
+    'budget': {'points': [32_000, 64_000, 128_000, 256_000, 512_000], 'tune_budget': 64_000,
+               'short_budget': 128_000, 'finalists': 1, 'lrs': [2e-3, 4e-3], 'sweep_top': 0,
+               'full_baselines': ['early', 'late'], 'secondary_baselines': ['late']},
     # A handful of runs that exercise every stage in a few minutes (tests, a dry check).
     'tiny': {'worlds': ['overhead'], 'points': [64, 128], 'tune_budget': 64, 'batch_size': 16,
              'lrs': [2e-3], 'seeds': 1, 'val_episodes': 4, 'test_episodes': 4,

@@ -265,18 +265,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print('estimated process-hours: ' + ', '.join(f'{k} {v:.1f}' for k, v in hours.items()))
         return 0
     started = time.monotonic()
+    failed = 0
     if not args.report_only:
         prepare_data(plan)
         sweep = Sweep(plan, root, args.workers)
         sweep.run(hours=args.hours)
-        if sweep.failed:
-            print(f'{len(sweep.failed)} runs failed: {", ".join(sorted(sweep.failed))}',
-                  file=sys.stderr)
+        failed = len(sweep.failed)
+        if failed:
+            print(f'{failed} runs failed: {", ".join(sorted(sweep.failed))}', file=sys.stderr)
     results = all_results(plan, root)
     paths = compare_report.write_report(plan, results, args.out, args.plan,
                                         time.monotonic() - started, args.workers)
     print('wrote ' + ', '.join(paths))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == '__main__':

@@ -171,9 +171,9 @@ def _group(group: Dict[str, Any]) -> List[str]:
                      f'({_ci(r["ci95"])}) | {_pct(r["auc"])} | {r["flops"] / 1e6:.1f} | '
                      f'{r["latency_ms"]:.2f} |')
     first = group['recommendations'][0]
-    lines += ['', f'{first["tied_with_best"]} variants trained to the largest budget are not '
-              'significantly worse than the best there (the pool the compute and latency rows '
-              'choose from).', '',
+    lines += ['', 'Variants trained to the largest budget and not significantly worse than the '
+              f'best there (the pool the compute and latency rows choose from): '
+              f'{first["tied_with_best"]}.', '',
               "Curves: pooled success at each point (samples), then at the run's last point. "
               '"Flat at end": the change from the point before, in points, with its paired '
               'test; AUC: mean success over the points every variant has, on a log scale of '

@@ -137,12 +137,25 @@ def _parameter_value(value):
                           double_array_value=[float(v) for v in value])
 
 
-def call(probe, client, request, timeout=30.0):
-    """Call a service from the probe and return the response."""
+def call(probe, client, request, timeout=30.0, resend_after=5.0):
+    """
+    Call an idempotent service from the probe and return the response.
+
+    ``wait_for_service`` can return before the server's response writer has matched the
+    client's reader; a request sent in that window is answered into the void (seen once in
+    CI on a loaded machine). The request is therefore sent again every ``resend_after``
+    seconds until one answer arrives: only for idempotent services (parameters, state).
+    """
     assert client.wait_for_service(timeout_sec=timeout), f'{client.srv_name} not available'
-    future = client.call_async(request)
-    assert probe.spin_until(future.done, timeout=timeout), f'{client.srv_name} timed out'
-    return future.result()
+    deadline = time.monotonic() + timeout
+    futures = []
+    while time.monotonic() < deadline:
+        futures.append(client.call_async(request))
+        wait = min(resend_after, max(0.0, deadline - time.monotonic()))
+        if probe.spin_until(lambda: any(f.done() for f in futures), timeout=wait):
+            return next(f for f in futures if f.done()).result()
+    raise AssertionError(f'{client.srv_name} timed out after {timeout:.0f} s '
+                         f'({len(futures)} request(s) sent)')
 
 
 def set_parameters(probe, node_name, **values):

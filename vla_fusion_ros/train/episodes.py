@@ -21,6 +21,8 @@ from typing import List, Tuple
 import numpy as np
 import torch
 
+from vla_fusion_ros.train.aux import mirror
+
 
 class EpisodeBatcher:
     """Episodes of a :class:`~vla_fusion_ros.train.dataset.BCDataset` view, in batches."""
@@ -56,11 +58,12 @@ class EpisodeBatcher:
               ) -> Tuple[torch.Tensor, list, torch.Tensor, torch.Tensor, torch.Tensor,
                          torch.Tensor]:
         """
-        Return ``(images, texts, target, items, slots, previous)`` for episodes ``chosen``.
+        Return ``(images, texts, target, aux, slots, previous)`` for episodes ``chosen``.
 
-        ``target`` are normalised labels [F, chunk, A], ``slots`` each frame's place in a
-        [B, L] grid, ``previous`` [B, L, A] the normalised action executed before each frame
-        (zero at an episode's start). ``flip`` [B] mirrors whole episodes.
+        ``target`` are normalised labels [F, chunk, A], ``aux`` the frames' state targets
+        (the dataset's ``aux``, mirrored with the episode; ``None`` without), ``slots`` each
+        frame's place in a [B, L] grid, ``previous`` [B, L, A] the normalised action executed
+        before each frame (zero at an episode's start). ``flip`` [B] mirrors whole episodes.
         """
         parts = [self.episodes[e] for e in chosen]
         length = max(len(p) for p in parts)
@@ -75,6 +78,8 @@ class EpisodeBatcher:
         keep = torch.cat([torch.as_tensor(np.arange(len(p)) < len(p) - 1) for p in parts])
         previous[shifted[keep]] = executed[keep]
         target = (actions / self.scale).clamp(-1.0, 1.0)
+        aux = getattr(self.dataset, 'aux', None)
+        aux = None if aux is None else aux[frames]
         if flip is not None:
             per_frame = torch.repeat_interleave(flip, torch.tensor([len(p) for p in parts]))
             images = torch.where(per_frame[:, None, None, None], images.flip(-1), images)
@@ -82,5 +87,5 @@ class EpisodeBatcher:
             target[per_frame, :, 1:] *= -1.0
             grid_flip = flip.repeat_interleave(length)
             previous[grid_flip, 1:] *= -1.0
-        return (images, texts, target, items, slots,
-                previous.view(len(parts), length, -1))
+            aux = None if aux is None else torch.where(per_frame[:, None], mirror(aux), aux)
+        return (images, texts, target, aux, slots, previous.view(len(parts), length, -1))

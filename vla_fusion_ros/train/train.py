@@ -31,7 +31,7 @@ import os
 import shutil
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import torch
 import torch.distributed as dist
@@ -42,7 +42,7 @@ from vla_fusion_ros.data.lerobot_dataset import DatasetFormatError
 from vla_fusion_ros.model import load_checkpoint, save_checkpoint, Tokenizer, VLAPolicy
 from vla_fusion_ros.model.network import FusionModel
 from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
-from vla_fusion_ros.train import lerobot_source
+from vla_fusion_ros.train import dagger, lerobot_source
 from vla_fusion_ros.train import train_config as tc
 from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
 from vla_fusion_ros.train.episodes import EpisodeBatcher
@@ -68,7 +68,9 @@ class Trainer:
         if self.lerobot:
             lerobot_source.adapt_config(config, self.log)  # head, hflip, aux: before the model
         self.model_config = tc.model_config(config)
-        self.model = FusionModel(self.model_config)
+        # channels_last: the conv layers' tokens already are NHWC, so no layout copies (~15%).
+        self.model = FusionModel(self.model_config).to(memory_format=torch.channels_last)
+        self.rounds = dagger.Rounds(config, out, self.rank, self.world)
         self.aux_weight = float(config['loss']['aux_weight'])
         self.trainable = (PolicyWithProbe(self.model, config['seed']) if self.aux_weight > 0
                           else self.model)
@@ -128,13 +130,7 @@ class Trainer:
         if step is not None and self.config['augment']['hflip'] > 0:
             gen = torch.Generator().manual_seed(self.config['seed'] * 7_919 + step)
             flip = torch.rand(len(chosen), generator=gen) < self.config['augment']['hflip']
-        images, texts, target, items, slots, previous = batcher.batch(chosen, flip)
-        dataset = batcher.dataset
-        aux = dataset.aux[items if dataset.indices is None else dataset.indices[items]]
-        if flip is not None:
-            per_frame = torch.repeat_interleave(
-                flip, torch.bincount(slots // previous.shape[1], minlength=len(chosen)))
-            aux = torch.where(per_frame[:, None], mirror(aux), aux)
+        images, texts, target, aux, slots, previous = batcher.batch(chosen, flip)
         rows = torch.tensor([table[0][t] for t in texts])
         return images, table[1][rows], table[2][rows], target, aux, slots, previous
 
@@ -220,12 +216,10 @@ class Trainer:
         if batch % self.world:
             raise tc.TrainConfigError(f'schedule.batch_size: {batch} is not divisible by '
                                       f'the {self.world} processes')
-        batcher = None
-        if self.model_config.head.memory:
-            if self.world > 1:
-                raise tc.TrainConfigError('head.memory: training a model with memory runs in '
-                                          'one process (no torchrun)')
-            batcher = EpisodeBatcher(train, batch, cfg['seed'], self.scale)
+        if self.model_config.head.memory and self.world > 1:
+            raise tc.TrainConfigError('head.memory: training a model with memory runs in '
+                                      'one process (no torchrun)')
+        batcher = self._batcher(train)
         per_epoch = len(train) // batch if batcher is None else batcher.steps_per_epoch()
         if per_epoch < 1:
             raise tc.TrainConfigError(f'schedule.batch_size: {batch} exceeds the '
@@ -250,6 +244,9 @@ class Trainer:
             language = self.model_config.language
             self.tokenizer = lerobot_source.tokenizer_for(
                 train.instructions, language.max_length, language.vocab_size, self.log)
+        if self.state.get('dagger_rounds'):  # resumed: the rounds' frames join again
+            self.rounds.add(train, info, range(self.state['dagger_rounds']))
+            batcher = self._batcher(train)
         table, val_table = self._tokens(train), self._tokens(val)
         self.model.train()
         started = time.monotonic() - self.state['wall_time_s']
@@ -258,6 +255,10 @@ class Trainer:
         window = []
         while self.state['step'] < total:
             step = self.state['step']
+            due = self.rounds.due(step, self.state.get('dagger_rounds', 0))
+            if due:
+                self._dagger(train, info, due)
+                table, batcher = self._tokens(train), self._batcher(train)
             lr = learning_rate(step, total, sched, cfg['optim']['lr'])
             for group in self.optimizer.param_groups:
                 group['lr'] = lr
@@ -291,6 +292,25 @@ class Trainer:
                 return {}
         bar.close()
         return self._finish(info, total)
+
+    def _batcher(self, train) -> Optional[EpisodeBatcher]:
+        """Whole-episode batches for a model with memory; ``None``: frame batches."""
+        if not self.model_config.head.memory:
+            return None
+        return EpisodeBatcher(train, int(self.config['schedule']['batch_size']),
+                              self.config['seed'], self.scale)
+
+    def _dagger(self, train, info, rounds) -> None:
+        """Run DAgger rounds with the current weights; their frames join ``train``."""
+        policy = VLAPolicy(self.model_config, self.tokenizer, self.model)
+        for entry in self.rounds.add(train, info, rounds, policy,
+                                     dist.barrier if self.world > 1 else None):
+            entry['step'] = self.state['step']
+            self.state['dagger_rounds'] = entry['dagger_round'] + 1
+            if self.rank == 0:
+                self._record(entry)
+                self.log(dagger.describe(entry, len(train)))
+        self.model.train()
 
     def _checkpoint(self, val, val_table, info, total: int, started: float) -> None:
         if self.rank == 0:
@@ -342,17 +362,6 @@ class Trainer:
         return summary
 
 
-def dataset_overrides(args: argparse.Namespace) -> List[str]:
-    """Return the config overrides that ``--dataset`` and its keys stand for."""
-    if not args.dataset:
-        return []
-    values = {'data.lerobot.root': args.dataset, 'data.lerobot.image_key': args.image_key,
-              'data.lerobot.action_key': args.action_key,
-              'data.lerobot.task_key': args.task_key}
-    return ([f'{key}={json.dumps(value)}' for key, value in values.items()]
-            + ['eval.val_episodes=0', 'eval.episodes=0'])
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Train from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
@@ -375,8 +384,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                        help="'task' (task_index and meta/tasks) or a string feature")
     args = parser.parse_args(argv)
     try:
-        config = tc.load_config(args.config, dataset_overrides(args)
-                                + tc.parse_overrides(args.set))
+        dataset = lerobot_source.overrides(args.dataset, args.image_key, args.action_key,
+                                           args.task_key)
+        config = tc.load_config(args.config, dataset + tc.parse_overrides(args.set))
         trainer = Trainer(config, args.out, progress=not args.no_progress)
         trainer.run(resume=args.resume, stop_after=args.stop_after)
     except (tc.TrainConfigError, FileNotFoundError, DatasetFormatError) as exc:

@@ -20,6 +20,7 @@ import numpy as np
 from vla_fusion_ros.model import ModelConfig
 from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
 from vla_fusion_ros.sim.registry import make_config, WORLDS
+from vla_fusion_ros.train import dagger
 from vla_fusion_ros.train import dataset as bc
 from vla_fusion_ros.train import lerobot_source
 from vla_fusion_ros.train.aux import aux_targets
@@ -56,6 +57,13 @@ DEFAULTS: Dict[str, Any] = {
         'log_every': 50,
     },
     'augment': {'hflip': 0.5},      # mirror left-right (angular_z flips sign)
+    # DAgger (vla_fusion_ros.train.dagger): before step start_step + r * every, roll the
+    # current policy out on `episodes` training scenes (seeds from `seed`), label every frame
+    # with the expert's action and add the frames to the training data. 0 rounds = off.
+    'dagger': {'rounds': 0, 'episodes': 500, 'start_step': 1000, 'every': 1000,
+               'beta': 0.0,         # per step: execute the expert's action instead
+               'noise_prob': 0.0, 'noise_std': [0.3, 1.0],  # noise on the executed action
+               'seed': 100_000},
     'loss': {'aux_weight': 1.0},    # training-only state probe (vla_fusion_ros.train.aux)
     'eval': {'val_episodes': 50,    # closed-loop success on VAL seeds at each validation
              'episodes': 100},      # closed-loop success on EVAL seeds of the final model
@@ -176,6 +184,14 @@ def _validate(config: Dict[str, Any]) -> None:
          config['augment']['hflip'])
     need(0 < config['data']['val_fraction'] < 1, 'data.val_fraction', 'must be in (0, 1)',
          config['data']['val_fraction'])
+    generate = config['data']['generate']
+    base = (int(generate['seed']), int(generate['seed']) + int(generate['episodes']))
+    problem = dagger.validate(config['dagger'], base)
+    if problem:
+        raise TrainConfigError(problem)
+    need(not (config['dagger']['rounds'] and config['data']['lerobot']['root']),
+         'dagger.rounds', 'must be 0 with robot data (no expert to label it)',
+         config['dagger']['rounds'])
     try:
         model_config(config)
         need(config['data']['world_name'] in WORLDS, 'data.world_name',

@@ -41,13 +41,12 @@ from tqdm import tqdm
 from vla_fusion_ros.data.lerobot_dataset import DatasetFormatError
 from vla_fusion_ros.model import load_checkpoint, save_checkpoint, Tokenizer, VLAPolicy
 from vla_fusion_ros.model.network import FusionModel
-from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
+from vla_fusion_ros.sim.base import VAL_SEED_START
 from vla_fusion_ros.train import dagger, lerobot_source
 from vla_fusion_ros.train import train_config as tc
 from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
 from vla_fusion_ros.train.episodes import EpisodeBatcher
-from vla_fusion_ros.train.evaluate import (evaluate_in_process, format_summary,
-                                           UNINFORMATIVE_INSTRUCTION)
+from vla_fusion_ros.train.evaluate import evaluate_in_process, held_out
 from vla_fusion_ros.train.train_state import (batch_indices, learning_rate, load_state,
                                               parameter_groups, save_state)
 
@@ -64,6 +63,7 @@ class Trainer:
         if config['threads']:
             torch.set_num_threads(int(config['threads']))
         self.progress = progress and self.rank == 0
+        self.created = time.monotonic()  # the command's wall time: data, training, evaluation
         self.lerobot = bool(config['data']['lerobot']['root'])
         if self.lerobot:
             lerobot_source.adapt_config(config, self.log)  # head, hflip, aux: before the model
@@ -194,6 +194,7 @@ class Trainer:
         return {'training': {
             'steps': self.state['step'], 'total_steps': total, 'processes': self.world,
             'wall_time_s': round(self.state['wall_time_s'], 1),
+            'threads': torch.get_num_threads(), 'load_average': load_average(hist),
             'train_loss': hist[-1]['loss'] if hist else None, 'best': self.state['best'],
             'data': {k: v for k, v in info.items() if k != 'meta'},
             'world_name': self.config['data']['world_name'],
@@ -280,7 +281,8 @@ class Trainer:
                 self.state['wall_time_s'] = time.monotonic() - started
                 self._record({'step': step, 'loss': sum(window) / len(window), 'lr': lr,
                               'epoch': round(step / per_epoch, 3),
-                              'wall_time_s': round(self.state['wall_time_s'], 1)})
+                              'wall_time_s': round(self.state['wall_time_s'], 1),
+                              'load': round(os.getloadavg()[0], 2)})
                 bar.set_postfix(loss=f'{sum(window) / len(window):.4f}')
                 window = []
             pause = stop_after and step >= stop_after and step < total
@@ -337,22 +339,12 @@ class Trainer:
             metadata = self.metadata(info, total)
             episodes = int(self.config['eval']['episodes'])
             if episodes > 0:
-                policy = VLAPolicy.from_checkpoint(best)
-                world = self.config['data']['world_name']
-                result = evaluate_in_process(policy, episodes, EVAL_SEED_START, world=world)
-                floor = evaluate_in_process(policy, episodes, EVAL_SEED_START, world=world,
-                                            instruction=UNINFORMATIVE_INSTRUCTION)
-                result.pop('reports')
-                floor.pop('reports')
-                metadata['eval'] = result
-                metadata['eval_uninformed'] = floor
-                self.log(format_summary(f'held-out {world} scenes', result))
-                self.log(format_summary(f'  floor: same policy told "{UNINFORMATIVE_INSTRUCTION}"',
-                                        floor))
-                self.log('  floor: the vision-only model of the same recipe: train it with '
-                         '--set model.fusion.mode=vision_only and evaluate with --vision-only')
+                metadata['eval'], metadata['eval_uninformed'] = held_out(
+                    VLAPolicy.from_checkpoint(best), episodes,
+                    self.config['data']['world_name'], self.log)
                 model = load_checkpoint(best)[0]
                 save_checkpoint(final, model, self.tokenizer, self.model_config, metadata)
+            metadata['training']['command_wall_time_s'] = round(time.monotonic() - self.created)
             summary = metadata
             with open(os.path.join(self.out, 'summary.json'), 'w', encoding='utf-8') as handle:
                 json.dump(summary, handle, indent=1)
@@ -360,6 +352,13 @@ class Trainer:
             dist.barrier()
             dist.destroy_process_group()
         return summary
+
+
+def load_average(history) -> Optional[Dict[str, float]]:
+    """Summarise the 1-minute load average of the logged steps (above the cores: shared)."""
+    loads = [h['load'] for h in history if 'load' in h]
+    return {'mean': round(sum(loads) / len(loads), 2), 'max': max(loads),
+            'cores': os.cpu_count()} if loads else None
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -110,8 +110,16 @@ def _free_port():
 
 
 @pytest.mark.slow
-def test_ddp_with_two_cpu_processes_matches_one_process(tmp_path):
-    config = tiny_config(tmp_path, steps=4, val_every=4)
+@pytest.mark.parametrize('memory', [0, 8])
+def test_ddp_with_two_cpu_processes_matches_one_process(tmp_path, memory):
+    # With memory, each process takes one of the batch's two whole episodes and weighs its
+    # loss by its share of the frames (vla_fusion_ros.train.batches).
+    config = tiny_config(tmp_path, steps=4, val_every=4, batch_size=32 if memory else 16)
+    with open(config) as handle:
+        data = yaml.safe_load(handle)
+    data['model'] = tiny_model(head={'memory': memory})
+    with open(config, 'w') as handle:
+        yaml.safe_dump(data, handle)
     single = tmp_path / 'single'
     assert train.main(['--config', config, '--out', str(single), '--no-progress',
                        '--set', 'eval.episodes=0', 'eval.val_episodes=0']) == 0

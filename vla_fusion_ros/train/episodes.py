@@ -8,7 +8,9 @@ Each training step takes ``episodes_per_batch`` whole episodes (about ``batch_si
 ``batch_size`` divided by the mean episode length), drawn from a permutation of the episodes
 that depends only on the seed and the epoch, as frame batches do. Every frame of a batch is
 encoded at once; the memory then runs over the steps of all episodes side by side
-(:meth:`FusionModel.forward_episodes`). A mirrored episode is mirrored whole.
+(:meth:`FusionModel.forward_episodes`). A mirrored episode is mirrored whole. Under torchrun
+the number of episodes per batch is a multiple of the process count and each process takes
+its share (:mod:`vla_fusion_ros.train.batches`).
 
 Why memory at all: in the first-person world a robot whose named object is absent must turn a
 full circle and then stop. After the circle it sees exactly the frame it started from (same
@@ -27,7 +29,8 @@ from vla_fusion_ros.train.aux import mirror
 class EpisodeBatcher:
     """Episodes of a :class:`~vla_fusion_ros.train.dataset.BCDataset` view, in batches."""
 
-    def __init__(self, dataset, batch_size: int, seed: int, scale: torch.Tensor):
+    def __init__(self, dataset, batch_size: int, seed: int, scale: torch.Tensor,
+                 multiple: int = 1):
         items = np.arange(len(dataset))
         frames = (dataset.indices.numpy() if dataset.indices is not None else items)
         episode = dataset.episode[frames]
@@ -35,7 +38,8 @@ class EpisodeBatcher:
         ends = np.r_[starts[1:], len(items)]
         self.episodes: List[np.ndarray] = [items[a:b] for a, b in zip(starts, ends)]
         mean = float(np.mean([len(e) for e in self.episodes]))
-        self.per_batch = max(1, int(round(batch_size / mean)))
+        # A multiple of the process count: each torchrun process takes as many episodes.
+        self.per_batch = multiple * max(1, int(round(batch_size / mean / multiple)))
         self.seed = seed
         self.dataset = dataset
         self.scale = scale

@@ -12,11 +12,14 @@ Train a fusion policy by behaviour cloning: config-driven, resumable, determinis
 
 The dataset is generated first when its file is missing. With ``--dataset`` the frames come from
 a LeRobotDataset v3 folder instead (:mod:`vla_fusion_ros.train.lerobot_source`). Each step draws
-a global batch from a permutation of the training frames that depends only on the seed and the
-epoch; under torchrun every process takes its share of that batch (gloo on CPU,
+a global batch from a permutation of the training frames (whole episodes for a model with
+memory) that depends only on the seed and the epoch; under torchrun every process takes its
+share of that batch (:mod:`vla_fusion_ros.train.batches`; gloo on CPU,
 DistributedDataParallel averages the gradients), so N processes follow the same trajectory as
 one, up to float summation order. Only rank 0 validates and writes. The loss is the MSE between
-the model's normalised actions and the expert's (divided by ``head.action_scale``).
+the model's normalised actions and the expert's (divided by ``head.action_scale``). With
+``dagger.rounds`` the current policy is rolled out on training scenes during training and its
+frames, labelled by the expert, join the data (:mod:`vla_fusion_ros.train.dagger`).
 
 Output (``--out``): ``config.yaml`` (resolved), ``log.jsonl``, ``best.safetensors`` (lowest
 validation loss, or highest closed-loop success on validation seeds when ``eval.val_episodes``
@@ -44,7 +47,8 @@ from vla_fusion_ros.model.network import FusionModel
 from vla_fusion_ros.sim.base import VAL_SEED_START
 from vla_fusion_ros.train import dagger, lerobot_source
 from vla_fusion_ros.train import train_config as tc
-from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
+from vla_fusion_ros.train.aux import PolicyWithProbe
+from vla_fusion_ros.train.batches import Batches
 from vla_fusion_ros.train.episodes import EpisodeBatcher
 from vla_fusion_ros.train.evaluate import evaluate_in_process, held_out
 from vla_fusion_ros.train.train_state import (batch_indices, learning_rate, load_state,
@@ -82,6 +86,7 @@ class Trainer:
             betas=tuple(optim['betas']))
         self.tokenizer = Tokenizer(max_length=self.model_config.language.max_length)
         self.scale = torch.tensor(self.model_config.head.action_scale)
+        self.batches = Batches(config, self.scale, self.rank, self.world)
         self.state: Dict[str, Any] = {'step': 0, 'history': [], 'best': None,
                                       'wall_time_s': 0.0}
 
@@ -94,48 +99,8 @@ class Trainer:
         with open(os.path.join(self.out, 'log.jsonl'), 'a', encoding='utf-8') as handle:
             handle.write(json.dumps(entry) + '\n')
 
-    def _tokens(self, dataset):
-        ids, mask = self.tokenizer.encode(dataset.instructions)  # [I, T] each
-        return {text: row for row, text in enumerate(dataset.instructions)}, ids, mask
-
-    def _batch(self, dataset, table, index: torch.Tensor, step: Optional[int] = None):
-        """
-        Return model inputs and targets for this process's share of the batch ``index``.
-
-        With ``step``, the batch is augmented; the flips are drawn for the whole global batch
-        so that every process count sees the same augmentation.
-        """
-        if step is not None:
-            global_index = index
-            local = len(index) // self.world
-            index = index[self.rank * local:(self.rank + 1) * local]
-        images, texts, actions = dataset.get_batch(index)  # [B, 3, S, S], [B, k, 2]
-        rows = torch.tensor([table[0][t] for t in texts])
-        target = (actions / self.scale).clamp(-1.0, 1.0)  # normalised labels
-        aux = None if dataset.aux is None else dataset.aux[
-            index if dataset.indices is None else dataset.indices[index]]
-        if step is not None and self.config['augment']['hflip'] > 0:
-            gen = torch.Generator().manual_seed(self.config['seed'] * 7_919 + step)
-            flip = torch.rand(len(global_index), generator=gen) < self.config['augment']['hflip']
-            flip = flip[self.rank * local:(self.rank + 1) * local]
-            images = torch.where(flip[:, None, None, None], images.flip(-1), images)
-            target = target.clone()
-            target[flip, :, 1:] *= -1.0  # mirrored world: angular_z changes sign
-            aux = None if aux is None else torch.where(flip[:, None], mirror(aux), aux)
-        return images, table[1][rows], table[2][rows], target, aux
-
-    def _episode_batch(self, batcher: EpisodeBatcher, table, chosen, step: Optional[int]):
-        """Model inputs and targets for whole episodes (a model with memory)."""
-        flip = None
-        if step is not None and self.config['augment']['hflip'] > 0:
-            gen = torch.Generator().manual_seed(self.config['seed'] * 7_919 + step)
-            flip = torch.rand(len(chosen), generator=gen) < self.config['augment']['hflip']
-        images, texts, target, aux, slots, previous = batcher.batch(chosen, flip)
-        rows = torch.tensor([table[0][t] for t in texts])
-        return images, table[1][rows], table[2][rows], target, aux, slots, previous
-
     def _loss(self, inputs):
-        """Return the action loss (plus the probe's) of a batch from :meth:`_batch` or episodes."""
+        """Return the action loss (plus the probe's) of a batch of frames or episodes."""
         images, ids, mask, target, aux = inputs[:5]
         extra = tuple(inputs[5:])
         if self.aux_weight > 0:
@@ -155,8 +120,8 @@ class Trainer:
                 batcher, count = EpisodeBatcher(val, 1, 0, self.scale), 0
                 for first in range(0, len(batcher), 8):
                     chosen = list(range(first, min(len(batcher), first + 8)))
-                    images, ids, mask, target, _, slots, previous = self._episode_batch(
-                        batcher, val_table, chosen, None)
+                    images, ids, mask, target, _, slots, previous = self.batches.episodes(
+                        batcher, val_table, chosen)[0]
                     actions = self.model.forward_episodes(images, ids, mask, slots, previous)
                     total += F.mse_loss(actions, target,
                                         reduction='sum').item() / target[0].numel()
@@ -165,7 +130,7 @@ class Trainer:
                         break
             for first in range(0, count if not self.model_config.head.memory else 0, 256):
                 index = torch.arange(first, min(count, first + 256))
-                images, ids, mask, target, _ = self._batch(val, val_table, index)
+                images, ids, mask, target, _ = self.batches.frames(val, val_table, index)
                 total += F.mse_loss(self.model(images, ids, mask), target,
                                     reduction='sum').item() / target[0].numel()
         result = {'val_loss': total / count}
@@ -217,9 +182,9 @@ class Trainer:
         if batch % self.world:
             raise tc.TrainConfigError(f'schedule.batch_size: {batch} is not divisible by '
                                       f'the {self.world} processes')
-        if self.model_config.head.memory and self.world > 1:
-            raise tc.TrainConfigError('head.memory: training a model with memory runs in '
-                                      'one process (no torchrun)')
+        if self.model_config.head.memory and self.world > 1 and not self.aux_weight:
+            raise tc.TrainConfigError('loss.aux_weight: a model with memory trains under '
+                                      'torchrun only with the probe (aux_weight > 0)')
         batcher = self._batcher(train)
         per_epoch = len(train) // batch if batcher is None else batcher.steps_per_epoch()
         if per_epoch < 1:
@@ -248,7 +213,8 @@ class Trainer:
         if self.state.get('dagger_rounds'):  # resumed: the rounds' frames join again
             self.rounds.add(train, info, range(self.state['dagger_rounds']))
             batcher = self._batcher(train)
-        table, val_table = self._tokens(train), self._tokens(val)
+        table = self.batches.table(self.tokenizer, train)
+        val_table = self.batches.table(self.tokenizer, val)
         self.model.train()
         started = time.monotonic() - self.state['wall_time_s']
         bar = tqdm(total=total, initial=self.state['step'], desc='train', unit='step',
@@ -259,17 +225,19 @@ class Trainer:
             due = self.rounds.due(step, self.state.get('dagger_rounds', 0))
             if due:
                 self._dagger(train, info, due)
-                table, batcher = self._tokens(train), self._batcher(train)
+                table = self.batches.table(self.tokenizer, train)
+                batcher = self._batcher(train)
             lr = learning_rate(step, total, sched, cfg['optim']['lr'])
             for group in self.optimizer.param_groups:
                 group['lr'] = lr
             if batcher is None:
                 index = batch_indices(step, batch, len(train), cfg['seed'])
-                loss = self._loss(self._batch(train, table, index, step))
+                loss, weight = self._loss(self.batches.frames(train, table, index, step)), 1.0
             else:
-                loss = self._loss(self._episode_batch(batcher, table, batcher.pick(step), step))
+                inputs, weight = self.batches.episodes(batcher, table, batcher.pick(step), step)
+                loss = self._loss(inputs)
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * weight).backward()
             if cfg['optim']['grad_clip']:
                 torch.nn.utils.clip_grad_norm_(self.trainable.parameters(),
                                                cfg['optim']['grad_clip'])
@@ -300,7 +268,7 @@ class Trainer:
         if not self.model_config.head.memory:
             return None
         return EpisodeBatcher(train, int(self.config['schedule']['batch_size']),
-                              self.config['seed'], self.scale)
+                              self.config['seed'], self.scale, multiple=self.world)
 
     def _dagger(self, train, info, rounds) -> None:
         """Run DAgger rounds with the current weights; their frames join ``train``."""

@@ -47,7 +47,7 @@ from vla_fusion_ros.model.network import FusionModel
 from vla_fusion_ros.sim.base import VAL_SEED_START
 from vla_fusion_ros.train import dagger, lerobot_source
 from vla_fusion_ros.train import train_config as tc
-from vla_fusion_ros.train.aux import PolicyWithProbe
+from vla_fusion_ros.train.aux import aux_loss, PolicyWithProbe
 from vla_fusion_ros.train.batches import Batches
 from vla_fusion_ros.train.episodes import EpisodeBatcher
 from vla_fusion_ros.train.evaluate import evaluate_in_process, held_out
@@ -105,7 +105,8 @@ class Trainer:
         extra = tuple(inputs[5:])
         if self.aux_weight > 0:
             actions, aux_pred = self.net(images, ids, mask, *extra)
-            return F.mse_loss(actions, target) + self.aux_weight * F.mse_loss(aux_pred, aux)
+            return F.mse_loss(actions, target) + self.aux_weight * aux_loss(
+                aux_pred, aux, self.config['loss']['aux_targets'])
         if extra:
             return F.mse_loss(self.model.forward_episodes(images, ids, mask, *extra), target)
         return F.mse_loss(self.net(images, ids, mask), target)

@@ -23,7 +23,7 @@ from vla_fusion_ros.sim.registry import make_config, WORLDS
 from vla_fusion_ros.train import dagger
 from vla_fusion_ros.train import dataset as bc
 from vla_fusion_ros.train import lerobot_source
-from vla_fusion_ros.train.aux import aux_targets
+from vla_fusion_ros.train.aux import AUX_TARGETS, aux_targets
 import yaml
 
 #: Defaults of every key; a config file only needs the keys it changes.
@@ -64,7 +64,9 @@ DEFAULTS: Dict[str, Any] = {
                'beta': 0.0,         # per step: execute the expert's action instead
                'noise_prob': 0.0, 'noise_std': [0.3, 1.0],  # noise on the executed action
                'seed': 100_000},
-    'loss': {'aux_weight': 1.0},    # training-only state probe (vla_fusion_ros.train.aux)
+    # Training-only state probe (vla_fusion_ros.train.aux): its weight, and its targets: all
+    # (the pose in the arena too) or egocentric (target and nearest obstacle, robot frame).
+    'loss': {'aux_weight': 1.0, 'aux_targets': 'all'},
     'eval': {'val_episodes': 50,    # closed-loop success on VAL seeds at each validation
              'episodes': 100},      # closed-loop success on EVAL seeds of the final model
     'threads': 0,                   # torch threads per process; 0 = torch's default
@@ -180,6 +182,8 @@ def _validate(config: Dict[str, Any]) -> None:
     need(sched['steps'] > 0 or sched['epochs'] > 0, 'schedule.steps',
          'or schedule.epochs must be > 0', sched['steps'])
     need(optim['lr'] > 0, 'optim.lr', 'must be > 0', optim['lr'])
+    need(config['loss']['aux_targets'] in AUX_TARGETS, 'loss.aux_targets',
+         f'must be one of {", ".join(AUX_TARGETS)}', config['loss']['aux_targets'])
     need(0 <= config['augment']['hflip'] <= 1, 'augment.hflip', 'must be in [0, 1]',
          config['augment']['hflip'])
     need(0 < config['data']['val_fraction'] < 1, 'data.val_fraction', 'must be in (0, 1)',

@@ -40,6 +40,7 @@ import argparse
 import copy
 from dataclasses import asdict
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -64,7 +65,7 @@ FORMAT_VERSION = 2
 #: that every camera resolution is in the trained regime.
 RENDER_SIZES: Tuple[Tuple[int, int], ...] = ((64, 64), (160, 120), (320, 240), (640, 480))
 
-__all__ = ['BCDataset', 'EVAL_SEED_START', 'generate', 'load', 'pack',
+__all__ = ['BCDataset', 'concatenate', 'EVAL_SEED_START', 'generate', 'generate_parallel', 'load', 'pack',
            'parse_size', 'RENDER_SIZES', 'save', 'TRAIN_SEED_START', 'VAL_SEED_START']
 
 
@@ -195,6 +196,50 @@ def pack(images: np.ndarray, rows: Sequence[Tuple], episode_info: Sequence[Tuple
     if chunks is not None:
         data['action_chunks'] = chunks
     return data
+
+
+def generate_parallel(episodes: int, seed: int = TRAIN_SEED_START, workers: int = 1,
+                      **kwargs) -> Dict[str, np.ndarray]:
+    """
+    :func:`generate` split over ``workers`` processes, joined in seed order.
+
+    Every episode depends only on its own seed, so the arrays are exactly those of one
+    process (``test_dataset.py`` checks it); each worker renders with its own MuJoCo context.
+    """
+    workers = max(1, min(int(workers), episodes // 2))
+    if workers == 1:
+        return generate(episodes, seed, **kwargs)
+    bounds = np.linspace(0, episodes, workers + 1).astype(int)
+    jobs = [(int(b - a), seed + int(a), dict(kwargs, progress=kwargs.get('progress') and not a))
+            for a, b in zip(bounds, bounds[1:])]
+    with multiprocessing.get_context('spawn').Pool(workers) as pool:
+        parts = pool.starmap(_generate_part, jobs)
+    data = concatenate(parts)
+    meta = json.loads(str(parts[0]['meta']))
+    meta.update(seed=seed, episodes=episodes)
+    data['meta'] = np.asarray(json.dumps(meta))
+    return data
+
+
+def _generate_part(episodes: int, seed: int, kwargs: Dict) -> Dict[str, np.ndarray]:
+    return generate(episodes, seed, **kwargs)
+
+
+def concatenate(parts: Sequence[Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]:
+    """Join datasets of one world (the first one's ``meta``): episodes renumbered, texts merged."""
+    texts: Dict[str, int] = {}
+    ids, episodes, offset = [], [], 0
+    for part in parts:
+        remap = np.array([texts.setdefault(str(t), len(texts)) for t in part['instructions']],
+                         dtype=np.int32)
+        ids.append(remap[part['instruction_id']])
+        episodes.append(part['episode'] + offset)
+        offset += len(part['episode_seed'])
+    out = {key: np.concatenate([p[key] for p in parts])
+           for key in parts[0] if key not in ('instructions', 'meta')}
+    out.update(instruction_id=np.concatenate(ids), episode=np.concatenate(episodes),
+               instructions=np.asarray(list(texts), dtype=np.str_), meta=parts[0]['meta'])
+    return out
 
 
 def save(path: str, data: Dict[str, np.ndarray]) -> None:

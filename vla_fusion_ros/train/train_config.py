@@ -32,7 +32,8 @@ DEFAULTS: Dict[str, Any] = {
     'data': {
         'path': 'data/train.npz',   # generated with 'generate' if the file is missing
         'generate': {'episodes': 3000, 'seed': 0, 'noise_prob': 0.5,
-                     'noise_std': [0.3, 1.0]},
+                     'noise_std': [0.3, 1.0],
+                     'workers': 1},     # processes that generate it (the same arrays)
         'val_path': 'data/val.npz',  # '' = hold out val_fraction of the episodes instead
         'val_generate': {'episodes': 100, 'seed': VAL_SEED_START},
         'val_fraction': 0.05,
@@ -213,13 +214,13 @@ def _ensure(path: str, spec: Dict[str, Any], data_cfg: Dict[str, Any], chunk_siz
         log(f'{path} is missing: generating {spec["episodes"]} episodes from seed '
             f'{spec["seed"]}')
         name = data_cfg['world_name']
-        data = bc.generate(int(spec['episodes']), int(spec['seed']),
-                           make_config(name, data_cfg['world']), world=name,
-                           noise_prob=float(spec.get('noise_prob', 0.5)),
-                           noise_std=tuple(spec.get('noise_std', (0.3, 1.0))),
-                           chunk_size=chunk_size, image_size=image_size,
-                           render_sizes=[bc.parse_size(t) for t in data_cfg['render_sizes']],
-                           progress=True)
+        data = bc.generate_parallel(
+            int(spec['episodes']), int(spec['seed']), workers=int(spec.get('workers', 1)),
+            world_config=make_config(name, data_cfg['world']), world=name,
+            noise_prob=float(spec.get('noise_prob', 0.5)),
+            noise_std=tuple(spec.get('noise_std', (0.3, 1.0))), chunk_size=chunk_size,
+            image_size=image_size, progress=True,
+            render_sizes=[bc.parse_size(t) for t in data_cfg['render_sizes']])
         bc.save(path, data)
         return data
     return bc.load(path)

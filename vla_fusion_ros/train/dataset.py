@@ -66,7 +66,8 @@ FORMAT_VERSION = 2
 RENDER_SIZES: Tuple[Tuple[int, int], ...] = ((64, 64), (160, 120), (320, 240), (640, 480))
 
 __all__ = ['BCDataset', 'concatenate', 'EVAL_SEED_START', 'generate', 'generate_parallel',
-           'load', 'pack', 'parse_size', 'RENDER_SIZES', 'save', 'TRAIN_SEED_START', 'VAL_SEED_START']
+           'load', 'pack', 'parse_size', 'RENDER_SIZES', 'save', 'TRAIN_SEED_START',
+           'VAL_SEED_START']
 
 
 def _clean_chunk(world, expert: ExpertPolicy, first: np.ndarray,

@@ -156,7 +156,7 @@ def _comparison(saved, tmp_path):
 
 
 def _training_data(world):
-    """The files a shipped model's page is written from: summary, evaluation, log."""
+    """Return a loader of the files a shipped model's page is written from."""
     def load():
         with open(os.path.join(REPO, 'results', 'training', f'{world}_log.jsonl')) as handle:
             log = [json.loads(line) for line in handle if line.strip()]

@@ -1,6 +1,6 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""
+r"""
 Compare training runs side by side: how their configs differ and their validation curves.
 
     python -m vla_fusion_ros.train.runs_report --run hflip0=runs/fp_hflip0 \\

@@ -153,3 +153,12 @@ def test_cli_writes_a_dataset(tmp_path, capsys):
     assert loaded['images'].shape[1:] == (24, 24, 3)
     assert dataset.main(['--episodes', '3', '--seed', str(EVAL_SEED_START), '--out', out,
                          '--no-progress']) == 2
+
+
+def test_generation_split_over_processes_gives_the_same_arrays():
+    from vla_fusion_ros.train.dataset import generate, generate_parallel
+    one = generate(5, seed=30, render_sizes=[(64, 64), (160, 120)])
+    two = generate_parallel(5, seed=30, workers=2, render_sizes=[(64, 64), (160, 120)])
+    assert one.keys() == two.keys()
+    for key in one:
+        np.testing.assert_array_equal(one[key], two[key], err_msg=key)

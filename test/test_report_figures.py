@@ -24,7 +24,7 @@ from conftest import REPO  # noqa: I100 (the tests' own)
 from vla_fusion_ros.tools import bench_report, soak
 from vla_fusion_ros.tools.faults import report as faults_report
 from vla_fusion_ros.tools.fuzz import report as fuzz_report
-from vla_fusion_ros.train import compare_report
+from vla_fusion_ros.train import compare_report, results_report, runs_report
 
 NUMBER = re.compile(r'(?<![\w.,])\d{1,3}(?:,\d{3})+(?![\w,])|(?<![\w.])\d+(?:\.\d+)?(?![\w.]?\w)')
 
@@ -171,6 +171,31 @@ def _comparison_runs():
             'workers': 2, **summarize(plan, results, costs(plan))}
 
 
+def _training_data(world):
+    """Return a loader of the files a shipped model's page is written from."""
+    def load():
+        with open(os.path.join(REPO, 'results', 'training', f'{world}_log.jsonl')) as handle:
+            log = [json.loads(line) for line in handle if line.strip()]
+        return {'summary': _load('training', f'{world}_summary.json'),
+                'eval': _load('training', f'{world}_eval.json'), 'log': log}
+    return load
+
+
+def _training(data, tmp_path):
+    return results_report.render('overhead', data['summary'], data['eval'], [], data['log'])
+
+
+def _probes():
+    folder = os.path.join(REPO, 'results', 'training', 'probes')
+    return {name: dict(zip(('config', 'log'), runs_report.load_run(os.path.join(folder, name))))
+            for name in sorted(os.listdir(folder))
+            if os.path.isfile(os.path.join(folder, name, 'log.jsonl'))}
+
+
+def _runs(data, tmp_path):
+    return runs_report.render('probes', {k: (v['config'], v['log']) for k, v in data.items()})
+
+
 #: Labels that every report may print: the load average's windows (1/5/15 min), batch 1,
 #: depth 1, one thread, ROS 2, zero bounds ("crashes: bound 0").
 LABELS = {'0', '1', '2', '5', '15'}
@@ -188,6 +213,9 @@ WRITERS = {
         '95',                                # Wilson 95% intervals
         '0.001',                             # p-values below it print as '< 0.001'
     }),
+    'overhead model': (_training_data('overhead'), _training, {'95'}),  # Wilson 95% intervals
+    'first-person model': (_training_data('first_person'), _training, {'95'}),
+    'training runs': (_probes, _runs, set()),
 }
 
 

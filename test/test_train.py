@@ -13,10 +13,12 @@ import socket
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from safetensors.torch import load_file
 import torch
 from vla_fusion_ros.model import VLAPolicy
+from vla_fusion_ros.sim.registry import make_world
 from vla_fusion_ros.train import evaluate, train, train_config
 from vla_fusion_ros.train.aux import mirror
 import yaml
@@ -133,8 +135,16 @@ def _free_port():
 
 
 @pytest.mark.slow
-def test_ddp_with_two_cpu_processes_matches_one_process(tmp_path):
-    config = tiny_config(tmp_path, steps=4, val_every=4)
+@pytest.mark.parametrize('memory', [0, 8])
+def test_ddp_with_two_cpu_processes_matches_one_process(tmp_path, memory):
+    # With memory, each process takes one of the batch's two whole episodes and weighs its
+    # loss by its share of the frames (vla_fusion_ros.train.batches).
+    config = tiny_config(tmp_path, steps=4, val_every=4, batch_size=32 if memory else 16)
+    with open(config) as handle:
+        data = yaml.safe_load(handle)
+    data['model'] = tiny_model(head={'memory': memory})
+    with open(config, 'w') as handle:
+        yaml.safe_dump(data, handle)
     single = tmp_path / 'single'
     assert train.main(['--config', config, '--out', str(single), '--no-progress',
                        '--set', 'eval.episodes=0', 'eval.val_episodes=0']) == 0
@@ -195,14 +205,32 @@ def test_learning_rate_schedule_and_batches():
 
 
 def test_mirrored_state_targets_match_the_mirrored_world():
-    # Mirror a pose and target: x -> -x, theta -> pi - theta; recompute the targets.
-    x, y, theta, gx, gy = 0.3, -0.2, 0.7, -0.5, 0.4
+    # Mirror a pose, a target and an obstacle: x -> -x, theta -> pi - theta; recompute.
+    x, y, theta, gx, gy, ox, oy = 0.3, -0.2, 0.7, -0.5, 0.4, 0.1, 0.6
 
-    def targets(x, y, theta, gx, gy):
+    def targets(x, y, theta, gx, gy, ox, oy):
         c, s = torch.cos(torch.tensor(theta)), torch.sin(torch.tensor(theta))
-        dx, dy = gx - x, gy - y
+        dx, dy, ex, ey = gx - x, gy - y, ox - x, oy - y
         return torch.stack([torch.tensor(x), torch.tensor(y), c, s, torch.tensor(gx),
-                            torch.tensor(gy), c * dx + s * dy, -s * dx + c * dy])
+                            torch.tensor(gy), c * dx + s * dy, -s * dx + c * dy,
+                            torch.tensor(1.0), c * ex + s * ey, -s * ex + c * ey])
 
-    mirrored = targets(-x, y, torch.pi - theta, -gx, gy)
-    assert torch.allclose(mirror(targets(x, y, theta, gx, gy)), mirrored, atol=1e-6)
+    mirrored = targets(-x, y, torch.pi - theta, -gx, gy, -ox, oy)
+    assert torch.allclose(mirror(targets(x, y, theta, gx, gy, ox, oy)), mirrored, atol=1e-6)
+
+
+def test_state_targets_name_the_target_in_view_and_the_nearest_obstacle():
+    from vla_fusion_ros.train.aux import AUX_NAMES, aux_targets
+    from vla_fusion_ros.train.dataset import generate
+    data = generate(3, seed=40, world='first_person', noise_prob=0.0)
+    aux = aux_targets(data)
+    world = make_world('first_person')
+    for frame in (0, len(aux) - 1):
+        world.reset(int(data['episode_seed'][data['episode'][frame]]))
+        pose = data['poses'][frame]
+        named = dict(zip(AUX_NAMES, aux[frame].tolist()))
+        assert named['target_in_view'] == float(world.target_visible(pose))
+        others = [o for o in world.objects if o is not world.target]
+        near = min(others, key=lambda o: np.hypot(o.x - pose[0], o.y - pose[1]) - o.radius)
+        ahead = (np.cos(pose[2]) * (near.x - pose[0]) + np.sin(pose[2]) * (near.y - pose[1]))
+        assert named['obstacle_forward'] == pytest.approx(ahead, abs=1e-5)  # half-side is 1 m

@@ -169,7 +169,9 @@ class BaseWorld:
         self.success = False
         self.reason = ''
         self.still_steps = 0
-        self.turned_rad = 0.0         # |rotation| accumulated since reset (the expert's scan)
+        self.turned_rad = 0.0         # |rotation| accumulated since reset
+        self.heading_travel = 0.0     # signed rotation since reset (unwrapped)
+        self.heading_span = (0.0, 0.0)  # lowest and highest heading_travel so far
         self.target_seen = False      # the target was in the camera's view at some frame
         self.last_action = (0.0, 0.0)
         self.actions: List[Tuple[float, float]] = []
@@ -218,6 +220,8 @@ class BaseWorld:
         self.reason = ''
         self.still_steps = 0
         self.turned_rad = 0.0
+        self.heading_travel = 0.0
+        self.heading_span = (0.0, 0.0)
         self.last_action = (0.0, 0.0)
         self.actions = []  # every executed (clamped) action
         self.target_seen = self.target_visible()
@@ -287,6 +291,17 @@ class BaseWorld:
 
     # --- state ----------------------------------------------------------------------------
 
+    @property
+    def swept_rad(self) -> float:
+        """
+        Return the range of headings the robot has faced since reset (radians).
+
+        The camera has seen every direction once ``swept_rad + field of view >= 2 pi``. Unlike
+        :attr:`turned_rad`, turning back and forth over the same headings adds nothing, so the
+        expert's search is well defined from any state a policy leads to.
+        """
+        return self.heading_span[1] - self.heading_span[0]
+
     def set_pose(self, x: float, y: float, theta: float) -> None:
         """Put the robot at a pose (tests and analysis; the step count is kept)."""
         self._require_scene()
@@ -344,6 +359,9 @@ class BaseWorld:
         self.pose = np.array(pose)
         self.steps += 1
         self.turned_rad += abs(w) * cfg.dt * k / cfg.substeps
+        self.heading_travel += w * cfg.dt * k / cfg.substeps
+        self.heading_span = (min(self.heading_span[0], self.heading_travel),
+                             max(self.heading_span[1], self.heading_travel))
         self.last_action = (v, w)
         self.actions.append((v, w))
         if self.target_visible():

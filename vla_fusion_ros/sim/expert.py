@@ -7,8 +7,10 @@ What it does, in both worlds:
 
 1. **Absent target** (the named object is not in the scene): in the overhead world, where the
    whole arena is in view, it stops at once. In the first-person world it first turns in place,
-   counter-clockwise, until it has turned far enough to have seen every direction
-   (``2 pi - field of view``), then stops.
+   counter-clockwise, until it has faced headings spanning ``2 pi - field of view`` (the
+   world's :attr:`~vla_fusion_ros.sim.base.BaseWorld.swept_rad`, so a policy that turned the
+   other way or back and forth first is told to turn on until every direction was in view),
+   then stops.
 2. **Search** (first person, target not seen yet): turn in place counter-clockwise at full
    speed. One fixed direction, because a policy that cannot see the target cannot know which
    way is shorter; averaging both would teach it to stand still.
@@ -61,7 +63,7 @@ class ExpertPolicy:
         """Return the expert's ``[linear_x, angular_z]`` (float32) for the world's state."""
         cfg = world.config
         if world.target_absent:
-            if world.turned_rad < self.scan_angle(world):
+            if world.swept_rad < self.scan_angle(world):
                 return np.array([0.0, cfg.max_angular], dtype=np.float32)
             return np.zeros(2, dtype=np.float32)
         if not world.target_seen:

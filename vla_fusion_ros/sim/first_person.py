@@ -18,7 +18,7 @@ to find its target:
 
 The world tracks what the expert's search needs and the camera could know: ``target_seen``
 (the named object's centre was inside the view, not hidden behind another object, at some
-frame) and ``turned_rad`` (rotation since the start).
+frame) and ``swept_rad`` (the range of headings faced since the start).
 """
 
 from dataclasses import dataclass

@@ -4,13 +4,19 @@
 Auxiliary state targets: a training-only probe that speeds up behaviour cloning.
 
 Besides the expert's action, every frame's world state is known: the robot's pose (stored in
-the dataset) and the target's position (recomputed from the episode's scene seed). A small MLP
-reads the action head's pooled features and predicts, in arena units (the half-side is 1):
+the dataset) and the scene (recomputed from the episode's scene seed). A small MLP reads the
+action head's pooled features and predicts, in arena units (the half-side is 1)
+(:data:`AUX_NAMES`):
 
-``[robot x, robot y, cos(theta), sin(theta), target x, target y, target x and y in the robot
-frame]`` (for an absent target, the robot's own position: zero in the robot frame)
+- the pose: ``robot x, robot y, cos(theta), sin(theta), target x, target y`` (world frame);
+- egocentric: ``target x and y in the robot frame`` (for an absent target, the robot's own
+  position: zero), ``target in view`` (1 when the camera sees it: always in the overhead
+  world when it is present; in the first-person world the world's own ``target_visible``),
+  ``nearest other object's x and y in the robot frame`` (the obstacle to avoid).
 
-Its MSE is added to the action loss (``loss.aux_weight``). The probe pushes the pooled features
+Its MSE is added to the action loss (``loss.aux_weight``); ``loss.aux_targets: egocentric``
+leaves the world-frame pose out of the loss (a first-person camera cannot tell where in the
+symmetric arena it stands). The probe pushes the pooled features
 to say where the robot is, which way it faces and where the *named* object is, which is what
 the action depends on; without it, a small CNN spends many epochs on a loss plateau before it
 finds the robot's heading. The probe never enters a checkpoint: the shipped model is the plain
@@ -23,40 +29,63 @@ from typing import Dict
 import numpy as np
 import torch
 from torch import nn
+import torch.nn.functional as F
 
 from vla_fusion_ros.model.attention import MLP
 from vla_fusion_ros.sim.registry import make_config, make_world
 
-AUX_DIM = 8
+AUX_NAMES = ('robot_x', 'robot_y', 'cos_theta', 'sin_theta', 'target_x', 'target_y',
+             'target_forward', 'target_left', 'target_in_view', 'obstacle_forward',
+             'obstacle_left')
+AUX_DIM = len(AUX_NAMES)
+#: The targets that ``loss.aux_targets: egocentric`` keeps.
+EGOCENTRIC = AUX_NAMES.index('target_forward')
+#: Sign of each target in the left-right mirrored world (x -> -x, theta -> pi - theta).
+_MIRROR = (-1.0, 1.0, -1.0, 1.0, -1.0, 1.0, 1.0, -1.0, 1.0, 1.0, -1.0)
+AUX_TARGETS = ('all', 'egocentric')
 
 
 def aux_targets(data: Dict[str, np.ndarray]) -> torch.Tensor:
-    """Return float32 [F, 8] auxiliary targets for the frames of a generated dataset."""
+    """Return float32 [F, AUX_DIM] auxiliary targets for the frames of a generated dataset."""
     meta = json.loads(str(data['meta']))
     name = meta.get('world_name', 'overhead')
     world = make_world(name, make_config(name, meta['world']))
     half = 0.5 * world.config.arena_size_m
-    targets = np.full((len(data['episode_seed']), 2), np.nan)
-    for i, seed in enumerate(data['episode_seed']):
-        world.reset(int(seed))
-        if world.target is not None:
-            targets[i] = (world.target.x, world.target.y)
     pose = data['poses']  # [F, 3]
-    goal = targets[data['episode']]  # [F, 2]
-    missing = np.isnan(goal[:, 0])
-    goal[missing] = pose[missing, :2]  # absent target: 'here' (relative position 0)
+    goal = np.array(pose[:, :2])  # absent target: 'here' (relative position 0)
+    visible = np.zeros(len(pose))
+    nearest = np.array(pose[:, :2])
+    frames_of = np.split(np.arange(len(pose)), np.flatnonzero(np.diff(data['episode'])) + 1)
+    for frames in frames_of:
+        world.reset(int(data['episode_seed'][data['episode'][frames[0]]]))
+        others = [o for o in world.objects if o is not world.target]
+        centres = np.array([[o.x, o.y] for o in others]).reshape(-1, 2)
+        radii = np.array([o.radius for o in others])
+        if world.target is not None:
+            goal[frames] = (world.target.x, world.target.y)
+            visible[frames] = [world.target_visible(pose[f]) for f in frames]
+        if len(others):
+            gaps = np.hypot(*(pose[frames, None, :2] - centres[None]).transpose(2, 0, 1))
+            nearest[frames] = centres[np.argmin(gaps - radii, axis=1)]
     c, s = np.cos(pose[:, 2]), np.sin(pose[:, 2])
-    dx, dy = goal[:, 0] - pose[:, 0], goal[:, 1] - pose[:, 1]
+
+    def local(points):  # world points -> the robot frame, arena units
+        dx, dy = points[:, 0] - pose[:, 0], points[:, 1] - pose[:, 1]
+        return (c * dx + s * dy) / half, (-s * dx + c * dy) / half
     out = np.stack([pose[:, 0] / half, pose[:, 1] / half, c, s, goal[:, 0] / half,
-                    goal[:, 1] / half, (c * dx + s * dy) / half, (-s * dx + c * dy) / half],
-                   axis=1)
+                    goal[:, 1] / half, *local(goal), visible, *local(nearest)], axis=1)
     return torch.from_numpy(out.astype(np.float32))
 
 
 def mirror(aux: torch.Tensor) -> torch.Tensor:
     """Return the targets of the left-right mirrored world (x -> -x, theta -> pi - theta)."""
-    sign = torch.tensor([-1.0, 1.0, -1.0, 1.0, -1.0, 1.0, 1.0, -1.0])
-    return aux * sign
+    return aux * torch.tensor(_MIRROR)
+
+
+def aux_loss(predicted: torch.Tensor, target: torch.Tensor, kind: str = 'all') -> torch.Tensor:
+    """Return the probe's MSE over ``kind``'s targets (``all`` or ``egocentric``)."""
+    first = EGOCENTRIC if kind == 'egocentric' else 0
+    return F.mse_loss(predicted[:, first:], target[:, first:])
 
 
 class PolicyWithProbe(nn.Module):

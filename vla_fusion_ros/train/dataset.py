@@ -40,6 +40,7 @@ import argparse
 import copy
 from dataclasses import asdict
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -64,8 +65,9 @@ FORMAT_VERSION = 2
 #: that every camera resolution is in the trained regime.
 RENDER_SIZES: Tuple[Tuple[int, int], ...] = ((64, 64), (160, 120), (320, 240), (640, 480))
 
-__all__ = ['BCDataset', 'EVAL_SEED_START', 'RENDER_SIZES', 'TRAIN_SEED_START',
-           'VAL_SEED_START', 'generate', 'load', 'parse_size', 'save']
+__all__ = ['BCDataset', 'concatenate', 'EVAL_SEED_START', 'generate', 'generate_parallel',
+           'load', 'pack', 'parse_size', 'RENDER_SIZES', 'save', 'TRAIN_SEED_START',
+           'VAL_SEED_START']
 
 
 def _clean_chunk(world, expert: ExpertPolicy, first: np.ndarray,
@@ -152,16 +154,30 @@ def generate(episodes: int, seed: int = TRAIN_SEED_START,
             env.step(executed)
         episode_info.append((scene_seed, env.steps, env.success, ' '.join(env.named),
                              env.target_absent, env.reason, (width, height)))
-    label, executed, poses, episode, step, text_ids = zip(*rows)
-    ep_seed, ep_length, ep_success, ep_target, ep_absent, ep_reason, ep_size = zip(
-        *episode_info)
     meta = {'format_version': FORMAT_VERSION, 'world_name': name, 'world': asdict(cfg),
             'expert': asdict(expert), 'seed': seed, 'episodes': episodes,
             'noise_prob': noise_prob, 'noise_std': list(noise_std), 'chunk_size': chunk_size,
             'render_sizes': [list(s) for s in render_sizes], 'image_size': size,
             'preprocess': 'vla_fusion_ros.model.preprocess.prepare_rgb'}
+    return pack(images[:len(rows)], rows, episode_info, list(instructions), meta,
+                np.stack(chunks) if chunk_size > 1 else None)
+
+
+def pack(images: np.ndarray, rows: Sequence[Tuple], episode_info: Sequence[Tuple],
+         instructions: Sequence[str], meta: Dict, chunks: Optional[np.ndarray] = None
+         ) -> Dict[str, np.ndarray]:
+    """
+    Return the arrays of the on-disk format from per-frame and per-episode tuples.
+
+    ``rows``: per frame ``(label, executed, pose, episode, step, instruction_id)``, the frames
+    of each episode contiguous and in order; ``episode_info``: per episode ``(seed, length,
+    success, target, absent, reason, (width, height))``.
+    """
+    label, executed, poses, episode, step, text_ids = zip(*rows)
+    ep_seed, ep_length, ep_success, ep_target, ep_absent, ep_reason, ep_size = zip(
+        *episode_info)
     data = {
-        'images': images[:len(rows)],
+        'images': images,
         'actions': np.asarray(label, dtype=np.float32),
         'executed': np.asarray(executed, dtype=np.float32),
         'poses': np.asarray(poses, dtype=np.float64),
@@ -178,9 +194,53 @@ def generate(episodes: int, seed: int = TRAIN_SEED_START,
         'episode_render_size': np.asarray(ep_size, dtype=np.int32),
         'meta': np.asarray(json.dumps(meta)),
     }
-    if chunk_size > 1:
-        data['action_chunks'] = np.stack(chunks)
+    if chunks is not None:
+        data['action_chunks'] = chunks
     return data
+
+
+def generate_parallel(episodes: int, seed: int = TRAIN_SEED_START, workers: int = 1,
+                      **kwargs) -> Dict[str, np.ndarray]:
+    """
+    :func:`generate` split over ``workers`` processes, joined in seed order.
+
+    Every episode depends only on its own seed, so the arrays are exactly those of one
+    process (``test_dataset.py`` checks it); each worker renders with its own MuJoCo context.
+    """
+    workers = max(1, min(int(workers), episodes // 2))
+    if workers == 1:
+        return generate(episodes, seed, **kwargs)
+    bounds = np.linspace(0, episodes, workers + 1).astype(int)
+    jobs = [(int(b - a), seed + int(a), dict(kwargs, progress=kwargs.get('progress') and not a))
+            for a, b in zip(bounds, bounds[1:])]
+    with multiprocessing.get_context('spawn').Pool(workers) as pool:
+        parts = pool.starmap(_generate_part, jobs)
+    data = concatenate(parts)
+    meta = json.loads(str(parts[0]['meta']))
+    meta.update(seed=seed, episodes=episodes)
+    data['meta'] = np.asarray(json.dumps(meta))
+    return data
+
+
+def _generate_part(episodes: int, seed: int, kwargs: Dict) -> Dict[str, np.ndarray]:
+    return generate(episodes, seed, **kwargs)
+
+
+def concatenate(parts: Sequence[Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]:
+    """Join datasets of one world (the first one's ``meta``): episodes renumbered, texts merged."""
+    texts: Dict[str, int] = {}
+    ids, episodes, offset = [], [], 0
+    for part in parts:
+        remap = np.array([texts.setdefault(str(t), len(texts)) for t in part['instructions']],
+                         dtype=np.int32)
+        ids.append(remap[part['instruction_id']])
+        episodes.append(part['episode'] + offset)
+        offset += len(part['episode_seed'])
+    out = {key: np.concatenate([p[key] for p in parts])
+           for key in parts[0] if key not in ('instructions', 'meta')}
+    out.update(instruction_id=np.concatenate(ids), episode=np.concatenate(episodes),
+               instructions=np.asarray(list(texts), dtype=np.str_), meta=parts[0]['meta'])
+    return out
 
 
 def save(path: str, data: Dict[str, np.ndarray]) -> None:
@@ -229,6 +289,30 @@ class BCDataset(Dataset):
         self.episode = data['episode']
         self.executed = torch.from_numpy(np.ascontiguousarray(data['executed']))
         self.indices = None if indices is None else torch.as_tensor(indices, dtype=torch.long)
+
+    def extend(self, data: Dict[str, np.ndarray]) -> None:
+        """
+        Append the frames of another dataset of the same format (a DAgger round's).
+
+        Its episodes follow this dataset's; a view (``indices``) takes all the new frames.
+        """
+        texts = {text: i for i, text in enumerate(self.instructions)}
+        remap = np.array([texts.setdefault(str(t), len(texts)) for t in data['instructions']],
+                         dtype=np.int64)
+        self.instructions = list(texts)
+        chunks = (data['action_chunks'] if self.chunk_size > 1
+                  else data['actions'][:, None, :])
+        first = len(self.images)
+        self.images = torch.cat([self.images, torch.from_numpy(data['images'])])
+        self.actions = torch.cat([self.actions, torch.from_numpy(
+            np.ascontiguousarray(chunks[:, :self.chunk_size]))])
+        self.instruction_id = torch.cat([self.instruction_id,
+                                         torch.from_numpy(remap[data['instruction_id']])])
+        self.episode = np.concatenate([self.episode,
+                                       data['episode'] + int(self.episode.max()) + 1])
+        self.executed = torch.cat([self.executed, torch.from_numpy(data['executed'])])
+        if self.indices is not None:
+            self.indices = torch.cat([self.indices, torch.arange(first, len(self.images))])
 
     def __len__(self) -> int:
         return len(self.images) if self.indices is None else len(self.indices)

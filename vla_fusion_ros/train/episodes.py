@@ -8,7 +8,9 @@ Each training step takes ``episodes_per_batch`` whole episodes (about ``batch_si
 ``batch_size`` divided by the mean episode length), drawn from a permutation of the episodes
 that depends only on the seed and the epoch, as frame batches do. Every frame of a batch is
 encoded at once; the memory then runs over the steps of all episodes side by side
-(:meth:`FusionModel.forward_episodes`). A mirrored episode is mirrored whole.
+(:meth:`FusionModel.forward_episodes`). A mirrored episode is mirrored whole. Under torchrun
+the number of episodes per batch is a multiple of the process count and each process takes
+its share (:mod:`vla_fusion_ros.train.batches`).
 
 Why memory at all: in the first-person world a robot whose named object is absent must turn a
 full circle and then stop. After the circle it sees exactly the frame it started from (same
@@ -21,11 +23,14 @@ from typing import List, Tuple
 import numpy as np
 import torch
 
+from vla_fusion_ros.train.aux import mirror
+
 
 class EpisodeBatcher:
     """Episodes of a :class:`~vla_fusion_ros.train.dataset.BCDataset` view, in batches."""
 
-    def __init__(self, dataset, batch_size: int, seed: int, scale: torch.Tensor):
+    def __init__(self, dataset, batch_size: int, seed: int, scale: torch.Tensor,
+                 multiple: int = 1):
         items = np.arange(len(dataset))
         frames = (dataset.indices.numpy() if dataset.indices is not None else items)
         episode = dataset.episode[frames]
@@ -33,7 +38,8 @@ class EpisodeBatcher:
         ends = np.r_[starts[1:], len(items)]
         self.episodes: List[np.ndarray] = [items[a:b] for a, b in zip(starts, ends)]
         mean = float(np.mean([len(e) for e in self.episodes]))
-        self.per_batch = max(1, int(round(batch_size / mean)))
+        # A multiple of the process count: each torchrun process takes as many episodes.
+        self.per_batch = multiple * max(1, int(round(batch_size / mean / multiple)))
         self.seed = seed
         self.dataset = dataset
         self.scale = scale
@@ -56,11 +62,12 @@ class EpisodeBatcher:
               ) -> Tuple[torch.Tensor, list, torch.Tensor, torch.Tensor, torch.Tensor,
                          torch.Tensor]:
         """
-        Return ``(images, texts, target, items, slots, previous)`` for episodes ``chosen``.
+        Return ``(images, texts, target, aux, slots, previous)`` for episodes ``chosen``.
 
-        ``target`` are normalised labels [F, chunk, A], ``slots`` each frame's place in a
-        [B, L] grid, ``previous`` [B, L, A] the normalised action executed before each frame
-        (zero at an episode's start). ``flip`` [B] mirrors whole episodes.
+        ``target`` are normalised labels [F, chunk, A], ``aux`` the frames' state targets
+        (the dataset's ``aux``, mirrored with the episode; ``None`` without), ``slots`` each
+        frame's place in a [B, L] grid, ``previous`` [B, L, A] the normalised action executed
+        before each frame (zero at an episode's start). ``flip`` [B] mirrors whole episodes.
         """
         parts = [self.episodes[e] for e in chosen]
         length = max(len(p) for p in parts)
@@ -75,6 +82,8 @@ class EpisodeBatcher:
         keep = torch.cat([torch.as_tensor(np.arange(len(p)) < len(p) - 1) for p in parts])
         previous[shifted[keep]] = executed[keep]
         target = (actions / self.scale).clamp(-1.0, 1.0)
+        aux = getattr(self.dataset, 'aux', None)
+        aux = None if aux is None else aux[frames]
         if flip is not None:
             per_frame = torch.repeat_interleave(flip, torch.tensor([len(p) for p in parts]))
             images = torch.where(per_frame[:, None, None, None], images.flip(-1), images)
@@ -82,5 +91,5 @@ class EpisodeBatcher:
             target[per_frame, :, 1:] *= -1.0
             grid_flip = flip.repeat_interleave(length)
             previous[grid_flip, 1:] *= -1.0
-        return (images, texts, target, items, slots,
-                previous.view(len(parts), length, -1))
+            aux = None if aux is None else torch.where(per_frame[:, None], mirror(aux), aux)
+        return (images, texts, target, aux, slots, previous.view(len(parts), length, -1))

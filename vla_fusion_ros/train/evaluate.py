@@ -117,6 +117,20 @@ def evaluate_in_process(policy, episodes: int, seed_start: int = EVAL_SEED_START
     return summary
 
 
+def held_out(policy, episodes: int, world: str, log=print) -> Tuple[Dict, Dict]:
+    """Strict success on held-out seeds and the uninformative-instruction floor (no reports)."""
+    result = evaluate_in_process(policy, episodes, EVAL_SEED_START, world=world)
+    floor = evaluate_in_process(policy, episodes, EVAL_SEED_START, world=world,
+                                instruction=UNINFORMATIVE_INSTRUCTION)
+    result.pop('reports')
+    floor.pop('reports')
+    log(format_summary(f'held-out {world} scenes', result))
+    log(format_summary(f'  floor: same policy told "{UNINFORMATIVE_INSTRUCTION}"', floor))
+    log('  floor: the vision-only model of the same recipe: train it with '
+        '--set model.fusion.mode=vision_only and evaluate with --vision-only')
+    return result, floor
+
+
 def checkpoint_world(path: str) -> str:
     """Return the world a checkpoint was trained in (from its metadata; overhead if unsaid)."""
     from vla_fusion_ros.model import load_checkpoint

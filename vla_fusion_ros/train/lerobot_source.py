@@ -36,6 +36,16 @@ from vla_fusion_ros.model import DEFAULT_WORDS, Tokenizer
 VELOCITY_NAMES = ['linear_x', 'angular_z']
 
 
+def overrides(root: str, image_key: str, action_key: str, task_key: str) -> List[str]:
+    """Return the training config overrides that ``train --dataset ROOT`` and its keys mean."""
+    if not root:
+        return []
+    values = {'data.lerobot.root': root, 'data.lerobot.image_key': image_key,
+              'data.lerobot.action_key': action_key, 'data.lerobot.task_key': task_key}
+    return ([f'{key}={json.dumps(value)}' for key, value in values.items()]
+            + ['eval.val_episodes=0', 'eval.episodes=0'])
+
+
 def keys_from(config: Dict[str, Any]) -> FeatureKeys:
     """Return the feature keys of ``data.lerobot`` ('' image key: the only camera)."""
     section = config['data']['lerobot']

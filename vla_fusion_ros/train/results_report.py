@@ -30,6 +30,48 @@ def _row(label: str, summary: Optional[Dict[str, Any]]) -> str:
             f'{format_rate(summary["absent"])} | {ends} |')
 
 
+def _absent_share(result: Dict[str, Any]) -> str:
+    run = result.get('in_process') or result.get('ros') or {}
+    absent, total = run.get('absent', {}).get('episodes'), run.get('episodes')
+    return f'{absent}/{total}' if total else 'some'
+
+
+def _training(training: Dict[str, Any], log: List[Dict[str, Any]]) -> List[str]:
+    """Return the Training section: budget, wall times, load, data, DAgger, validation."""
+    data = training.get('data', {})
+    config = training.get('config', {})
+    load = training.get('load_average')
+    lines = ['## Training', '',
+             f'- steps: {training.get("steps")} of {config.get("schedule", {}).get("batch_size")}'
+             f' frames; {training.get("processes", 1)} process(es) x '
+             f'{training.get("threads", "?")} torch thread(s)',
+             f'- wall time of the whole command (data generation, training, DAgger rollouts, '
+             f'validations, final evaluation): {training.get("command_wall_time_s")} s; of the '
+             f'training loop with its rollouts and validations: {training.get("wall_time_s")} s']
+    if load:
+        lines.append(f'- 1-minute load average during training: mean {load["mean"]}, max '
+                     f'{load["max"]} on {load["cores"]} cores (above the core count, other '
+                     'jobs shared the cores: the times are upper bounds)')
+    lines += [f'- data: {json.dumps(data.get("frames"))} frames of '
+              f'{json.dumps(data.get("episodes"))} expert episodes, then '
+              f'{data.get("dagger_frames", 0)} DAgger frames: {data.get("train_frames")} '
+              'training frames at the end',
+              f'- checkpoint chosen: {json.dumps(training.get("best"))}', '']
+    rounds = [h for h in log if 'dagger_round' in h]
+    if rounds:
+        lines += ['| DAgger round | before step | episodes (training seeds) | frames | '
+                  'on-policy strict success | seconds |', '|---|---|---|---|---|---|']
+        lines += [f'| {h["dagger_round"]} | {h["step"]} | {h["episodes"]} | {h["frames"]} | '
+                  f'{h["rollout_success"]:.0%} | {h["seconds"]} |' for h in rounds]
+        lines.append('')
+    curve = [f'| {h["step"]} | {h["val_loss"]:.4f} | {h.get("val_success", 0):.0%} |'
+             for h in log if 'val_loss' in h]
+    if curve:
+        lines += ['| step | validation action MSE | strict success, validation scenes |',
+                  '|---|---|---|', *curve, '']
+    return lines
+
+
 def render(world: str, summary: Dict[str, Any], result: Dict[str, Any],
            commands: List[str], log: List[Dict[str, Any]] = ()) -> str:
     """Return the Markdown page."""
@@ -41,7 +83,7 @@ def render(world: str, summary: Dict[str, Any], result: Dict[str, Any],
              f'## Strict success on {n} held-out scenes (seeds from {result.get("seed_start")})',
              '',
              'Strict: reach the named object without touching another; when it is absent '
-             '(15% of scenes), stop without touching anything. Camera: '
+             f'({_absent_share(result)} of these scenes), stop without touching anything. Camera: '
              f'{"x".join(str(s) for s in size)}. Wilson 95% intervals.', '',
              '| policy | strict success | target present | target absent | ends |',
              '|---|---|---|---|---|',
@@ -65,18 +107,7 @@ def render(world: str, summary: Dict[str, Any], result: Dict[str, Any],
         lines += [f'| {k} | {format_rate(v)} |' for k, v in result['parity'].items()]
         lines += ['', f'Spread between the best and the worst resolution: {spread:.1f} points.',
                   '']
-    curve = [f'| {h["step"]} | {h["val_loss"]:.4f} | {h.get("val_success", 0):.0%} |'
-             for h in log if 'val_loss' in h]
-    lines += ['## Training', '',
-              f'- steps: {training.get("steps")}, wall time of the training loop and its '
-              f'validations: {training.get("wall_time_s")} s (one torch thread, shared 2-core '
-              'machine)',
-              f'- data: {json.dumps(training.get("data", {}).get("frames"))} frames, '
-              f'{json.dumps(training.get("data", {}).get("episodes"))} episodes',
-              f'- checkpoint chosen: {json.dumps(training.get("best"))}', '']
-    if curve:
-        lines += ['| step | validation action MSE | strict success, 50 validation scenes |',
-                  '|---|---|---|', *curve, '']
+    lines += _training(training, log)
     return '\n'.join(lines)
 
 

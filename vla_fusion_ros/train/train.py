@@ -12,11 +12,14 @@ Train a fusion policy by behaviour cloning: config-driven, resumable, determinis
 
 The dataset is generated first when its file is missing. With ``--dataset`` the frames come from
 a LeRobotDataset v3 folder instead (:mod:`vla_fusion_ros.train.lerobot_source`). Each step draws
-a global batch from a permutation of the training frames that depends only on the seed and the
-epoch; under torchrun every process takes its share of that batch (gloo on CPU,
+a global batch from a permutation of the training frames (whole episodes for a model with
+memory) that depends only on the seed and the epoch; under torchrun every process takes its
+share of that batch (:mod:`vla_fusion_ros.train.batches`; gloo on CPU,
 DistributedDataParallel averages the gradients), so N processes follow the same trajectory as
 one, up to float summation order. Only rank 0 validates and writes. The loss is the MSE between
-the model's normalised actions and the expert's (divided by ``head.action_scale``).
+the model's normalised actions and the expert's (divided by ``head.action_scale``). With
+``dagger.rounds`` the current policy is rolled out on training scenes during training and its
+frames, labelled by the expert, join the data (:mod:`vla_fusion_ros.train.dagger`).
 
 Output (``--out``): ``config.yaml`` (resolved), ``log.jsonl``, ``best.safetensors`` (lowest
 validation loss, or highest closed-loop success on validation seeds when ``eval.val_episodes``
@@ -32,7 +35,7 @@ import os
 import shutil
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import torch
 import torch.distributed as dist
@@ -42,13 +45,13 @@ from tqdm import tqdm
 from vla_fusion_ros.data.lerobot_dataset import DatasetFormatError
 from vla_fusion_ros.model import load_checkpoint, save_checkpoint, Tokenizer, VLAPolicy
 from vla_fusion_ros.model.network import FusionModel
-from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
-from vla_fusion_ros.train import lerobot_source
+from vla_fusion_ros.sim.base import VAL_SEED_START
+from vla_fusion_ros.train import dagger, lerobot_source
 from vla_fusion_ros.train import train_config as tc
-from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
+from vla_fusion_ros.train.aux import aux_loss, PolicyWithProbe
+from vla_fusion_ros.train.batches import Batches
 from vla_fusion_ros.train.episodes import EpisodeBatcher
-from vla_fusion_ros.train.evaluate import (evaluate_in_process, format_summary,
-                                           UNINFORMATIVE_INSTRUCTION)
+from vla_fusion_ros.train.evaluate import evaluate_in_process, held_out
 from vla_fusion_ros.train.train_state import (batch_indices, learning_rate, load_state,
                                               parameter_groups, save_state)
 
@@ -65,6 +68,7 @@ class Trainer:
         if config['threads']:
             torch.set_num_threads(int(config['threads']))
         self.progress = progress and self.rank == 0
+        self.created = time.monotonic()  # the command's wall time: data, training, evaluation
         self.lerobot = bool(config['data']['lerobot']['root'])
         if self.lerobot:
             lerobot_source.adapt_config(config, self.log)  # head, hflip, aux: before the model
@@ -73,6 +77,7 @@ class Trainer:
         self.memory_format = (torch.channels_last if config['channels_last']
                               else torch.contiguous_format)
         self.model.to(memory_format=self.memory_format)
+        self.rounds = dagger.Rounds(config, out, self.rank, self.world)
         self.aux_weight = float(config['loss']['aux_weight'])
         self.trainable = (PolicyWithProbe(self.model, config['seed']) if self.aux_weight > 0
                           else self.model)
@@ -84,6 +89,7 @@ class Trainer:
             betas=tuple(optim['betas']))
         self.tokenizer = Tokenizer(max_length=self.model_config.language.max_length)
         self.scale = torch.tensor(self.model_config.head.action_scale)
+        self.batches = Batches(config, self.scale, self.rank, self.world)
         self.state: Dict[str, Any] = {'step': 0, 'history': [], 'best': None,
                                       'wall_time_s': 0.0}
 
@@ -96,60 +102,15 @@ class Trainer:
         with open(os.path.join(self.out, 'log.jsonl'), 'a', encoding='utf-8') as handle:
             handle.write(json.dumps(entry) + '\n')
 
-    def _tokens(self, dataset):
-        ids, mask = self.tokenizer.encode(dataset.instructions)  # [I, T] each
-        return {text: row for row, text in enumerate(dataset.instructions)}, ids, mask
-
-    def _batch(self, dataset, table, index: torch.Tensor, step: Optional[int] = None):
-        """
-        Return model inputs and targets for this process's share of the batch ``index``.
-
-        With ``step``, the batch is augmented; the flips are drawn for the whole global batch
-        so that every process count sees the same augmentation.
-        """
-        if step is not None:
-            global_index = index
-            local = len(index) // self.world
-            index = index[self.rank * local:(self.rank + 1) * local]
-        images, texts, actions = dataset.get_batch(index)  # [B, 3, S, S], [B, k, 2]
-        rows = torch.tensor([table[0][t] for t in texts])
-        target = (actions / self.scale).clamp(-1.0, 1.0)  # normalised labels
-        aux = None if dataset.aux is None else dataset.aux[
-            index if dataset.indices is None else dataset.indices[index]]
-        if step is not None and self.config['augment']['hflip'] > 0:
-            gen = torch.Generator().manual_seed(self.config['seed'] * 7_919 + step)
-            flip = torch.rand(len(global_index), generator=gen) < self.config['augment']['hflip']
-            flip = flip[self.rank * local:(self.rank + 1) * local]
-            images = torch.where(flip[:, None, None, None], images.flip(-1), images)
-            target = target.clone()
-            target[flip, :, 1:] *= -1.0  # mirrored world: angular_z changes sign
-            aux = None if aux is None else torch.where(flip[:, None], mirror(aux), aux)
-        return images, table[1][rows], table[2][rows], target, aux
-
-    def _episode_batch(self, batcher: EpisodeBatcher, table, chosen, step: Optional[int]):
-        """Model inputs and targets for whole episodes (a model with memory)."""
-        flip = None
-        if step is not None and self.config['augment']['hflip'] > 0:
-            gen = torch.Generator().manual_seed(self.config['seed'] * 7_919 + step)
-            flip = torch.rand(len(chosen), generator=gen) < self.config['augment']['hflip']
-        images, texts, target, items, slots, previous = batcher.batch(chosen, flip)
-        dataset = batcher.dataset
-        aux = dataset.aux[items if dataset.indices is None else dataset.indices[items]]
-        if flip is not None:
-            per_frame = torch.repeat_interleave(
-                flip, torch.bincount(slots // previous.shape[1], minlength=len(chosen)))
-            aux = torch.where(per_frame[:, None], mirror(aux), aux)
-        rows = torch.tensor([table[0][t] for t in texts])
-        return images, table[1][rows], table[2][rows], target, aux, slots, previous
-
     def _loss(self, inputs):
-        """Return the action loss (plus the probe's) of a batch from :meth:`_batch` or episodes."""
+        """Return the action loss (plus the probe's) of a batch of frames or episodes."""
         images, ids, mask, target, aux = inputs[:5]
         images = images.contiguous(memory_format=self.memory_format)
         extra = tuple(inputs[5:])
         if self.aux_weight > 0:
             actions, aux_pred = self.net(images, ids, mask, *extra)
-            return F.mse_loss(actions, target) + self.aux_weight * F.mse_loss(aux_pred, aux)
+            return F.mse_loss(actions, target) + self.aux_weight * aux_loss(
+                aux_pred, aux, self.config['loss']['aux_targets'])
         if extra:
             return F.mse_loss(self.model.forward_episodes(images, ids, mask, *extra), target)
         return F.mse_loss(self.net(images, ids, mask), target)
@@ -164,8 +125,8 @@ class Trainer:
                 batcher, count = EpisodeBatcher(val, 1, 0, self.scale), 0
                 for first in range(0, len(batcher), 8):
                     chosen = list(range(first, min(len(batcher), first + 8)))
-                    images, ids, mask, target, _, slots, previous = self._episode_batch(
-                        batcher, val_table, chosen, None)
+                    images, ids, mask, target, _, slots, previous = self.batches.episodes(
+                        batcher, val_table, chosen)[0]
                     actions = self.model.forward_episodes(images, ids, mask, slots, previous)
                     total += F.mse_loss(actions, target,
                                         reduction='sum').item() / target[0].numel()
@@ -174,7 +135,7 @@ class Trainer:
                         break
             for first in range(0, count if not self.model_config.head.memory else 0, 256):
                 index = torch.arange(first, min(count, first + 256))
-                images, ids, mask, target, _ = self._batch(val, val_table, index)
+                images, ids, mask, target, _ = self.batches.frames(val, val_table, index)
                 total += F.mse_loss(self.model(images, ids, mask), target,
                                     reduction='sum').item() / target[0].numel()
         result = {'val_loss': total / count}
@@ -203,6 +164,7 @@ class Trainer:
         return {'training': {
             'steps': self.state['step'], 'total_steps': total, 'processes': self.world,
             'wall_time_s': round(self.state['wall_time_s'], 1),
+            'threads': torch.get_num_threads(), 'load_average': load_average(hist),
             'train_loss': hist[-1]['loss'] if hist else None, 'best': self.state['best'],
             'data': {k: v for k, v in info.items() if k != 'meta'},
             'world_name': self.config['data']['world_name'],
@@ -225,12 +187,10 @@ class Trainer:
         if batch % self.world:
             raise tc.TrainConfigError(f'schedule.batch_size: {batch} is not divisible by '
                                       f'the {self.world} processes')
-        batcher = None
-        if self.model_config.head.memory:
-            if self.world > 1:
-                raise tc.TrainConfigError('head.memory: training a model with memory runs in '
-                                          'one process (no torchrun)')
-            batcher = EpisodeBatcher(train, batch, cfg['seed'], self.scale)
+        if self.model_config.head.memory and self.world > 1 and not self.aux_weight:
+            raise tc.TrainConfigError('loss.aux_weight: a model with memory trains under '
+                                      'torchrun only with the probe (aux_weight > 0)')
+        batcher = self._batcher(train)
         per_epoch = len(train) // batch if batcher is None else batcher.steps_per_epoch()
         if per_epoch < 1:
             raise tc.TrainConfigError(f'schedule.batch_size: {batch} exceeds the '
@@ -255,7 +215,11 @@ class Trainer:
             language = self.model_config.language
             self.tokenizer = lerobot_source.tokenizer_for(
                 train.instructions, language.max_length, language.vocab_size, self.log)
-        table, val_table = self._tokens(train), self._tokens(val)
+        if self.state.get('dagger_rounds'):  # resumed: the rounds' frames join again
+            self.rounds.add(train, info, range(self.state['dagger_rounds']))
+            batcher = self._batcher(train)
+        table = self.batches.table(self.tokenizer, train)
+        val_table = self.batches.table(self.tokenizer, val)
         self.model.train()
         started = time.monotonic() - self.state['wall_time_s']
         bar = tqdm(total=total, initial=self.state['step'], desc='train', unit='step',
@@ -263,16 +227,22 @@ class Trainer:
         window = []
         while self.state['step'] < total:
             step = self.state['step']
+            due = self.rounds.due(step, self.state.get('dagger_rounds', 0))
+            if due:
+                self._dagger(train, info, due)
+                table = self.batches.table(self.tokenizer, train)
+                batcher = self._batcher(train)
             lr = learning_rate(step, total, sched, cfg['optim']['lr'])
             for group in self.optimizer.param_groups:
                 group['lr'] = lr
             if batcher is None:
                 index = batch_indices(step, batch, len(train), cfg['seed'])
-                loss = self._loss(self._batch(train, table, index, step))
+                loss, weight = self._loss(self.batches.frames(train, table, index, step)), 1.0
             else:
-                loss = self._loss(self._episode_batch(batcher, table, batcher.pick(step), step))
+                inputs, weight = self.batches.episodes(batcher, table, batcher.pick(step), step)
+                loss = self._loss(inputs)
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * weight).backward()
             if cfg['optim']['grad_clip']:
                 torch.nn.utils.clip_grad_norm_(self.trainable.parameters(),
                                                cfg['optim']['grad_clip'])
@@ -284,7 +254,8 @@ class Trainer:
                 self.state['wall_time_s'] = time.monotonic() - started
                 self._record({'step': step, 'loss': sum(window) / len(window), 'lr': lr,
                               'epoch': round(step / per_epoch, 3),
-                              'wall_time_s': round(self.state['wall_time_s'], 1)})
+                              'wall_time_s': round(self.state['wall_time_s'], 1),
+                              'load': round(os.getloadavg()[0], 2)})
                 bar.set_postfix(loss=f'{sum(window) / len(window):.4f}')
                 window = []
             pause = stop_after and step >= stop_after and step < total
@@ -297,6 +268,25 @@ class Trainer:
                 return {}
         bar.close()
         return self._finish(info, total)
+
+    def _batcher(self, train) -> Optional[EpisodeBatcher]:
+        """Whole-episode batches for a model with memory; ``None``: frame batches."""
+        if not self.model_config.head.memory:
+            return None
+        return EpisodeBatcher(train, int(self.config['schedule']['batch_size']),
+                              self.config['seed'], self.scale, multiple=self.world)
+
+    def _dagger(self, train, info, rounds) -> None:
+        """Run DAgger rounds with the current weights; their frames join ``train``."""
+        policy = VLAPolicy(self.model_config, self.tokenizer, self.model)
+        for entry in self.rounds.add(train, info, rounds, policy,
+                                     dist.barrier if self.world > 1 else None):
+            entry['step'] = self.state['step']
+            self.state['dagger_rounds'] = entry['dagger_round'] + 1
+            if self.rank == 0:
+                self._record(entry)
+                self.log(dagger.describe(entry, len(train)))
+        self.model.train()
 
     def _checkpoint(self, val, val_table, info, total: int, started: float) -> None:
         if self.rank == 0:
@@ -325,22 +315,12 @@ class Trainer:
             metadata = self.metadata(info, total)
             episodes = int(self.config['eval']['episodes'])
             if episodes > 0:
-                policy = VLAPolicy.from_checkpoint(best)
-                world = self.config['data']['world_name']
-                result = evaluate_in_process(policy, episodes, EVAL_SEED_START, world=world)
-                floor = evaluate_in_process(policy, episodes, EVAL_SEED_START, world=world,
-                                            instruction=UNINFORMATIVE_INSTRUCTION)
-                result.pop('reports')
-                floor.pop('reports')
-                metadata['eval'] = result
-                metadata['eval_uninformed'] = floor
-                self.log(format_summary(f'held-out {world} scenes', result))
-                self.log(format_summary(f'  floor: same policy told "{UNINFORMATIVE_INSTRUCTION}"',
-                                        floor))
-                self.log('  floor: the vision-only model of the same recipe: train it with '
-                         '--set model.fusion.mode=vision_only and evaluate with --vision-only')
+                metadata['eval'], metadata['eval_uninformed'] = held_out(
+                    VLAPolicy.from_checkpoint(best), episodes,
+                    self.config['data']['world_name'], self.log)
                 model = load_checkpoint(best)[0]
                 save_checkpoint(final, model, self.tokenizer, self.model_config, metadata)
+            metadata['training']['command_wall_time_s'] = round(time.monotonic() - self.created)
             summary = metadata
             with open(os.path.join(self.out, 'summary.json'), 'w', encoding='utf-8') as handle:
                 json.dump(summary, handle, indent=1)
@@ -350,15 +330,11 @@ class Trainer:
         return summary
 
 
-def dataset_overrides(args: argparse.Namespace) -> List[str]:
-    """Return the config overrides that ``--dataset`` and its keys stand for."""
-    if not args.dataset:
-        return []
-    values = {'data.lerobot.root': args.dataset, 'data.lerobot.image_key': args.image_key,
-              'data.lerobot.action_key': args.action_key,
-              'data.lerobot.task_key': args.task_key}
-    return ([f'{key}={json.dumps(value)}' for key, value in values.items()]
-            + ['eval.val_episodes=0', 'eval.episodes=0'])
+def load_average(history) -> Optional[Dict[str, float]]:
+    """Summarise the 1-minute load average of the logged steps (above the cores: shared)."""
+    loads = [h['load'] for h in history if 'load' in h]
+    return {'mean': round(sum(loads) / len(loads), 2), 'max': max(loads),
+            'cores': os.cpu_count()} if loads else None
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -383,8 +359,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                        help="'task' (task_index and meta/tasks) or a string feature")
     args = parser.parse_args(argv)
     try:
-        config = tc.load_config(args.config, dataset_overrides(args)
-                                + tc.parse_overrides(args.set))
+        dataset = lerobot_source.overrides(args.dataset, args.image_key, args.action_key,
+                                           args.task_key)
+        config = tc.load_config(args.config, dataset + tc.parse_overrides(args.set))
         trainer = Trainer(config, args.out, progress=not args.no_progress)
         trainer.run(resume=args.resume, stop_after=args.stop_after)
     except (tc.TrainConfigError, FileNotFoundError, DatasetFormatError) as exc:

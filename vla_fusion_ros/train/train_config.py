@@ -20,9 +20,10 @@ import numpy as np
 from vla_fusion_ros.model import ModelConfig
 from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
 from vla_fusion_ros.sim.registry import make_config, WORLDS
+from vla_fusion_ros.train import dagger
 from vla_fusion_ros.train import dataset as bc
 from vla_fusion_ros.train import lerobot_source
-from vla_fusion_ros.train.aux import aux_targets
+from vla_fusion_ros.train.aux import AUX_TARGETS, aux_targets
 import yaml
 
 #: Defaults of every key; a config file only needs the keys it changes.
@@ -31,7 +32,8 @@ DEFAULTS: Dict[str, Any] = {
     'data': {
         'path': 'data/train.npz',   # generated with 'generate' if the file is missing
         'generate': {'episodes': 3000, 'seed': 0, 'noise_prob': 0.5,
-                     'noise_std': [0.3, 1.0]},
+                     'noise_std': [0.3, 1.0],
+                     'workers': 1},     # processes that generate it (the same arrays)
         'val_path': 'data/val.npz',  # '' = hold out val_fraction of the episodes instead
         'val_generate': {'episodes': 100, 'seed': VAL_SEED_START},
         'val_fraction': 0.05,
@@ -58,7 +60,16 @@ DEFAULTS: Dict[str, Any] = {
                                     # step_<n>.safetensors (a learning curve from one run)
     },
     'augment': {'hflip': 0.5},      # mirror left-right (angular_z flips sign)
-    'loss': {'aux_weight': 1.0},    # training-only state probe (vla_fusion_ros.train.aux)
+    # DAgger (vla_fusion_ros.train.dagger): before step start_step + r * every, roll the
+    # current policy out on `episodes` training scenes (seeds from `seed`), label every frame
+    # with the expert's action and add the frames to the training data. 0 rounds = off.
+    'dagger': {'rounds': 0, 'episodes': 500, 'start_step': 1000, 'every': 1000,
+               'beta': 0.0,         # per step: execute the expert's action instead
+               'noise_prob': 0.0, 'noise_std': [0.3, 1.0],  # noise on the executed action
+               'seed': 100_000},
+    # Training-only state probe (vla_fusion_ros.train.aux): its weight, and its targets: all
+    # (the pose in the arena too) or egocentric (target and nearest obstacle, robot frame).
+    'loss': {'aux_weight': 1.0, 'aux_targets': 'all'},
     'eval': {'val_episodes': 50,    # closed-loop success on VAL seeds at each validation
              'episodes': 100},      # closed-loop success on EVAL seeds of the final model
     'threads': 0,                   # torch threads per process; 0 = torch's default
@@ -184,10 +195,20 @@ def _validate(config: Dict[str, Any]) -> None:
     need(isinstance(keep, list) and all(isinstance(k, int) and not isinstance(k, bool)
                                         and k >= 1 for k in keep), 'schedule.keep_steps',
          'must be a list of step numbers >= 1', keep)
+    need(config['loss']['aux_targets'] in AUX_TARGETS, 'loss.aux_targets',
+         f'must be one of {", ".join(AUX_TARGETS)}', config['loss']['aux_targets'])
     need(0 <= config['augment']['hflip'] <= 1, 'augment.hflip', 'must be in [0, 1]',
          config['augment']['hflip'])
     need(0 < config['data']['val_fraction'] < 1, 'data.val_fraction', 'must be in (0, 1)',
          config['data']['val_fraction'])
+    generate = config['data']['generate']
+    base = (int(generate['seed']), int(generate['seed']) + int(generate['episodes']))
+    problem = dagger.validate(config['dagger'], base)
+    if problem:
+        raise TrainConfigError(problem)
+    need(not (config['dagger']['rounds'] and config['data']['lerobot']['root']),
+         'dagger.rounds', 'must be 0 with robot data (no expert to label it)',
+         config['dagger']['rounds'])
     try:
         model_config(config)
         need(config['data']['world_name'] in WORLDS, 'data.world_name',
@@ -205,13 +226,13 @@ def _ensure(path: str, spec: Dict[str, Any], data_cfg: Dict[str, Any], chunk_siz
         log(f'{path} is missing: generating {spec["episodes"]} episodes from seed '
             f'{spec["seed"]}')
         name = data_cfg['world_name']
-        data = bc.generate(int(spec['episodes']), int(spec['seed']),
-                           make_config(name, data_cfg['world']), world=name,
-                           noise_prob=float(spec.get('noise_prob', 0.5)),
-                           noise_std=tuple(spec.get('noise_std', (0.3, 1.0))),
-                           chunk_size=chunk_size, image_size=image_size,
-                           render_sizes=[bc.parse_size(t) for t in data_cfg['render_sizes']],
-                           progress=True)
+        data = bc.generate_parallel(
+            int(spec['episodes']), int(spec['seed']), workers=int(spec.get('workers', 1)),
+            world_config=make_config(name, data_cfg['world']), world=name,
+            noise_prob=float(spec.get('noise_prob', 0.5)),
+            noise_std=tuple(spec.get('noise_std', (0.3, 1.0))), chunk_size=chunk_size,
+            image_size=image_size, progress=True,
+            render_sizes=[bc.parse_size(t) for t in data_cfg['render_sizes']])
         bc.save(path, data)
         return data
     return bc.load(path)

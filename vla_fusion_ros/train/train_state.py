@@ -12,6 +12,7 @@ the step and the data order a pure function of the seed and the step, so nothing
 needed to continue a run exactly where it stopped.
 """
 
+import functools
 import json
 import math
 import os
@@ -83,5 +84,10 @@ def batch_indices(step: int, batch: int, frames: int, seed: int) -> torch.Tensor
     """Return the indices of global batch ``step``: a slice of a per-epoch permutation."""
     per_epoch = frames // batch  # the short remainder of an epoch is dropped
     epoch, slot = divmod(step, per_epoch)
-    gen = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    return torch.randperm(frames, generator=gen)[slot * batch:(slot + 1) * batch]
+    return _permutation(frames, seed * 1_000_003 + epoch)[slot * batch:(slot + 1) * batch]
+
+
+@functools.lru_cache(maxsize=2)
+def _permutation(frames: int, seed: int) -> torch.Tensor:
+    """Return the epoch's permutation of the frames (drawn once per epoch, not per step)."""
+    return torch.randperm(frames, generator=torch.Generator().manual_seed(seed))

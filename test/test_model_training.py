@@ -77,9 +77,7 @@ def test_loss_falls_well_below_chance(operator):
         loss = torch.nn.functional.mse_loss(model(x, ids, mask), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
-        if time.perf_counter() - start > 45:  # a badly overloaded machine: fail, don't hang
-            break
+        optimizer.step()  # no wall-clock cut: a loaded machine is slower, not wrong
     model.eval()
     with torch.no_grad():
         eval_loss = float(torch.nn.functional.mse_loss(model(eval_x, eval_ids, eval_mask),

@@ -42,6 +42,9 @@ _WORD = re.compile(r'[^\W_]+')
 class Tokenizer:
     """Words -> (ids [B, T], mask [B, T]) with ``<pad>`` = 0, ``<unk>`` = 1 and T = max_length."""
 
+    #: The ``language.kind`` this tokenizer feeds.
+    kind = 'words'
+
     def __init__(self, words: Sequence[str] = DEFAULT_WORDS, max_length: int = 16):
         words = list(words)
         bad = [w for w in words if not isinstance(w, str) or _WORD.fullmatch(w) is None

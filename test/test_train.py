@@ -103,6 +103,35 @@ def test_same_seed_same_weights_and_resume_is_exact(tmp_path):
     assert any(not torch.equal(reference[k], other[k]) for k in reference)
 
 
+def test_minilm_with_varied_language_trains_and_refuses_the_other_kind(tmp_path):
+    config = tiny_config(tmp_path, steps=4, val_every=4)
+    with open(config) as handle:
+        data = yaml.safe_load(handle)
+    data['model'] = tiny_model(language={'kind': 'minilm'},
+                               fusion={'operator': 'cross_attention'})
+    data['data']['language'] = 'varied'
+    data['eval'] = {'val_episodes': 0, 'episodes': 2}
+    with open(config, 'w') as handle:
+        yaml.safe_dump(data, handle)
+    out = tmp_path / 'minilm'
+    assert train.main(['--config', config, '--out', str(out), '--no-progress']) == 0
+    summary = json.loads((out / 'summary.json').read_text())
+    assert summary['training']['language_kind'] == 'minilm'
+    assert summary['training']['data']['language'] == 'varied'
+    # 12 episodes: (almost) one phrasing each, encoded once before training.
+    assert summary['training']['data']['instructions'] >= 8
+    stored = weights(str(out / 'model.safetensors'))
+    assert not any(k.startswith('text.') for k in stored)  # the frozen encoder stays out
+    policy = VLAPolicy.from_checkpoint(str(out / 'model.safetensors'), language_kind='minilm')
+    assert policy.config.language.kind == 'minilm'
+    with pytest.raises(Exception, match='trained with language.kind=minilm, not words'):
+        VLAPolicy.from_checkpoint(str(out / 'model.safetensors'), language_kind='words')
+    # Resuming the run as the other kind is refused by name.
+    with pytest.raises(train_config.TrainConfigError, match='language.kind'):
+        train.Trainer(train_config.load_config(
+            config, ['model.language.kind=words']), str(out), progress=False).run(resume=True)
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))

@@ -34,6 +34,10 @@ DEFAULT_WORDS: Tuple[str, ...] = (
     'left', 'right', 'forward', 'back', 'backward', 'ahead', 'there', 'here',
     # fillers
     'the', 'a', 'an', 'please', 'now', 'and', 'then', 'that', 'this', 'is', 'of', 'up',
+    # the training language's synonyms and phrasings (vla_fusion_ros.sim.instructions)
+    'crimson', 'scarlet', 'cherry', 'emerald', 'lime', 'navy', 'azure', 'cobalt', 'golden',
+    'gold', 'lemon', 'pyramid', 'wedge', 'round', 'three', 'sided', 'which', 'your', 'i',
+    'want', 'you', 'could', 'can', 'thank',
 )
 
 _WORD = re.compile(r'[^\W_]+')

@@ -8,13 +8,21 @@ template such as ``'drive toward the {color} {shape}'``. The text is lower case,
 separated by single spaces, and there is no punctuation, so a word-level tokenizer that splits on
 whitespace sees only the words of :data:`VOCABULARY`.
 
+**Training language** (:func:`make_training_instruction`) says more: the templates plus
+reordered, shortened and polite phrasings (:data:`TRAINING_PHRASINGS`), colour synonyms
+(crimson, navy, golden, ...) and shape synonyms (ball, disc, round one, cube, box, block, ...),
+every word of it in :data:`TRAINING_VOCABULARY`. A separate held-out suite of phrasings,
+synonyms and distractor words, ``heldout_language.yaml`` beside this file, is read only by
+evaluation (:mod:`vla_fusion_ros.train.language_eval`); a test checks that nothing in it can
+come out of this module.
+
 :func:`parse_instruction` inverts :func:`make_instruction` (and accepts a little more: upper
 case, punctuation, extra words), so the expert and the evaluator can recover the target from the
 text alone.
 """
 
 import re
-from typing import FrozenSet, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 import numpy as np
 
@@ -44,8 +52,49 @@ COLOR_WORDS = {name: (name,) for name in COLORS}
 #: model tokenizer's vocabulary, and 'box' or 'ball' would invite confusion with real objects.
 SHAPE_WORDS = {name: (name,) for name in SHAPES}
 
+#: Training-only colour synonyms (the held-out suite has others).
+TRAINING_COLOR_SYNONYMS: Dict[str, Tuple[str, ...]] = {
+    'red': ('crimson', 'scarlet', 'cherry'),
+    'green': ('emerald', 'lime'),
+    'blue': ('navy', 'azure', 'cobalt'),
+    'yellow': ('golden', 'gold', 'lemon'),
+}
+
+#: Training-only shape synonyms; several words are one name ('round one').
+TRAINING_SHAPE_SYNONYMS: Dict[str, Tuple[str, ...]] = {
+    'circle': ('ball', 'disc', 'disk', 'round one'),
+    'square': ('cube', 'box', 'block'),
+    'triangle': ('pyramid', 'wedge', 'three sided one'),
+}
+
+#: Training phrasings: the templates, then reordered (shape before colour), shortened and
+#: other phrasings.
+TRAINING_PHRASINGS: Tuple[str, ...] = TEMPLATES + (
+    '{color} {shape}',
+    'the {color} {shape}',
+    'to the {color} {shape}',
+    'go to the {shape} that is {color}',
+    'drive to the {shape} which is {color}',
+    'find the {shape} that is {color}',
+    'the {color} {shape} is your target',
+    'your goal is the {color} {shape}',
+    'i want you to reach the {color} {shape}',
+    'go over to the {color} {shape}',
+    'get to the {color} {shape}',
+    'move toward the {color} {shape}',
+)
+
+#: Polite and filler words around a phrasing (the empty string: none).
+TRAINING_PREFIXES: Tuple[str, ...] = ('please ', 'could you ', 'can you ', 'now ')
+TRAINING_SUFFIXES: Tuple[str, ...] = (' please', ' now', ' thank you')
+
+#: Probabilities that a training instruction uses a synonym, a prefix, a suffix.
+SYNONYM_PROB, PREFIX_PROB, SUFFIX_PROB = 0.5, 0.25, 0.2
+
 _WORD_TO_COLOR = {word: name for name, words in COLOR_WORDS.items() for word in words}
 _WORD_TO_SHAPE = {word: name for name, words in SHAPE_WORDS.items() for word in words}
+_SYNONYM_TO_NAME = {**{w: n for n, ws in TRAINING_COLOR_SYNONYMS.items() for w in ws},
+                    **{w: n for n, ws in TRAINING_SHAPE_SYNONYMS.items() for w in ws}}
 
 
 def _vocabulary() -> FrozenSet[str]:
@@ -57,6 +106,18 @@ def _vocabulary() -> FrozenSet[str]:
 
 #: Every word that :func:`make_instruction` can produce.
 VOCABULARY: FrozenSet[str] = _vocabulary()
+
+
+def _training_vocabulary() -> FrozenSet[str]:
+    words = set(VOCABULARY)
+    for phrase in (*TRAINING_PHRASINGS, *TRAINING_PREFIXES, *TRAINING_SUFFIXES,
+                   *_SYNONYM_TO_NAME):
+        words.update(w for w in phrase.split() if not w.startswith('{'))
+    return frozenset(words)
+
+
+#: Every word that :func:`make_training_instruction` can produce.
+TRAINING_VOCABULARY: FrozenSet[str] = _training_vocabulary()
 
 
 def make_instruction(color: str, shape: str, rng: Optional[np.random.Generator] = None,
@@ -82,6 +143,31 @@ def make_instruction(color: str, shape: str, rng: Optional[np.random.Generator] 
     return template.format(color=color_word, shape=shape_word)
 
 
+def make_training_instruction(color: str, shape: str, rng: np.random.Generator) -> str:
+    """
+    Return a training instruction for the ``color`` ``shape``: a phrasing of
+    :data:`TRAINING_PHRASINGS` with the names or their synonyms, maybe polite.
+
+    Half the colour words and half the shape words are the objects' own names.
+    """
+    if color not in COLOR_WORDS:
+        raise ValueError(f'color: unknown {color!r} (valid: {", ".join(COLOR_WORDS)})')
+    if shape not in SHAPE_WORDS:
+        raise ValueError(f'shape: unknown {shape!r} (valid: {", ".join(SHAPE_WORDS)})')
+    phrasing = TRAINING_PHRASINGS[int(rng.integers(len(TRAINING_PHRASINGS)))]
+    words = []
+    for name, synonyms in ((color, TRAINING_COLOR_SYNONYMS[color]),
+                           (shape, TRAINING_SHAPE_SYNONYMS[shape])):
+        use = rng.random() < SYNONYM_PROB
+        words.append(synonyms[int(rng.integers(len(synonyms)))] if use else name)
+    text = phrasing.format(color=words[0], shape=words[1])
+    if rng.random() < PREFIX_PROB:
+        text = TRAINING_PREFIXES[int(rng.integers(len(TRAINING_PREFIXES)))] + text
+    if rng.random() < SUFFIX_PROB:
+        text += TRAINING_SUFFIXES[int(rng.integers(len(TRAINING_SUFFIXES)))]
+    return text
+
+
 def all_instructions(color: str, shape: str) -> List[str]:
     """Return every instruction the templates can produce for one target, in template order."""
     return [template.format(color=c, shape=s) for template in TEMPLATES
@@ -92,11 +178,14 @@ def parse_instruction(text: str) -> Optional[Tuple[str, str]]:
     """
     Return the ``(color, shape)`` an instruction names, or ``None`` if it is not exactly one.
 
-    Case and punctuation are ignored. The text must contain exactly one colour word and exactly
-    one shape word (repeats of the same word count once); anything else is ambiguous and gives
-    ``None``.
+    Case and punctuation are ignored, and the training synonyms count as their names. The text
+    must contain exactly one colour word and exactly one shape word (repeats of the same word
+    count once); anything else is ambiguous and gives ``None``.
     """
-    words = re.findall(r'[a-z]+', text.lower())
+    text = ' ' + ' '.join(re.findall(r'[a-z]+', text.lower())) + ' '
+    for synonym in sorted(_SYNONYM_TO_NAME, key=len, reverse=True):  # 'round one' first
+        text = text.replace(f' {synonym} ', f' {_SYNONYM_TO_NAME[synonym]} ')
+    words = text.split()
     colors = {_WORD_TO_COLOR[w] for w in words if w in _WORD_TO_COLOR}
     shapes = {_WORD_TO_SHAPE[w] for w in words if w in _WORD_TO_SHAPE}
     if len(colors) != 1 or len(shapes) != 1:

@@ -73,7 +73,7 @@ class PolicyWithProbe(nn.Module):
     def _keep(self, module, inputs, output) -> None:
         self._pooled = output
 
-    def forward(self, images, ids, mask):
+    def forward(self, images, token_ids=None, mask=None, cache=None):
         """Return normalised actions [B, k, A] and auxiliary predictions [B, 8]."""
-        actions = self.model(images, ids, mask)
+        actions = self.model(images, token_ids, mask, cache=cache)
         return actions, self.probe(self._pooled)

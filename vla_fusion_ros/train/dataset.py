@@ -44,14 +44,20 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from vla_fusion_ros.sim.expert import ExpertPolicy
+from vla_fusion_ros.sim.instructions import make_training_instruction, parse_instruction
 from vla_fusion_ros.sim.world import (clamp_action, DISTRACTOR_RULES, EVAL_SEED_START,
                                       INSTRUCTION_MODES, TRAIN_SEED_START, VAL_SEED_START,
                                       VIEWS, World, WorldConfig)
 
 FORMAT_VERSION = 1
 
-__all__ = ['BCDataset', 'EVAL_SEED_START', 'TRAIN_SEED_START', 'VAL_SEED_START', 'generate',
-           'load', 'save']
+__all__ = ['BCDataset', 'EVAL_SEED_START', 'LANGUAGES', 'TRAIN_SEED_START', 'VAL_SEED_START',
+           'generate', 'load', 'save', 'vary_language']
+
+#: How training phrases the instructions: the world's own templates, or the training
+#: language of :func:`vla_fusion_ros.sim.instructions.make_training_instruction`.
+LANGUAGES = ('templates', 'varied')
+_LANGUAGE_STREAM = 0x6C616E67  # 'lang': the varied language's own random stream per scene
 
 
 def _clean_chunk(world: World, expert: ExpertPolicy, pose: np.ndarray, first: np.ndarray,
@@ -151,6 +157,36 @@ def generate(episodes: int, seed: int = TRAIN_SEED_START,
     if chunk_size > 1:
         data['action_chunks'] = np.stack(chunks)
     return data
+
+
+def vary_language(data: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """
+    Return ``data`` with each episode's instruction rephrased in the training language.
+
+    Each episode gets one instruction naming what its own names, drawn from its scene seed
+    (``[seed, 'lang']``: the same for every run and every model); images and labels are
+    shared, not copied.
+    """
+    texts = [str(t) for t in data['instructions']]
+    per_episode = np.zeros(len(data['episode_seed']), dtype=np.int64)
+    per_episode[data['episode']] = data['instruction_id']  # an episode has one instruction
+    instructions: Dict[str, int] = {}
+    new_ids = np.empty(len(per_episode), dtype=np.int32)
+    for episode, seed in enumerate(data['episode_seed']):
+        named = parse_instruction(texts[per_episode[episode]])
+        if named is None:
+            raise ValueError(f'episode {episode}: instruction {texts[per_episode[episode]]!r} '
+                             'names no single target')
+        rng = np.random.default_rng([int(seed), _LANGUAGE_STREAM])
+        text = make_training_instruction(named[0], named[1], rng)
+        new_ids[episode] = instructions.setdefault(text, len(instructions))
+    out = dict(data)
+    out['instructions'] = np.asarray(list(instructions), dtype=np.str_)
+    out['instruction_id'] = new_ids[data['episode']]
+    meta = json.loads(str(data['meta']))
+    meta['language'] = 'varied'
+    out['meta'] = np.asarray(json.dumps(meta))
+    return out
 
 
 def save(path: str, data: Dict[str, np.ndarray]) -> None:

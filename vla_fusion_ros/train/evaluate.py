@@ -25,7 +25,7 @@ import json
 import os
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 from tqdm import tqdm
@@ -38,9 +38,14 @@ __all__ = ['evaluate_in_process', 'main', 'run_episodes']
 
 def run_episodes(policy, episodes: int, seed_start: int = EVAL_SEED_START,
                  world_config: Optional[WorldConfig] = None, batch_size: int = 100,
-                 progress: bool = False) -> List[Dict[str, Any]]:
+                 progress: bool = False,
+                 instruction: Union[None, str, Callable[[Any], str]] = None
+                 ) -> List[Dict[str, Any]]:
     """
     Run ``episodes`` closed-loop episodes of ``policy`` (a :class:`VLAPolicy`) in-process.
+
+    ``instruction`` replaces every scene's own: one text, or a function of the reset world
+    (the held-out language suite, :mod:`.language_eval`, phrases each scene's target its way).
 
     Returns one report per episode, in seed order, with the keys of ``sim_world``'s
     ``~/episode`` reports: seed, instruction, target, success, steps, final_distance_m.
@@ -55,6 +60,9 @@ def run_episodes(policy, episodes: int, seed_start: int = EVAL_SEED_START,
         for seed in range(seed_start + first, seed_start + min(episodes, first + batch_size)):
             world = World(config)
             world.reset(seed)
+            if instruction is not None:
+                world.instruction = (instruction(world) if callable(instruction)
+                                     else instruction)
             worlds.append(world)
         while True:
             running = [w for w in worlds if not w.done]

@@ -35,8 +35,10 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
+import yaml
 
-from vla_fusion_ros.model import load_checkpoint, save_checkpoint, Tokenizer, VLAPolicy
+from vla_fusion_ros.model import load_checkpoint, save_checkpoint, VLAPolicy
+from vla_fusion_ros.model.language import create_tokenizer
 from vla_fusion_ros.model.network import FusionModel
 from vla_fusion_ros.sim.world import EVAL_SEED_START, VAL_SEED_START
 from vla_fusion_ros.train import train_config as tc
@@ -69,7 +71,11 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(
             parameter_groups(self.trainable, optim['weight_decay']), lr=optim['lr'],
             betas=tuple(optim['betas']))
-        self.tokenizer = Tokenizer(max_length=self.model_config.language.max_length)
+        self.tokenizer = create_tokenizer(self.model_config.language)
+        lang = self.model_config.language
+        # A frozen pretrained encoder runs once per unique instruction, before training.
+        self.frozen = (lang.kind == 'minilm' and not lang.finetune
+                       and self.model_config.fusion.mode != 'vision_only')
         self.scale = torch.tensor(self.model_config.head.action_scale)
         self.state: Dict[str, Any] = {'step': 0, 'history': [], 'best': None,
                                       'wall_time_s': 0.0}
@@ -83,9 +89,26 @@ class Trainer:
         with open(os.path.join(self.out, 'log.jsonl'), 'a', encoding='utf-8') as handle:
             handle.write(json.dumps(entry) + '\n')
 
-    def _tokens(self, dataset):
+    def _tokens(self, dataset) -> Dict[str, Any]:
+        """Tokenize every unique instruction; with a frozen encoder, also encode them."""
         ids, mask = self.tokenizer.encode(dataset.instructions)  # [I, T] each
-        return {text: row for row, text in enumerate(dataset.instructions)}, ids, mask
+        table = {'row': {text: row for row, text in enumerate(dataset.instructions)},
+                 'ids': ids, 'mask': mask}
+        if self.frozen:
+            start = time.perf_counter()
+            keep = self.model.language_inputs and ('mask', self.model.reads)
+            parts = []
+            with torch.no_grad():
+                for first in range(0, len(ids), 256):
+                    cache = self.model.encode_text(ids[first:first + 256],
+                                                   mask[first:first + 256])
+                    parts.append({k: cache[k] for k in keep})
+            table['cache'] = {k: torch.cat([p[k] for p in parts]) for k in keep}
+            seconds = time.perf_counter() - start
+            self.encode_seconds = getattr(self, 'encode_seconds', 0.0) + seconds
+            self.log(f'encoded {len(ids)} unique instructions with the frozen text encoder '
+                     f'in {seconds:.1f} s')
+        return table
 
     def _batch(self, dataset, table, index: torch.Tensor, step: Optional[int] = None):
         """
@@ -99,7 +122,11 @@ class Trainer:
             local = len(index) // self.world
             index = index[self.rank * local:(self.rank + 1) * local]
         images, texts, actions = dataset.get_batch(index)  # [B, 3, S, S], [B, k, 2]
-        rows = torch.tensor([table[0][t] for t in texts])
+        rows = torch.tensor([table['row'][t] for t in texts])
+        if 'cache' in table:
+            language = {'cache': {k: v[rows] for k, v in table['cache'].items()}}
+        else:
+            language = {'token_ids': table['ids'][rows], 'mask': table['mask'][rows]}
         target = (actions / self.scale).clamp(-1.0, 1.0)  # normalised labels
         aux = dataset.aux[index if dataset.indices is None else dataset.indices[index]]
         if step is not None and self.config['augment']['hflip'] > 0:
@@ -110,7 +137,7 @@ class Trainer:
             target = target.clone()
             target[flip, :, 1:] *= -1.0  # mirrored world: angular_z changes sign
             aux = torch.where(flip[:, None], mirror(aux), aux)
-        return images, table[1][rows], table[2][rows], target, aux
+        return images, language, target, aux
 
     def validate(self, val, val_table) -> Dict[str, Any]:
         """Return the validation loss (and closed-loop success on validation seeds)."""
@@ -120,8 +147,8 @@ class Trainer:
         with torch.no_grad():
             for first in range(0, count, 256):
                 index = torch.arange(first, min(count, first + 256))
-                images, ids, mask, target, _ = self._batch(val, val_table, index)
-                total += F.mse_loss(self.model(images, ids, mask), target,
+                images, language, target, _ = self._batch(val, val_table, index)
+                total += F.mse_loss(self.model(images, **language), target,
                                     reduction='sum').item() / target[0].numel()
         result = {'val_loss': total / count}
         episodes = int(self.config['eval']['val_episodes'])
@@ -151,6 +178,8 @@ class Trainer:
             'train_loss': hist[-1]['loss'] if hist else None, 'best': self.state['best'],
             'data': {k: v for k, v in info.items() if k != 'meta'},
             'world': json.loads(info['meta']).get('world'), 'config': training,
+            'language_kind': self.model_config.language.kind,
+            'text_encode_s': round(getattr(self, 'encode_seconds', 0.0), 1),
             'torch': torch.__version__}}
 
     def run(self, resume: bool = False, stop_after: int = 0) -> Dict[str, Any]:
@@ -176,6 +205,7 @@ class Trainer:
         total = int(sched['steps']) or int(math.ceil(sched['epochs'] * per_epoch))
         loaded = None
         if resume:
+            self._check_resume_kind()
             loaded = load_state(os.path.join(self.out, 'state'), self.trainable,
                                 self.optimizer)
             if loaded is not None:
@@ -201,13 +231,13 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group['lr'] = lr
             index = batch_indices(step, batch, len(train), cfg['seed'])
-            images, ids, mask, target, aux = self._batch(train, table, index, step)
+            images, language, target, aux = self._batch(train, table, index, step)
             if self.aux_weight > 0:
-                actions, aux_pred = self.net(images, ids, mask)
+                actions, aux_pred = self.net(images, **language)
                 loss = (F.mse_loss(actions, target)
                         + self.aux_weight * F.mse_loss(aux_pred, aux))
             else:
-                loss = F.mse_loss(self.net(images, ids, mask), target)
+                loss = F.mse_loss(self.net(images, **language), target)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if cfg['optim']['grad_clip']:
@@ -233,6 +263,20 @@ class Trainer:
                 return {}
         bar.close()
         return self._finish(info, total)
+
+    def _check_resume_kind(self) -> None:
+        """Refuse to resume a run whose saved language encoder is of another kind."""
+        path = os.path.join(self.out, 'config.yaml')
+        if not os.path.isfile(path):
+            return
+        with open(path, encoding='utf-8') as handle:
+            saved = tc.model_config(yaml.safe_load(handle)).language
+        now = self.model_config.language
+        if (saved.kind, saved.finetune) != (now.kind, now.finetune):
+            raise tc.TrainConfigError(
+                f'model.language.kind: {self.out} was trained with {saved.kind} (finetune '
+                f'{saved.finetune}); cannot resume it with {now.kind} (finetune '
+                f'{now.finetune}): start a new --out')
 
     def _checkpoint(self, val, val_table, info, total: int, started: float) -> None:
         if self.rank == 0:

@@ -34,6 +34,7 @@ DEFAULTS: Dict[str, Any] = {
         'val_fraction': 0.05,
         'val_max_frames': 2000,     # validation loss over at most this many frames
         'world': {},                # WorldConfig fields for generation (defaults: the world's)
+        'language': 'templates',    # 'varied': rephrase each episode in the training language
     },
     'model': 'config/model_default.yaml',
     'optim': {'lr': 2.0e-3, 'weight_decay': 1.0e-4, 'betas': [0.9, 0.99], 'grad_clip': 1.0},
@@ -167,6 +168,8 @@ def _validate(config: Dict[str, Any]) -> None:
          config['augment']['hflip'])
     need(0 < config['data']['val_fraction'] < 1, 'data.val_fraction', 'must be in (0, 1)',
          config['data']['val_fraction'])
+    need(config['data']['language'] in bc.LANGUAGES, 'data.language',
+         f'must be one of {", ".join(bc.LANGUAGES)}', config['data']['language'])
     try:
         model_config(config)
         WorldConfig(**config['data']['world'])
@@ -204,11 +207,16 @@ def prepare_data(config: Dict[str, Any], log=print, generate: bool = True):
     seeds = data['episode_seed']
     if seeds.size and int(seeds.max()) >= EVAL_SEED_START:
         raise TrainConfigError(f'data.path: {cfg["path"]} contains held-out evaluation seeds')
+    if cfg['language'] == 'varied':
+        data = bc.vary_language(data)
     info = {'path': cfg['path'], 'frames': int(len(data['images'])),
-            'episodes': int(len(seeds)), 'meta': data['meta'].item()}
+            'episodes': int(len(seeds)), 'meta': data['meta'].item(),
+            'language': cfg['language'], 'instructions': int(len(data['instructions']))}
     if cfg['val_path']:
         val_data = _ensure(cfg['val_path'], {'noise_prob': 0.5, **cfg['val_generate']},
                            cfg['world'], chunk, log)
+        if cfg['language'] == 'varied':
+            val_data = bc.vary_language(val_data)
         train = bc.BCDataset(data, chunk, image_format='float')
         val = bc.BCDataset(val_data, chunk, image_format='float')
         val.aux = aux_targets(val_data)

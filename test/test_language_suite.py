@@ -112,8 +112,8 @@ def test_evaluation_reports_every_group_on_the_same_scenes():
     assert result['templates']['vs_reference']['difference'] == 0.0
     verdict = language_eval.verdict(result)
     assert verdict['held_out_episodes'] == 12
-    report = language_eval.format_report({'models': {'tiny': {'groups': result,
-                                                             'verdict': verdict}},
-                                          'episodes': 3, 'seed_start': 1_000_000})
+    models = {'tiny': {'groups': result, 'verdict': verdict}}
+    report = language_eval.format_report({'models': models, 'episodes': 3,
+                                          'seed_start': 1_000_000})
     for name in (*SUITE, 'uninformative'):
         assert name in report

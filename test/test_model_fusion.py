@@ -1,8 +1,9 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-FusionModel over every fusion operator x placement, the baselines, both vision encoders and
-both language encoders (``language.kind``: words, and the pretrained MiniLM).
+FusionModel over every operator x placement, the baselines, both vision and language encoders.
+
+The language encoders are ``language.kind`` words and the pretrained MiniLM.
 
 Each case checks output shapes, gradients, that language matters (or, for the vision-only
 ablation, provably does not), batch independence, reproducibility and the introspection maps.

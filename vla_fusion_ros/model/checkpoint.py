@@ -173,7 +173,7 @@ def load_checkpoint(path: str, device: str = 'cpu', language_kind: Optional[str]
 
 
 def _encoder_identity(path: str, config: ModelConfig) -> Dict[str, str]:
-    """The text encoder a model of ``config`` reads (the installed one, for minilm)."""
+    """Return the text encoder a model of ``config`` reads (the installed one, for minilm)."""
     kind = config.language.kind
     if kind != 'minilm' or config.fusion.mode == 'vision_only':
         return {'kind': kind}

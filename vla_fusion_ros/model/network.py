@@ -23,7 +23,7 @@ and frames come at camera rate:
 - ``vision_only``: no language modules at all; the instruction cannot change the output.
 """
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 from torch import nn
@@ -176,7 +176,7 @@ class FusionModel(nn.Module):
         return self.act(images, self.condition(cache))
 
     def act(self, images: torch.Tensor, language: Dict[str, torch.Tensor]) -> torch.Tensor:
-        """The per-frame part: images and :meth:`condition`'s inputs -> actions."""
+        """Run the per-frame part: images and :meth:`condition`'s inputs -> actions."""
         tokens, grid, extra = self.encode(images, language)
         return self.head(tokens, grid, extra)
 

@@ -145,8 +145,9 @@ def make_instruction(color: str, shape: str, rng: Optional[np.random.Generator] 
 
 def make_training_instruction(color: str, shape: str, rng: np.random.Generator) -> str:
     """
-    Return a training instruction for the ``color`` ``shape``: a phrasing of
-    :data:`TRAINING_PHRASINGS` with the names or their synonyms, maybe polite.
+    Return a training instruction for the ``color`` ``shape``.
+
+    A phrasing of :data:`TRAINING_PHRASINGS` with the names or their synonyms, maybe polite.
 
     Half the colour words and half the shape words are the objects' own names.
     """

@@ -1,6 +1,6 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""
+r"""
 Closed-loop success per group of the held-out language suite, with Wilson intervals.
 
 The suite (``vla_fusion_ros/sim/heldout_language.yaml``) holds phrasings, colour and shape
@@ -26,13 +26,12 @@ import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-import yaml
-
 from vla_fusion_ros import sim
 from vla_fusion_ros.sim.shapes import COLORS, SHAPES
 from vla_fusion_ros.sim.world import EVAL_SEED_START
 from vla_fusion_ros.train.evaluate import run_episodes
 from vla_fusion_ros.train.metrics import summarize
+import yaml
 
 SUITE_PATH = os.path.join(os.path.dirname(sim.__file__), 'heldout_language.yaml')
 #: Names neither a colour nor a shape: the no-information floor.
@@ -140,7 +139,7 @@ def evaluate_suite(policy, episodes: int, seed_start: int = EVAL_SEED_START,
 
 
 def paired(reference: Sequence[Dict], other: Sequence[Dict]) -> Dict[str, Any]:
-    """Success difference on common scenes, and the discordant scene counts."""
+    """Return the success difference on common scenes, and the discordant scene counts."""
     a = {r['seed']: bool(r['success']) for r in reference}
     b = {r['seed']: bool(r['success']) for r in other}
     common = sorted(set(a) & set(b))

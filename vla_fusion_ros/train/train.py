@@ -35,8 +35,6 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
-import yaml
-
 from vla_fusion_ros.model import load_checkpoint, save_checkpoint, VLAPolicy
 from vla_fusion_ros.model.language import create_tokenizer
 from vla_fusion_ros.model.network import FusionModel

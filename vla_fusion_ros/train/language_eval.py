@@ -99,7 +99,7 @@ def load_suite(path: str = SUITE_PATH) -> Dict[str, Group]:
 
 
 def named_pair(world) -> Tuple[str, str]:
-    """The (colour, shape) a reset world's own instruction names."""
+    """Return the (colour, shape) that a reset world's own instruction names."""
     named = getattr(world, 'named', None)
     if named:
         return tuple(named)

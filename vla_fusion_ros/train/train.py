@@ -44,6 +44,7 @@ from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
 from vla_fusion_ros.train.evaluate import evaluate_in_process
 from vla_fusion_ros.train.train_state import (batch_indices, learning_rate, load_state,
                                               parameter_groups, save_state)
+import yaml
 
 
 class Trainer:

@@ -18,6 +18,7 @@ first frame.
 from collections import OrderedDict
 import hashlib
 import os
+import threading
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
@@ -80,6 +81,7 @@ class VLAPolicy:
         self.identity = identity or f'untrained:{config.seed}'
         self._scale = torch.as_tensor(self.action_scale, device=self.device)
         self._cache: 'OrderedDict[str, Dict[str, torch.Tensor]]' = OrderedDict()
+        self._cache_lock = threading.Lock()  # prepare() may run on another thread
         self.encodes = 0  # instructions encoded so far (cache misses)
         self.engine: Optional[Engine] = None  # None: eager PyTorch
         self.backend = 'torch'
@@ -123,6 +125,10 @@ class VLAPolicy:
 
     def _language(self, instructions: Sequence[str]) -> List[Dict[str, torch.Tensor]]:
         """Language inputs per instruction (batch 1 each); misses are encoded in one batch."""
+        with self._cache_lock:
+            return self._language_locked(instructions)
+
+    def _language_locked(self, instructions: Sequence[str]) -> List[Dict[str, torch.Tensor]]:
         missing = list(dict.fromkeys(t for t in instructions if t not in self._cache))
         if missing:
             ids, mask = self.tokenizer.encode(missing)

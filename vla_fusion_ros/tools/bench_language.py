@@ -1,6 +1,6 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""
+r"""
 What the language encoder costs the node, per checkpoint (``language.kind`` words or minilm).
 
 ::
@@ -46,7 +46,7 @@ CANDIDATES = [f'go to the {c} {s}' for c in ('red', 'green', 'blue', 'yellow')
 
 # Runs in a fresh interpreter, with ``repo`` first on sys.path: the same code measures this
 # checkout and an older one (whose API has predict and warmup but not prepare).
-_FRAME_COST = r'''
+_FRAME_COST = r"""
 import json, sys, time
 repo, checkpoint, iterations = sys.argv[1], sys.argv[2], int(sys.argv[3])
 sys.path.insert(0, repo)
@@ -75,7 +75,7 @@ if hasattr(policy, 'prepare'):
         encode.append(time.perf_counter() - start)
     out['encoder'] = summarize(encode)
 print(json.dumps(out))
-'''
+"""
 
 
 def frame_cost(repo: str, checkpoint: str, iterations: int) -> Dict:

@@ -78,6 +78,44 @@ print(json.dumps(out))
 """
 
 
+# The two runtimes of the frozen MiniLM, each in a fresh interpreter (torch already imported,
+# as in the node): construction (imports included), first encode, steady encode, RSS growth.
+_RUNTIME_COST = r"""
+import json, resource, sys, time
+import torch
+torch.set_num_threads(1)
+from vla_fusion_ros.model.minilm import MiniLMRuntime, MiniLMTokenizer
+from vla_fusion_ros.tools.bench_model import summarize
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+runtime = MiniLMRuntime(sys.argv[1])
+tokenizer = MiniLMTokenizer(24)
+loaded = time.perf_counter() - start
+ids, mask = tokenizer.encode('go to the crimson ball')
+start = time.perf_counter()
+runtime(ids, mask)
+first = time.perf_counter() - start
+times = []
+for i in range(100):
+    ids, mask = tokenizer.encode(f'please drive over to object number {i}')
+    start = time.perf_counter()
+    runtime(ids, mask)
+    times.append(time.perf_counter() - start)
+rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024
+print(json.dumps({'load_s': loaded, 'first_encode_ms': first * 1e3,
+                  'encode': summarize(times), 'rss_growth_mb': rss}))
+"""
+
+
+def runtime_cost(runtime: str) -> Dict:
+    """Measure one MiniLM runtime (onnxruntime or torch) in a fresh interpreter."""
+    done = subprocess.run([sys.executable, '-c', _RUNTIME_COST, runtime], capture_output=True,
+                          text=True, timeout=600, cwd=REPO)
+    if done.returncode:
+        raise RuntimeError(f'runtime {runtime} failed: {done.stderr[-2000:]}')
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def frame_cost(repo: str, checkpoint: str, iterations: int) -> Dict:
     """Measure per-frame and encoder cost in a fresh process running ``repo``'s code."""
     done = subprocess.run([sys.executable, '-c', _FRAME_COST, repo, checkpoint,
@@ -193,6 +231,53 @@ def changes(harness, repo: str, checkpoint: str, log_path: str, count: int,
             'frame_to_command': summarize(frame)}
 
 
+def format_report(results: Dict) -> str:
+    """Markdown tables of every figure in ``results``, with the change-latency target."""
+    lines = ['# What the language encoder costs the node', '',
+             f'Command: `{results["command"]}`; machine: {results["machine"]["cpu"]}, '
+             f'{results["machine"]["usable_cores"]} cores; load average at start '
+             f'{results["load_start"][0]:.2f}, at end {results["load_end"][0]:.2f} (the machine '
+             'is shared: other work on it shows as spread).', '']
+    runtimes = results.get('minilm_runtimes')
+    if runtimes:
+        lines += ['## The frozen MiniLM: ONNX Runtime or transformers', '',
+                  '| runtime | ready (s) | first encode (ms) | encode p50 / p99 (ms) | RSS (MB) |',
+                  '|---|---|---|---|---|']
+        for name, c in runtimes.items():
+            lines.append(f'| {name} | {c["load_s"]:.2f} | {c["first_encode_ms"]:.1f} | '
+                         f'{c["encode"]["p50"]:.1f} / {c["encode"]["p99"]:.1f} | '
+                         f'+{c["rss_growth_mb"]:.0f} |')
+        lines.append('')
+    lines += ['## Per model', '',
+              '| model | per frame p50 / p99 (ms) | encoder p50 / p99 (ms) | start-up to first '
+              'command (s) | RSS (MB) | instruction change p50 / p99 (ms) |',
+              '|---|---|---|---|---|---|']
+    checks = []
+    for name, m in results['models'].items():
+        enc = m.get('encoder')
+        change = m.get('changes')
+        lat = change['latency'] if change else {}
+        lines.append(
+            f'| {name} | {m["frame"]["p50"]:.2f} / {m["frame"]["p99"]:.2f} | '
+            + (f'{enc["p50"]:.2f} / {enc["p99"]:.2f}' if enc else 'n/a (per frame)')
+            + f' | {m["startup"]["first_command_s"]:.2f} | {m["startup"]["rss_mb"]:.0f} | '
+            + (f'{lat["p50"]:.1f} / {lat["p99"]:.1f} (n={lat["n"]}, missed '
+               f'{change["missed"]})' if lat.get('n') else '-') + ' |')
+        if lat.get('n') and enc:
+            bound = PERIOD * 1e3 + enc['p99']
+            frame = change['frame_to_command'].get('p99', 0.0)
+            checks.append(f'- {name}: change p99 {lat["p99"]:.1f} ms against one control '
+                          f'period + the encoder\'s p99 = {bound:.1f} ms: '
+                          f'{"met" if lat["p99"] <= bound else "NOT met"}; with the node\'s '
+                          f'own frame-to-command p99 in the same run ({frame:.1f} ms) added: '
+                          f'{"met" if lat["p99"] <= bound + frame else "NOT met"}.')
+    if checks:
+        lines += ['', '## Instruction change: target', '',
+                  'From publishing the `String` to receiving the first command equal to the new '
+                  "instruction's action; frames at 30 Hz (control period 33.3 ms).", '', *checks]
+    return '\n'.join(lines) + '\n'
+
+
 def main(argv=None) -> int:
     """Measure every checkpoint; write bench.json and print a summary."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
@@ -202,8 +287,18 @@ def main(argv=None) -> int:
     parser.add_argument('--iterations', type=int, default=500)
     parser.add_argument('--starts', type=int, default=3, help='start-ups per checkpoint')
     parser.add_argument('--changes', type=int, default=40)
+    parser.add_argument('--runtimes', action='store_true',
+                        help='also time the frozen MiniLM on ONNX Runtime and on transformers')
     parser.add_argument('--out', default=os.path.join(REPO, 'results', 'language'))
+    parser.add_argument('--report', metavar='BENCH_JSON', help='only re-render bench.md')
     args = parser.parse_args(argv)
+    if args.report:
+        with open(args.report, encoding='utf-8') as handle:
+            text = format_report(json.load(handle))
+        with open(os.path.join(os.path.dirname(args.report), 'bench.md'), 'w',
+                  encoding='utf-8') as handle:
+            handle.write(text)
+        return 0
     runs = [(n, REPO, p) for n, p in (c.split('=', 1) for c in args.checkpoint)]
     runs += [(n, os.path.abspath(r), os.path.join(os.path.abspath(r), 'models',
                                                   'default.safetensors'))
@@ -216,6 +311,14 @@ def main(argv=None) -> int:
                           + ' '.join(argv if argv is not None else sys.argv[1:]),
                'machine': bench_model.machine(), 'load_start': list(os.getloadavg()),
                'models': {}}
+    if args.runtimes:
+        results['minilm_runtimes'] = {}
+        for runtime in ('onnxruntime', 'torch'):
+            cost = results['minilm_runtimes'][runtime] = runtime_cost(runtime)
+            print(f'MiniLM on {runtime}: ready in {cost["load_s"]:.2f} s, first encode '
+                  f'{cost["first_encode_ms"]:.1f} ms, then p50 {cost["encode"]["p50"]:.1f} / '
+                  f'p99 {cost["encode"]["p99"]:.1f} ms, RSS +{cost["rss_growth_mb"]:.0f} MB',
+                  flush=True)
     logs = tempfile.mkdtemp(prefix='vla_bench_language_')
     harness = Harness(bench_model.WIDTH, bench_model.HEIGHT, frames=1)
     try:
@@ -251,7 +354,9 @@ def main(argv=None) -> int:
     path = os.path.join(args.out, 'bench.json')
     with open(path, 'w', encoding='utf-8') as handle:
         json.dump(results, handle, indent=1)
-    print(f'wrote {path} (node logs in {logs})')
+    with open(os.path.join(args.out, 'bench.md'), 'w', encoding='utf-8') as handle:
+        handle.write(format_report(results))
+    print(f'wrote {path} and bench.md (node logs in {logs})')
     return 0
 
 

@@ -267,8 +267,8 @@ def format_report(results: Dict) -> str:
             bound = PERIOD * 1e3 + enc['p99']
             frame = change['frame_to_command'].get('p99', 0.0)
             checks.append(f'- {name}: change p99 {lat["p99"]:.1f} ms against one control '
-                          f'period + the encoder\'s p99 = {bound:.1f} ms: '
-                          f'{"met" if lat["p99"] <= bound else "NOT met"}; with the node\'s '
+                          f'period + the p99 of the encoder = {bound:.1f} ms: '
+                          f'{"met" if lat["p99"] <= bound else "NOT met"}; with the node '
                           f'own frame-to-command p99 in the same run ({frame:.1f} ms) added: '
                           f'{"met" if lat["p99"] <= bound + frame else "NOT met"}.')
     if checks:

@@ -18,7 +18,9 @@ allowed layering, from the bottom::
   any other ROS package;
 - ``ros/`` never imports ``harness/``, ``tools/`` or ``train/``;
 - ``harness/`` never imports ``tools/`` or ``train/``;
-- ``train/`` never imports ``tools/`` (``tools/`` may import anything).
+- ``train/`` never imports ``tools/`` (``tools/`` may import anything);
+- ``data/`` (bags and LeRobot datasets, under ``train/``) never imports ``harness/``,
+  ``tools/``, ``train/``, rclpy or any other ROS package.
 """
 
 from package_imports import import_graph, PACKAGE  # noqa: I100 (the tests' own helper)
@@ -30,6 +32,9 @@ FORBIDDEN = {
     'ros': ('harness', 'tools', 'train'),
     'harness': ('tools', 'train'),
     'train': ('tools',),
+    # Robot data (bags, LeRobot datasets) never imports ROS itself; it reads the camera messages
+    # of a bag with ros/image_conversion's ROS-free functions until those leave ros/.
+    'data': ('harness', 'tools', 'train', 'ROS'),
 }
 
 

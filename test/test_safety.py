@@ -78,3 +78,22 @@ def test_liveness_sends_one_stop_then_silence():
     live.forget('instruction')
     assert live.update(0.81) == 'stop'
     assert live.stop_count == 2
+
+
+def test_liveness_says_why_each_input_stalled():
+    live = Liveness(0.5, ['image', 'instruction'])
+    live.touch('image', 10.0)
+    live.touch('instruction', 10.0)
+    assert live.update(10.1) == 'ok' and live.reasons(10.1) == []
+    live.forget('instruction', "the instruction's publisher left /x")
+    assert live.update(10.7) == 'stop'
+    assert live.reasons(10.7) == ['no image for 0.70 s (watchdog_timeout 0.5 s)',
+                                  "the instruction's publisher left /x"]
+    live.timeout = 2.0   # a new timeout holds at once
+    live.touch('instruction', 10.7)
+    assert live.reasons(10.8) == []
+
+
+def test_liveness_before_anything_arrived():
+    live = Liveness(0.5, ['image', 'instruction'])
+    assert live.reasons(0.0) == ['no image received yet', 'no instruction received yet']

@@ -45,7 +45,8 @@ class _StubPolicy:
     identity = 'stub'
     device = 'cpu'
     config = SimpleNamespace(fusion=SimpleNamespace(mode='intermediate', operator='film',
-                                                    layers=[1, 2]))
+                                                    layers=[1, 2]),
+                             vision=SimpleNamespace(in_channels=3))
 
     def predict(self, rgb, instruction):
         return np.array([[0.3, 0.7]], dtype=np.float32)

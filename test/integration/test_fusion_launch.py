@@ -6,6 +6,8 @@ launch_testing: ``launch/fusion.launch.py`` with the simulated camera, checked o
 The test brings up the package's launch file with ``use_sim:=true`` and an instruction with
 spaces in it, then, from a probe node in this process:
 
+0. receives motion on ``/cmd_vel`` from the launch argument's instruction alone, before
+   anything is published on ``~/instruction``;
 1. publishes an instruction and receives ``geometry_msgs/Twist`` on ``/cmd_vel`` within the
    default limits (``max_linear`` 0.5 m/s, ``max_angular`` 1.5 rad/s);
 2. engages the latched e-stop: one zero command, then silence until it is cleared;
@@ -13,8 +15,12 @@ spaces in it, then, from a probe node in this process:
    ``watchdog_timeout``, then stays silent, and actions resume with a new instruction;
 4. stops the simulated camera through the launch service: the watchdog sends one zero, then
    silence;
+5. feeds frames itself on the image topic: motion resumes, and the graph is shut down while
+   the robot is driving;
 
-and after shutdown asserts that every process exited cleanly.
+and after shutdown asserts that every process exited cleanly and that the last command the
+node sent, after motion, was a zero. The probe spins in a thread of its own from the first
+test to the checks after shutdown, so that it hears the node's final command.
 
 Run it as a ROS 2 package test (``colcon test``), with ``launch_test test/test_fusion_launch.py``
 or with ``pytest`` where launch_testing's pytest plugin is installed (launch_testing releases
@@ -52,12 +58,14 @@ import launch_testing.actions  # noqa: E402
 import launch_testing.asserts  # noqa: E402
 from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile,  # noqa: E402
                        ReliabilityPolicy)
+from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import Bool, String  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAUNCH_FILE = os.path.join(REPO, 'launch', 'fusion.launch.py')
 LAUNCH_INSTRUCTION = 'go to the red circle'   # given as a launch argument (spaces included)
 TOPIC_INSTRUCTION = 'go to the blue square'   # published by the test
+IMAGE_TOPIC = '/camera/image_raw'             # the launch file's default image_topic
 MAX_LINEAR = 0.5      # config/fusion.yaml defaults
 MAX_ANGULAR = 1.5
 WATCHDOG_TIMEOUT = 0.5
@@ -97,7 +105,21 @@ def generate_test_description():
 
 
 class CommandProbe:
-    """A node in its own rclpy context that records ``/cmd_vel`` and publishes inputs."""
+    """
+    A node in its own rclpy context that records ``/cmd_vel`` and publishes inputs.
+
+    It spins in a thread of its own until :meth:`close`, so it keeps recording while the
+    launched processes shut down.
+    """
+
+    _shared = None
+
+    @classmethod
+    def shared(cls):
+        """Return the probe of this test run, created on first use."""
+        if cls._shared is None:
+            cls._shared = cls()
+        return cls._shared
 
     def __init__(self):
         self.context = rclpy.context.Context()
@@ -107,11 +129,36 @@ class CommandProbe:
         self.executor.add_node(self.node)
         self.lock = threading.Lock()
         self.commands = []   # (monotonic time, Twist)
+        self.active_tests_ended = None
         self.node.create_subscription(
             Twist, '/cmd_vel', self._on_command,
             QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE))
         self.estop_pub = self.node.create_publisher(Bool, '/fusion_node/estop', _latched_qos())
         self.instruction_pub = None
+        self.image_pub = None
+        self.frames_sent = 0
+        self._spinning = True
+        self._thread = threading.Thread(target=self._spin, daemon=True)
+        self._thread.start()
+
+    def _spin(self):
+        while self._spinning:
+            self.executor.spin_once(timeout_sec=0.02)
+
+    def feed_images(self, rate=30.0):
+        """Publish synthetic frames on the image topic from now on, as a camera would."""
+        from vla_fusion_ros.ros.image_conversion import array_to_image_msg
+        from vla_fusion_ros.sim.shapes import SyntheticScene
+        scene = SyntheticScene(160, 120, seed=3)
+        self.image_pub = self.node.create_publisher(
+            Image, IMAGE_TOPIC, QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
+
+        def tick():
+            msg = array_to_image_msg(scene.render(self.frames_sent), 'rgb8', Image)
+            msg.header.stamp = self.node.get_clock().now().to_msg()
+            self.image_pub.publish(msg)
+            self.frames_sent += 1
+        self.node.create_timer(1.0 / rate, tick)
 
     def _on_command(self, msg):
         with self.lock:
@@ -130,18 +177,16 @@ class CommandProbe:
         self.instruction_pub = None
 
     def spin_for(self, seconds):
-        """Spin for ``seconds``."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            self.executor.spin_once(timeout_sec=0.02)
+        """Let the probe's thread process messages for ``seconds``."""
+        time.sleep(seconds)
 
     def spin_until(self, predicate, timeout):
-        """Spin until ``predicate()`` holds or ``timeout`` passes; return its last value."""
+        """Wait until ``predicate()`` holds or ``timeout`` passes; return its last value."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self.executor.spin_once(timeout_sec=0.02)
             if predicate():
                 return True
+            time.sleep(0.02)
         return predicate()
 
     def since(self, t0):
@@ -150,7 +195,9 @@ class CommandProbe:
             return [(t, m) for t, m in self.commands if t > t0]
 
     def close(self):
-        """Destroy the node and shut its context down."""
+        """Stop the spin thread, destroy the node and shut its context down."""
+        self._spinning = False
+        self._thread.join(timeout=5.0)
         self.executor.shutdown()
         self.node.destroy_node()
         rclpy.shutdown(context=self.context)
@@ -170,13 +217,13 @@ class TestFusionLaunch(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        """Start the probe node."""
-        cls.probe = CommandProbe()
+        """Start the probe node (it lives on for the checks after shutdown)."""
+        cls.probe = CommandProbe.shared()
 
     @classmethod
     def tearDownClass(cls):
-        """Stop the probe node."""
-        cls.probe.close()
+        """Mark the end of the active tests: shutdown begins after it."""
+        cls.probe.active_tests_ended = time.monotonic()
 
     def _wait_for_actions(self, t0, count, timeout):
         ok = self.probe.spin_until(
@@ -215,11 +262,16 @@ class TestFusionLaunch(unittest.TestCase):
                                     'expected silence')
         return t_zero - t_event
 
-    def test_1_actions_within_limits(self, proc_output):
-        """An instruction published on the topic yields commands within the limits."""
+    def test_0_launch_instruction_alone_moves(self, proc_output):
+        """The launch argument's instruction drives the robot with nothing on ~/instruction."""
         # The launch argument (with spaces) reached the node as one string parameter.
         proc_output.assertWaitFor(f'instruction: "{LAUNCH_INSTRUCTION}"',
                                   timeout=FIRST_ACTION_TIMEOUT, stream='stderr')
+        self.assertIsNone(self.probe.instruction_pub, 'nothing may be published on the topic')
+        self._wait_for_actions(0.0, 10, FIRST_ACTION_TIMEOUT)
+
+    def test_1_actions_within_limits(self, proc_output):
+        """An instruction published on the topic yields commands within the limits."""
         t0 = time.monotonic()
         self.probe.publish_instruction(TOPIC_INSTRUCTION)
         proc_output.assertWaitFor(f'instruction: "{TOPIC_INSTRUCTION}"', timeout=30.0,
@@ -269,10 +321,36 @@ class TestFusionLaunch(unittest.TestCase):
         print(f'watchdog stop after the camera was stopped: {stop_time:.3f} s')
         proc_info.assertWaitForShutdown(process='sim_camera', timeout=15.0)
 
+    def test_5_driving_when_shut_down(self):
+        """Frames from the probe bring motion back; the graph shuts down while it drives."""
+        t0 = time.monotonic()
+        self.probe.feed_images()
+        self._wait_for_actions(t0, 10, 30.0)
+        self._wait_for_flow()
+
 
 @launch_testing.post_shutdown_test()
 class TestFusionLaunchShutdown(unittest.TestCase):
     """Checks after the launched processes have exited."""
+
+    @classmethod
+    def tearDownClass(cls):
+        """Stop the probe, which has recorded until now."""
+        CommandProbe.shared().close()
+
+    def test_final_command_is_zero(self):
+        """The robot was driving when shutdown began; the node's last command is a zero."""
+        probe = CommandProbe.shared()
+        self.assertIsNotNone(probe.active_tests_ended, 'the active tests did not run')
+        end = probe.active_tests_ended
+        with probe.lock:
+            before = [m for t, m in probe.commands if end - 0.5 <= t <= end]
+            last = probe.commands[-1][1] if probe.commands else None
+        self.assertTrue(before and all(_is_moving(m) for m in before),
+                        'the node was not driving when the active tests ended')
+        self.assertIsNotNone(last)
+        self.assertTrue(_is_zero(last), f'the last command on /cmd_vel was not a zero: {last}')
+        self.assertTrue(probe.since(end), 'no command at all after the active tests ended')
 
     def test_exit_codes(self, proc_info):
         """Every process (fusion node, simulated camera) exited cleanly."""

@@ -78,3 +78,63 @@ def test_sim_camera_rejects_invalid_parameter(start_node):
     assert code == 2
     assert 'Traceback' not in cam.output
     assert "parameter 'encoding'" in cam.output and 'rgb8, bgr8, mono8' in cam.output
+
+
+@pytest.mark.parametrize('world', ['overhead', 'first_person'])
+def test_sim_camera_shows_a_world_at_its_resolution(start_node, ros_probe, world):
+    """world:= makes the camera show that world's held-out scene, rendered at its size."""
+    from vla_fusion_ros.sim.base import EVAL_SEED_START
+    from vla_fusion_ros.sim.registry import make_world
+    received = []
+    ros_probe.create_subscription(Image, '/cam/world', received.append,
+                                  make_qos('best_effort', 'keep_last', 10))
+    cam = start_node('sim_camera', params={'frequency': 10.0, 'width': 160, 'height': 120,
+                                           'seed': 2, 'world': world},
+                     remaps={'~/image_raw': '/cam/world'})
+    assert ros_probe.spin_until(lambda: received, timeout=20.0), cam.output
+    reference = make_world(world)
+    reference.reset(EVAL_SEED_START + 2)
+    np.testing.assert_array_equal(image_msg_to_array(received[-1]), reference.render(160, 120))
+    assert cam.stop(signal.SIGINT) == 0, cam.output
+
+
+def test_graph_runner_world_argument_picks_the_camera_scene_and_the_model():
+    """use_sim:=true world:=overhead: the camera shows it, the node serves its model."""
+    from vla_fusion_ros.tools.graph import fusion_graph
+    camera, node = fusion_graph({'use_sim': 'true', 'world': 'overhead'})
+    assert camera.overrides == {'world': 'overhead'}
+    assert node.overrides['checkpoint'].endswith('models/overhead.safetensors')
+    assert fusion_graph({'use_sim': 'true'})[1].overrides['checkpoint'] == ''
+    with pytest.raises(ValueError, match='world'):
+        fusion_graph({'world': 'mars'})
+
+
+def test_sim_camera_applies_frequency_and_frame_id_at_run_time():
+    """Writable parameters take effect when set (the timer is rebuilt for a new rate)."""
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.parameter import Parameter
+    from vla_fusion_ros.ros.sim_camera import SimCamera
+    context = Context()
+    rclpy.init(context=context, args=[])
+    node = SimCamera(context=context)
+    try:
+        assert node.timer.timer_period_ns == round(1e9 / 30.0)
+        results = node.set_parameters([Parameter('frequency', value=10.0),
+                                       Parameter('frame_id', value='cam2')])
+        assert all(r.successful for r in results)
+        assert node.timer.timer_period_ns == 100_000_000 and node.frame_id == 'cam2'
+    finally:
+        node.destroy_node()
+        context.try_shutdown()
+
+
+def test_sim_camera_refuses_a_misspelled_key(start_node, tmp_path):
+    """A key of its own params-file section that names no parameter stops it, named."""
+    path = tmp_path / 'camera.yaml'
+    path.write_text('sim_camera:\n  ros__parameters:\n    frequncy: 5.0\n', encoding='utf-8')
+    node = start_node('sim_camera', params_file=str(path))
+    node.wait(timeout=30.0)
+    assert node.finish() == 2, node.output
+    lines = [line for line in node.output.splitlines() if 'cannot start' in line]
+    assert len(lines) == 1 and 'frequncy' in lines[0] and 'frequency' in lines[0], node.output

@@ -36,7 +36,7 @@ pytestmark = pytest.mark.ros
 
 CANNOT_START = '[FusionNode] cannot start:'
 #: The model_config cases run with policy_loader.default_checkpoint patched to find nothing:
-#: with models/default.safetensors shipped, the node never reads model_config.
+#: with models/overhead.safetensors shipped, the node never reads model_config.
 NO_SHIPPED_MODEL = 'model_config'
 
 #: Runs in a child process: import the node once, then fork one child per case.
@@ -52,7 +52,7 @@ for case in json.loads(sys.stdin.read()):
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         sys.argv = ['fusion_node', '--ros-args'] + case['args']
-        if case['no_shipped_model']:   # as in a build without models/default.safetensors
+        if case['no_shipped_model']:   # as in a build without models/overhead.safetensors
             from vla_fusion_ros.ros import policy_loader
             policy_loader.default_checkpoint = lambda: None
         try:
@@ -123,6 +123,12 @@ def _model_configs(folder):
     paths['bad_params'] = os.path.join(folder, 'bad_params.yaml')
     with open(paths['bad_params'], 'w', encoding='utf-8') as handle:
         handle.write('fusion_node:\n  ros__parameters:\n    watchdog_timeout: [1, 2\n')
+    # Misspelled keys in the node's own section; a wildcard section's keys are not its own.
+    paths['misspelled'] = os.path.join(folder, 'misspelled.yaml')
+    with open(paths['misspelled'], 'w', encoding='utf-8') as handle:
+        handle.write('/**:\n  ros__parameters:\n    camera_gain: 2.0\n'
+                     'fusion_node:\n  ros__parameters:\n    max_linaer: 0.1\n'
+                     '    watchdog_timeout: 0.4\n    watchdog_timout: 0.2\n')
     return paths
 
 
@@ -157,6 +163,8 @@ def _cases(tmp):
         ('malformed -p', ['-p', 'watchdog_timeout'], "'-p watchdog_timeout'"),
         ('missing params file', ['--params-file', os.path.join(tmp, 'none.yaml')], 'none.yaml'),
         ('unparsable params file', ['--params-file', yaml['bad_params']], 'bad_params.yaml'),
+        ('misspelled keys in the params file', ['--params-file', yaml['misspelled']],
+         'max_linaer, watchdog_timout'),
         # The model: config files and overrides on a trained checkpoint.
         # (model_config is read only when no checkpoint is loaded: these four run as if the
         # package shipped no model; see NO_SHIPPED_MODEL.)
@@ -168,6 +176,13 @@ def _cases(tmp):
          + p('fusion_operator', 'cross_attention'), "parameter 'fusion_operator'"),
         ('layers override on a checkpoint', p('checkpoint', ckpt['good'])
          + p('fusion_layers', '[0,3]'), "parameter 'fusion_layers'"),
+        ('duplicate fusion layers', p('checkpoint', ckpt['good'])
+         + p('fusion_layers', '[1,2,1]'), 'duplicate'),
+        # Overrides without a checkpoint or model_config never swap the shipped trained model
+        # for an untrained one.
+        ('layers override on the shipped model', p('fusion_layers', '[0,3]'), 'model_config'),
+        ('operator override on the shipped model', p('fusion_operator', 'cross_attention'),
+         'model_config'),
     ]
     if not torch.cuda.is_available():
         cases.append(('CUDA without CUDA', p('device', 'cuda'), "'cuda'"))

@@ -105,7 +105,8 @@ class ImageLog:
     """
     Header stamps and arrival times of the frames on one topic; the frames too on request.
 
-    While :attr:`recording` is set, every frame is also kept as an rgb array (for a GIF).
+    While :attr:`recording` is set, every frame is also kept as an rgb array (for a GIF),
+    and its header stamp in :attr:`frame_stamps_ns` (to tell which episode it shows).
     """
 
     def __init__(self, keep: int = 10000):
@@ -113,6 +114,7 @@ class ImageLog:
         self.records: List[Tuple[float, float, float]] = []   # (t_wall, t_mono, stamp_s)
         self.recording = False
         self.frames = []
+        self.frame_stamps_ns: List[int] = []
         self._lock = threading.Lock()
 
     def __call__(self, msg) -> None:
@@ -128,6 +130,7 @@ class ImageLog:
                 del self.records[:len(self.records) - self.keep // 2]
             if frame is not None:
                 self.frames.append(frame)
+                self.frame_stamps_ns.append(stamp_ns(msg.header.stamp))
 
     def fresh(self, within: float = 0.1) -> bool:
         """Return whether a frame arrived in the last ``within`` seconds."""

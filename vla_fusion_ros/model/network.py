@@ -159,26 +159,34 @@ class FusionModel(nn.Module):
         return {}
 
     def forward(self, images: torch.Tensor, token_ids: Optional[torch.Tensor] = None,
-                mask: Optional[torch.Tensor] = None,
-                cache: Optional[Cache] = None) -> torch.Tensor:
+                mask: Optional[torch.Tensor] = None, cache: Optional[Cache] = None,
+                state: Optional[torch.Tensor] = None) -> torch.Tensor:
         """
         Return normalised actions [B, chunk, action_dim] in [-1, 1].
 
         The language comes as ``token_ids`` and ``mask`` ([B, T], mask True for real tokens)
         or as a precomputed ``cache`` (:meth:`encode_text`); ``vision_only`` reads neither.
+        ``state`` is the memory's input ([B, memory + action_dim], ``head.memory > 0`` only;
+        ``None``: an episode's start).
         """
+        return self.act(images, self.language_of(token_ids, mask, cache), state)
+
+    def language_of(self, token_ids: Optional[torch.Tensor], mask: Optional[torch.Tensor],
+                    cache: Optional[Cache] = None) -> Dict[str, torch.Tensor]:
+        """Return the per-frame language inputs from ids and mask, or from a cache."""
         if self.mode == 'vision_only':
-            return self.act(images, {})
+            return {}
         if cache is None:
             if token_ids is None or mask is None:
                 raise ValueError(f'fusion.mode={self.mode!r} needs token_ids and mask')
             cache = self.encode_text(token_ids, mask)
-        return self.act(images, self.condition(cache))
+        return self.condition(cache)
 
-    def act(self, images: torch.Tensor, language: Dict[str, torch.Tensor]) -> torch.Tensor:
+    def act(self, images: torch.Tensor, language: Dict[str, torch.Tensor],
+            state: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Run the per-frame part: images and :meth:`condition`'s inputs -> actions."""
         tokens, grid, extra = self.encode(images, language)
-        return self.head(tokens, grid, extra)
+        return self.head(tokens, grid, extra, state)
 
     def encode(self, images: torch.Tensor, language: Dict[str, torch.Tensor]):
         """Return ``(tokens [B, N, D], grid, extra [B, E] or None)``: what the head reads."""
@@ -192,6 +200,25 @@ class FusionModel(nn.Module):
             features, grids = self.vision(images)
             return features[-1], grids[-1], language['sentence'][:, 0]
         return self._forward_intermediate(images, language)
+
+    def forward_episodes(self, images: torch.Tensor, token_ids: Optional[torch.Tensor],
+                         mask: Optional[torch.Tensor], slots: torch.Tensor,
+                         previous: torch.Tensor, cache: Optional[Cache] = None
+                         ) -> torch.Tensor:
+        """
+        Actions for whole episodes at once (training a model with memory).
+
+        ``images`` [F, C, H, W], ``token_ids``/``mask`` [F, T] (or a ``cache`` of F rows): the
+        frames of B episodes; ``slots`` [F] their flat positions in a [B, L] grid (episode * L
+        + step); ``previous`` [B, L, A]: each frame's previous executed action (normalised).
+        Returns actions [F, chunk, A], frame by frame.
+        """
+        tokens, grid, extra = self.encode(images, self.language_of(token_ids, mask, cache))
+        x = self.head.features(tokens, grid, extra)  # [F, P]
+        batch, length = previous.shape[:2]
+        grid_x = x.new_zeros(batch * length, x.shape[-1]).index_copy(0, slots, x)
+        actions = self.head.run_sequence(grid_x.view(batch, length, -1), previous)
+        return actions.flatten(0, 1)[slots]  # [F, chunk, A]
 
     def _forward_intermediate(self, images, language):
         f_v, grid = self.vision.stem(images)  # [B, N, Dv]

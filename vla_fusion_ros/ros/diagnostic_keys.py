@@ -22,6 +22,9 @@ INSTRUCTION = 'instruction'
 ACTIVE = 'active'
 ESTOP = 'e-stop'
 WATCHDOG = 'watchdog'
+#: The camera's rate measured from the header stamps, and the frames lost on the way.
+IMAGE_SOURCE_RATE = 'image source rate (Hz)'
+IMAGE_FRAMES_LOST = 'image frames lost (%)'
 #: Keys whose values are text, even where the text looks like a number.
 TEXT_KEYS = (MODEL, FUSION, DEVICE, IMAGE_DECODER, INSTRUCTION, ACTIVE, ESTOP, WATCHDOG)
 

@@ -5,8 +5,10 @@ Publish the fusion node's health on ``/diagnostics`` (``diagnostic_msgs/Diagnost
 
 One status per node, at ``diagnostics_rate`` (1 Hz by default): measured input rate, latency
 percentiles (preprocess, inference, image stamp to command), every counter (received,
-superseded, stale, rejected, clamped, non-finite, watchdog stops, e-stops), the watchdog and
-e-stop state, the image decoder in use and the model's identity. Viewable in
+superseded, stale, rejected, lost, refused, clamped, non-finite, watchdog stops, e-stops), the
+watchdog and e-stop state with the reason for a stop, the image decoder in use and the model's
+identity. Level: ERROR while a grey stream is refused, WARN while stopped, e-stopped or losing
+camera frames (with the measured loss and the fix), OK otherwise. Viewable in
 rqt_runtime_monitor or Foxglove.
 """
 
@@ -16,6 +18,16 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
 from vla_fusion_ros.ros import diagnostic_keys as keys
 from vla_fusion_ros.ros.qos import make_qos
+
+
+#: Severity of each level name, as DiagnosticStatus numbers them.
+_LEVELS = {'OK': 0, 'WARN': 1, 'ERROR': 2}
+
+
+def _level_byte(level: int):
+    """Return ``level`` as the message field wants it (bytes in rclpy)."""
+    ok = DiagnosticStatus().level
+    return bytes([level]) if isinstance(ok, (bytes, bytearray)) else level
 
 
 def _kv(key, value) -> KeyValue:
@@ -56,20 +68,26 @@ class DiagnosticsReporter:
             if pct:
                 values.append(_kv(keys.latency_key(label, qs),
                                   '/'.join(f'{pct[q]:.2f}' for q in qs)))
+        health, problem = c.input_health.assess(now, c.settings.expected_image_rate)
+        values += [_kv(key, value) for key, value in health]
         values += [_kv(name, count) for name, count in sorted(c.counters.snapshot().items())]
 
         status = DiagnosticStatus(name=keys.status_name(self.node.get_name()),
                                   hardware_id=c.policy.identity, values=values)
         if c.estopped:
-            status.level, status.message = DiagnosticStatus.WARN, 'e-stop engaged'
+            level, message = 'WARN', 'e-stop engaged'
         elif c.liveness.stopped:
-            stale = ', '.join(c.liveness.stale_inputs(now)) or 'inputs'
-            status.level, status.message = DiagnosticStatus.WARN, f'stopped: waiting for {stale}'
+            why = '; '.join(c.liveness.reasons(now)) or 'inputs'
+            level, message = 'WARN', f'stopped: {why}'
         elif not c.active:
-            status.level, status.message = DiagnosticStatus.OK, 'inactive'
+            level, message = 'OK', 'inactive'
         else:
-            status.level, status.message = DiagnosticStatus.OK, 'running'
-        status.level = bytes([status.level]) if isinstance(status.level, int) else status.level
+            level, message = 'OK', 'running'
+        if problem is not None:   # the stream's problem comes first: it is the one to fix
+            level = problem[0] if _LEVELS[problem[0]] > _LEVELS[level] else level
+            message = f'{problem[1]}; {message}'
+        status.level = _level_byte(_LEVELS[level])
+        status.message = message
         return status
 
     def publish(self) -> None:

@@ -31,11 +31,12 @@ class EchoNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('bench_echo_node', **kwargs)
-        params = ParameterSet(self)
+        params = ParameterSet(self, on_change=self._apply_parameters)
         self.executor_kind = params.declare(
             'executor', 'single', 'rclpy executor that spins this node.', choices=EXECUTORS,
             read_only=True)
         frame_id = params.declare('frame_id', 'base_link', 'frame_id of the commands.')
+        params.finish()
         self.count = 0
         self._command = TwistStamped()
         self._command.header.frame_id = frame_id
@@ -46,6 +47,9 @@ class EchoNode(Node):
         self.get_logger().info(
             f'echoing {self.subscription.topic_name} -> {self.publisher.topic_name} '
             f'({self.executor_kind} executor)')
+
+    def _apply_parameters(self, changes) -> None:
+        self._command.header.frame_id = changes.get('frame_id', self._command.header.frame_id)
 
     def _on_image(self, msg: Image) -> None:
         self._command.header.stamp = msg.header.stamp

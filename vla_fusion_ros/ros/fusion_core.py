@@ -14,12 +14,15 @@ Threads:
   ``max_image_age``, runs the model and publishes (or queues an action chunk);
 - a watchdog timer sends one explicit zero when images or the instruction stall, and the
   e-stop callback zeroes output at once and holds it until cleared.
+
+Parameters set at run time (:data:`vla_fusion_ros.ros.node_settings.LIVE_PARAMETERS`) reach
+:meth:`FusionController.apply_settings`, which applies them all at once or refuses them.
 """
 
 import sys
 import threading
 import time
-from typing import Optional, Tuple
+from typing import Optional
 
 import numpy as np
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
@@ -28,36 +31,23 @@ from std_msgs.msg import Bool, String
 
 from vla_fusion_ros.ros.command_output import CommandPublisher
 from vla_fusion_ros.ros.diagnostics import DiagnosticsReporter
+from vla_fusion_ros.ros.fusion_inputs import clean_instruction, FusionInputs
 from vla_fusion_ros.ros.image_conversion import (compressed_msg_to_rgb, ImageConversionError,
                                                  ImageDecoder, prepare_rgb)
+from vla_fusion_ros.ros.input_health import grey_encoding, InputHealth, refuses_mono
 from vla_fusion_ros.ros.node_settings import FusionSettings
 from vla_fusion_ros.ros.pacing import InferencePacer
+from vla_fusion_ros.ros.params import ParameterError
 from vla_fusion_ros.ros.qos import latched_qos, make_qos
 from vla_fusion_ros.ros.safety import ActionChunkQueue, Liveness
 from vla_fusion_ros.ros.stats import Counters, LatencyWindow, RateMeter
-
-
-def clean_instruction(text: str, max_length: int) -> Tuple[Optional[str], str]:
-    """
-    Return ``(instruction, problem)``: the usable instruction or ``None`` and why not.
-
-    Control characters become spaces; an instruction longer than ``max_length`` characters
-    or with nothing left after cleaning is refused (the robot then stops: following a
-    command it could not read would be worse).
-    """
-    if len(text) > max_length:
-        return None, f'instruction of {len(text)} characters exceeds {max_length}'
-    cleaned = ' '.join(''.join(c if c.isprintable() else ' ' for c in text).split())
-    if not cleaned:
-        return None, 'empty instruction'
-    return cleaned, ''
 
 
 #: The GIL switch interval the node runs with (s): see FusionController.start.
 SWITCH_INTERVAL = 0.001
 
 
-class FusionController:
+class FusionController(FusionInputs):
     """Owns the subscriptions, publishers, threads and safety state of one fusion node."""
 
     def __init__(self, node, settings: FusionSettings, policy):
@@ -74,6 +64,8 @@ class FusionController:
         self.pacing_wait = LatencyWindow()  # control_rate's hold on a waiting frame
         self.held = LatencyWindow()  # receipt (image callback) to inference start
         self.decoder = ImageDecoder()
+        self.input_health = InputHealth()
+        self.in_channels = policy.config.vision.in_channels
         self.liveness = Liveness(settings.watchdog_timeout, ('image', 'instruction'))
         self.queue = ActionChunkQueue(settings.control_period, decay=settings.chunk_decay)
         self.output = CommandPublisher(node, settings, policy, self.counters)
@@ -94,7 +86,7 @@ class FusionController:
             self._set_instruction(settings.instruction, from_topic=False)
 
         inputs = MutuallyExclusiveCallbackGroup()
-        timers = MutuallyExclusiveCallbackGroup()
+        self._timers = timers = MutuallyExclusiveCallbackGroup()
         image_qos = make_qos(settings.image_reliability, 'keep_last', settings.image_depth)
         if settings.image_transport == 'compressed':
             self.image_sub = node.create_subscription(
@@ -109,12 +101,59 @@ class FusionController:
             Bool, '~/estop', self._on_estop, latched_qos(), callback_group=inputs)
         self.debug_pub = (node.create_publisher(Image, '~/debug_image', 1)
                           if settings.debug_image else None)
-        period = min(0.02, settings.watchdog_timeout / 10.0)  # stop-time jitter <= 20 ms
-        self.watchdog_timer = node.create_timer(period, self._on_watchdog, callback_group=timers)
+        self.watchdog_timer = None
+        self._start_watchdog_timer(settings.watchdog_timeout)
         self.publish_timer = (node.create_timer(settings.control_period, self._on_publish_tick,
                                                 callback_group=timers)
                               if policy.chunk_size > 1 else None)
         self.diagnostics = DiagnosticsReporter(node, self, settings.diagnostics_rate, timers)
+
+    def _start_watchdog_timer(self, timeout: float) -> None:
+        """(Re)create the watchdog timer for ``timeout``: stop-time jitter <= 20 ms."""
+        period = min(0.02, timeout / 10.0)
+        old = self.watchdog_timer
+        if old is not None:
+            if abs(old.timer_period_ns - period * 1e9) < 1.0:
+                return
+            self.node.destroy_timer(old)
+        self.watchdog_timer = self.node.create_timer(period, self._on_watchdog,
+                                                     callback_group=self._timers)
+
+    # ------------------------------------------------------------------ parameters
+    def apply_settings(self, new: FusionSettings, changed) -> None:
+        """
+        Apply run-time parameter changes at once, or raise :class:`ParameterError` to refuse.
+
+        Everything is checked before anything changes. New limits are in force when this
+        returns: a command clamped under the old ones is published before, never after.
+        """
+        bounds = None
+        if changed & {'max_linear', 'max_angular', 'action_min', 'action_max'}:
+            try:
+                bounds = self.output.bounds_for(new)
+            except ValueError as exc:
+                raise ParameterError(str(exc)) from None
+        instruction = problem = None
+        if 'instruction' in changed and new.instruction:
+            instruction, problem = clean_instruction(new.instruction,
+                                                     new.max_instruction_length)
+            if instruction is None:
+                raise ParameterError(f"parameter 'instruction': refused ({problem})")
+        with self._lock:
+            if bounds is not None:
+                self.output.set_limits(bounds)
+            self.liveness.timeout = new.watchdog_timeout
+            self.queue.decay = new.chunk_decay
+        if 'watchdog_timeout' in changed:
+            self._start_watchdog_timer(new.watchdog_timeout)
+        if 'instruction' in changed:
+            if instruction is None:
+                self._clear_instruction('instruction cleared (parameter instruction set to "")')
+            else:
+                self._set_instruction(instruction, from_topic=False,
+                                      max_length=new.max_instruction_length)
+        self.logger.info('parameters set: ' + ', '.join(
+            f'{name}={getattr(new, name)!r}' for name in sorted(changed)))
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -163,107 +202,6 @@ class FusionController:
             if pub is not None:
                 node.destroy_publisher(pub)
 
-    # ------------------------------------------------------------------ callbacks
-    def _frame_time(self, msg) -> Tuple[float, object]:
-        """
-        Return ``(stamp_seconds, stamp_msg)`` of a frame, for its age and for the command.
-
-        The header stamp travels unchanged to ``TwistStamped`` commands (a float round trip
-        would alter its nanoseconds). A zero stamp (a careless publisher) or one from the
-        future (a skewed clock) cannot tell age: the time of arrival stands in for it.
-        """
-        now = self.node.get_clock().now()
-        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        receive = now.nanoseconds * 1e-9
-        if stamp <= 0.0 or stamp > receive + 1.0:
-            self.counters.add('unusable_stamps')
-            return receive, now.to_msg()
-        return stamp, msg.header.stamp
-
-    def _deliver(self, payload, encoding, msg) -> None:
-        stamp, stamp_msg = self._frame_time(msg)
-        with self._wakeup:
-            if self._mailbox is not None:
-                self.counters.add('frames_superseded')
-            self._mailbox = (payload, encoding, stamp, stamp_msg, time.monotonic())
-            self._wakeup.notify()
-
-    def _on_image(self, msg: Image) -> None:
-        now = time.monotonic()
-        self.counters.add('frames_received')
-        self.image_rate.tick(now)
-        try:
-            array = self.decoder.decode(msg)  # checks step/size/encoding; zero-copy view
-        except ImageConversionError as exc:
-            self.counters.add('frames_rejected')
-            self.logger.warning(f'rejected image: {exc}', throttle_duration_sec=2.0)
-            return
-        self.liveness.touch('image', now)
-        self._deliver(array, msg.encoding, msg)
-
-    def _on_compressed(self, msg: CompressedImage) -> None:
-        now = time.monotonic()
-        self.counters.add('frames_received')
-        self.image_rate.tick(now)
-        # Decoding a JPEG costs milliseconds: the inference thread does it.
-        self._deliver(msg, None, msg)
-
-    def _set_instruction(self, text: str, from_topic: bool) -> None:
-        instruction, problem = clean_instruction(text, self.settings.max_instruction_length)
-        with self._lock:
-            self.queue.clear()   # chunks predicted for the old instruction are void
-            self.instruction = instruction
-            self.instruction_from_topic = from_topic
-        if instruction is None:
-            self.counters.add('instructions_rejected')
-            self.liveness.forget('instruction')
-            self.logger.warning(f'instruction refused ({problem}); stopping until a valid one')
-        else:
-            # Encode it now (the text encoder runs once per instruction), so the next frame
-            # finds it ready; a failure here is the inference thread's to report.
-            try:
-                self.policy.prepare(instruction)
-            except Exception:  # noqa: BLE001 - the node must survive any instruction
-                pass
-            self.liveness.touch('instruction', time.monotonic())
-            self.logger.info(f'instruction: "{instruction[:200]}"')
-
-    def _on_instruction(self, msg: String) -> None:
-        self.counters.add('instructions_received')
-        self._set_instruction(msg.data, from_topic=True)
-
-    def _on_estop(self, msg: Bool) -> None:
-        engaged = bool(msg.data)
-        if engaged and not self.estopped:
-            # Under the lock: an action the inference thread is publishing right now goes
-            # out before this zero, never after it.
-            with self._lock:
-                self.estopped = True
-                self.counters.add('estops')
-                self.queue.clear()
-                self.output.publish_zero()
-            self.logger.warning('E-STOP engaged: output held at zero until cleared')
-        elif not engaged and self.estopped:
-            self.estopped = False
-            self.logger.info('e-stop cleared')
-
-    def _instruction_alive(self) -> bool:
-        if self.instruction is None:
-            return False
-        if not self.instruction_from_topic:
-            return True
-        # A latched instruction stays valid while its publisher lives, and dies with it: once
-        # a publisher was seen and is gone, the instruction is stale now, not one more
-        # watchdog timeout later (DDS took its own time to notice already). Data can arrive
-        # before discovery counts its publisher: until one is seen, arrival keeps it alive.
-        alive = self.node.count_publishers(self.instruction_sub.topic_name) > 0
-        if alive:
-            self._publisher_seen = True
-        elif self._publisher_seen:
-            self._publisher_seen = False
-            self.liveness.forget('instruction')
-        return alive
-
     def _on_watchdog(self) -> None:
         now = time.monotonic()
         if self._instruction_alive():
@@ -271,14 +209,13 @@ class FusionController:
         with self._lock:  # as for the e-stop: the zero is the last word
             state = self.liveness.update(now)
             if state == 'stop':
-                stale = ', '.join(self.liveness.stale_inputs(now))
+                why = '; '.join(self.liveness.reasons(now))
                 self.queue.clear()
                 self.counters.add('watchdog_stops')
                 if self.active and not self.estopped:
                     self.output.publish_zero()
         if state == 'stop':
-            self.logger.warning(f'watchdog: {stale} stalled for more than '
-                                f'{self.settings.watchdog_timeout:g} s; zero sent')
+            self.logger.warning(f'watchdog: {why}; zero sent')
 
     def _on_publish_tick(self) -> None:
         with self._lock:
@@ -337,6 +274,10 @@ class FusionController:
         if encoding is None:
             # Compressed: decoded here, off the executor, and before the idle check, because
             # only a frame that decodes proves the camera alive to the watchdog.
+            grey = grey_encoding(None, payload.format)
+            if grey and refuses_mono(self.in_channels, self.settings.accept_mono):
+                self._refuse_grey(grey, time.monotonic())
+                return
             try:
                 payload = compressed_msg_to_rgb(payload)
             except ImageConversionError as exc:

@@ -14,7 +14,8 @@ Topics (all remappable):
   ``/diagnostics`` at 1 Hz and, with ``debug_image:=true``, ``~/debug_image``.
 
 Parameters are declared in :mod:`vla_fusion_ros.ros.node_settings`; defaults live in
-``config/fusion.yaml``.
+``config/fusion.yaml``. Limits, timeouts and the instruction can be set at run time
+(``ros2 param set``) and take effect at once; the others are read-only.
 """
 
 import sys
@@ -32,7 +33,8 @@ class FusionNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__('fusion_node', **kwargs)
-        self.settings = declare_fusion_parameters(self)
+        self.controller = None
+        self.settings = declare_fusion_parameters(self, on_change=self._apply_parameters)
         self.policy = load_policy(self.settings, self.get_logger())
         self.controller = FusionController(self, self.settings, self.policy)
         self.controller.start()
@@ -40,6 +42,10 @@ class FusionNode(Node):
             f'ready: {self.policy.identity} on {self.policy.device}, '
             f'images from {self.controller.image_sub.topic_name}, commands '
             f'({self.settings.output_type}) on {self.controller.output.publisher.topic_name}')
+
+    def _apply_parameters(self, new, changed) -> None:
+        if self.controller is not None:
+            self.controller.apply_settings(new, changed)
 
     def on_shutdown(self) -> None:
         """Publish a final zero command before the node goes away."""

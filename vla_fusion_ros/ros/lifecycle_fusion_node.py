@@ -26,8 +26,13 @@ class LifecycleFusionNode(LifecycleNode):
 
     def __init__(self, **kwargs):
         super().__init__('lifecycle_fusion_node', **kwargs)
-        self.settings = declare_fusion_parameters(self)
         self.controller = None
+        # Set while unconfigured, a parameter only updates the settings configure will use.
+        self.settings = declare_fusion_parameters(self, on_change=self._apply_parameters)
+
+    def _apply_parameters(self, new, changed) -> None:
+        if self.controller is not None:
+            self.controller.apply_settings(new, changed)
 
     def on_configure(self, state) -> TransitionCallbackReturn:
         """Load the model and create the topics."""

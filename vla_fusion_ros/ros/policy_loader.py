@@ -3,10 +3,14 @@
 """
 Find and load the policy the fusion node serves.
 
-Order: the ``checkpoint`` parameter; else the model shipped in the package's share directory
-(``models/default.safetensors``); else an untrained model built from ``model_config``, with a
-loud warning, because an untrained VLA publishes noise. A checkpoint that exists but does not
-load is an error, never a silent fallback to an untrained model.
+Order: the ``checkpoint`` parameter; else, unless ``model_config`` is given, the model shipped
+in the package's share directory (``models/overhead.safetensors``, the overhead world's model; the
+first-person world's, ``models/first_person.safetensors``, is chosen with ``checkpoint`` or
+the launch file's ``world:=first_person``); else an untrained model
+built from ``model_config``, with a loud warning, because an untrained VLA publishes noise. A
+checkpoint that exists but does not load is an error, never a silent fallback to an untrained
+model. ``fusion_operator``/``fusion_layers`` must match a checkpoint's (layers compared as a
+set), the shipped one included: only ``model_config`` builds a model with other ones.
 """
 
 import os
@@ -17,7 +21,7 @@ from vla_fusion_ros.ros.node_settings import FusionSettings, layer_override
 from vla_fusion_ros.ros.params import ParameterError
 
 PACKAGE = 'vla_fusion_ros'
-DEFAULT_CHECKPOINT = os.path.join('models', 'default.safetensors')
+DEFAULT_CHECKPOINT = os.path.join('models', 'overhead.safetensors')
 DEFAULT_MODEL_CONFIG = os.path.join('config', 'model_default.yaml')
 
 
@@ -49,21 +53,25 @@ def load_policy(settings: FusionSettings, logger) -> VLAPolicy:
     # the robot, made a 640x480 resize several times slower at the median (benchmark).
     cv2.setNumThreads(settings.threads)
     layers = layer_override(settings)
-    # An explicit model_config or fusion override asks for a config-built model: the shipped
-    # checkpoint is the default only when the user asked for nothing else.
-    wants_config = bool(settings.model_config or settings.fusion_operator) or layers is not None
-    checkpoint = settings.checkpoint or (None if wants_config else default_checkpoint())
+    # model_config asks for a config-built model; fusion overrides alone do not: they are
+    # checked against the checkpoint in use, the shipped one included, so that they never
+    # swap a trained model for an untrained one behind the user's back.
+    shipped = None if settings.checkpoint or settings.model_config else default_checkpoint()
+    checkpoint = settings.checkpoint or shipped
     if checkpoint:
         policy = VLAPolicy.from_checkpoint(checkpoint, device=settings.device)
         fusion = policy.config.fusion
+        remedy = ('set model_config too to serve an untrained model built with it' if shipped
+                  else 'overrides apply only to models built from model_config')
+        which = f'the shipped model {checkpoint}' if shipped else checkpoint
         if settings.fusion_operator and settings.fusion_operator != fusion.operator:
             raise ParameterError(
-                f"parameter 'fusion_operator': {checkpoint} was trained with "
-                f"'{fusion.operator}'; overrides apply only to models built from model_config")
-        if layers is not None and list(layers) != list(fusion.layers):
+                f"parameter 'fusion_operator': {which} was trained with "
+                f"'{fusion.operator}'; {remedy}")
+        if layers is not None and layers != sorted(fusion.layers):
             raise ParameterError(
-                f"parameter 'fusion_layers': {checkpoint} was trained with fusion at "
-                f'{list(fusion.layers)}; overrides apply only to models built from model_config')
+                f"parameter 'fusion_layers': {which} was trained with fusion at "
+                f'{sorted(fusion.layers)}; {remedy}')
         logger.info(f'loaded checkpoint {checkpoint} ({policy.identity})')
     else:
         config_path = settings.model_config or os.path.join(share_directory(),

@@ -15,7 +15,7 @@ manager that only newer rclpy has.
 
 import signal
 import sys
-from typing import Callable, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 import rclpy
 from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
@@ -36,6 +36,9 @@ except ImportError:  # pragma: no cover - Humble
 #: Executor kinds a node may ask for with an ``executor_kind`` attribute (see run_node).
 EXECUTORS = ('single', 'multi', 'events')
 
+#: The command line rclpy was initialised with by :func:`init_without_signal_handlers`.
+_arguments: List[str] = []
+
 
 def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
@@ -43,6 +46,7 @@ def _raise_keyboard_interrupt(signum, frame):
 
 def init_without_signal_handlers(args: Optional[Sequence[str]] = None) -> None:
     """``rclpy.init`` with rclpy's SIGINT handler off (Python's KeyboardInterrupt instead)."""
+    _arguments[:] = list(args if args is not None else sys.argv)
     if SignalHandlerOptions is not None:
         try:
             rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
@@ -52,6 +56,15 @@ def init_without_signal_handlers(args: Optional[Sequence[str]] = None) -> None:
         rclpy.init(args=args)
     signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+
+
+def process_arguments() -> List[str]:
+    """
+    Return the command line this process's node was started with (``--ros-args`` included).
+
+    Empty when rclpy was initialised some other way (a node created inside a test).
+    """
+    return list(_arguments)
 
 
 def make_executor(kind: str, threads: int = 2):

@@ -129,7 +129,9 @@ class Liveness:
 
     ``update(now)`` returns one of ``'ok'`` (inputs alive), ``'stop'`` (they just stalled:
     publish one zero now) or ``'stopped'`` (still stalled: publish nothing). This is the
-    "explicit zero, then silence" rule.
+    "explicit zero, then silence" rule. :meth:`reasons` says what happened to each stalled
+    input: silent for longer than the timeout, or absent for the reason given to
+    :meth:`forget` (a publisher that left, an instruction refused, a stream refused).
     """
 
     def __init__(self, timeout: float, inputs: Sequence[str]):
@@ -137,6 +139,7 @@ class Liveness:
             raise ValueError(f'watchdog timeout must be > 0, got {timeout}')
         self.timeout = timeout
         self._last = dict.fromkeys(inputs)
+        self._why = {name: f'no {name} received yet' for name in inputs}
         self.stopped = True      # nothing has arrived yet: nothing is moving
         self.stop_count = 0
 
@@ -144,14 +147,27 @@ class Liveness:
         """Record that input ``name`` arrived at ``now``."""
         self._last[name] = now
 
-    def forget(self, name: str) -> None:
-        """Mark ``name`` as absent (an instruction cleared, a publisher gone)."""
+    def forget(self, name: str, reason: str = '') -> None:
+        """Mark ``name`` as absent (an instruction cleared, a publisher gone) and say why."""
         self._last[name] = None
+        self._why[name] = reason or f'{name} absent'
 
     def stale_inputs(self, now: float) -> List[str]:
         """Names of inputs that are missing or older than the timeout."""
         return [name for name, last in self._last.items()
                 if last is None or now - last > self.timeout]
+
+    def reasons(self, now: float) -> List[str]:
+        """Say, for each stale input, what happened to it."""
+        out = []
+        for name in self.stale_inputs(now):
+            last = self._last[name]
+            if last is None:
+                out.append(self._why[name])
+            else:
+                out.append(f'no {name} for {now - last:.2f} s (watchdog_timeout '
+                           f'{self.timeout:g} s)')
+        return out
 
     def update(self, now: float) -> str:
         """Advance the state machine; see the class docstring for the return values."""

@@ -4,7 +4,7 @@
 
 from collections import Counter, deque
 import threading
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 
@@ -82,3 +82,75 @@ class Counters:
         """Return a copy of every counter."""
         with self._lock:
             return dict(self._counts)
+
+
+class FrameLossMeter:
+    """
+    Frames lost between the camera and the node, counted from gaps in their header stamps.
+
+    A camera stamps frames at its own rate; a gap of ``k`` periods between two consecutive
+    stamps the node received means ``k - 1`` frames were lost on the way (the transport, or
+    the node's own best-effort queue). The period is ``1 / expected_rate`` when that is known,
+    else the median of the recent stamp gaps shorter than 1.5 times their 25th percentile
+    (the single-period gaps): right as long as fewer than three frames in four are lost,
+    and not shortened by jitter. A gap of less than :data:`GAP`
+    periods is a late frame, not a lost one; a gap longer than ``stall`` seconds is a stalled
+    or restarted source (the watchdog's business), and a stamp that goes back restarts the
+    count.
+    """
+
+    #: Periods between two stamps from which frames count as lost.
+    GAP = 1.75
+    #: Stamp gaps needed before the period is estimated from them.
+    MIN_GAPS = 8
+
+    def __init__(self, window: float = 5.0, history: int = 64):
+        self.window = window
+        self._gaps = deque(maxlen=history)
+        self._last_stamp: Optional[float] = None
+        self._events = deque()   # (receive time, frames lost just before this one)
+        self._lock = threading.Lock()
+
+    def _period(self, expected_rate: float) -> Optional[float]:
+        if expected_rate > 0:
+            return 1.0 / expected_rate
+        if len(self._gaps) < self.MIN_GAPS:
+            return None
+        gaps = sorted(self._gaps)   # plain Python: numpy's overhead dominates at 64 values
+        low = gaps[len(gaps) // 4]
+        single = [g for g in gaps if g < 1.5 * low]
+        return single[len(single) // 2]
+
+    def add(self, stamp: float, now: float, expected_rate: float = 0.0,
+            stall: float = 1.0) -> int:
+        """Record a frame stamped ``stamp``, received at ``now``; return the frames lost before."""
+        with self._lock:
+            last, self._last_stamp = self._last_stamp, stamp
+            lost = 0
+            if last is not None and 0.0 < stamp - last <= stall:
+                gap = stamp - last
+                self._gaps.append(gap)
+                period = self._period(expected_rate)
+                if period and gap >= self.GAP * period:
+                    lost = int(gap / period + 0.25) - 1
+            self._events.append((now, lost))
+            self._trim(now)
+            return lost
+
+    def _trim(self, now: float) -> None:
+        while self._events and now - self._events[0][0] > self.window:
+            self._events.popleft()
+
+    def summary(self, now: float, expected_rate: float = 0.0) -> Tuple[int, int, float, float]:
+        """
+        Return ``(lost, received, loss fraction, source rate Hz)`` over the last window.
+
+        The source rate is 0 while the period is unknown.
+        """
+        with self._lock:
+            self._trim(now)
+            lost = sum(n for _, n in self._events)
+            received = len(self._events)
+            period = self._period(expected_rate)
+        fraction = lost / (lost + received) if lost + received else 0.0
+        return lost, received, fraction, (1.0 / period if period else 0.0)

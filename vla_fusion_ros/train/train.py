@@ -5,16 +5,18 @@ Train a fusion policy by behaviour cloning: config-driven, resumable, determinis
 
 ::
 
-    python -m vla_fusion_ros.train.train --config config/train_default.yaml --out runs/default
+    python -m vla_fusion_ros.train.train --config config/train_overhead.yaml --out runs/overhead
     python -m vla_fusion_ros.train.train --out runs/x --resume --set schedule.steps=2000
+    python -m vla_fusion_ros.train.train --dataset DATASET --out runs/robot
     torchrun --nproc_per_node 2 -m vla_fusion_ros.train.train --config ... --out ...
 
-The dataset is generated first when its file is missing. Each step draws a global batch from a
-permutation of the training frames that depends only on the seed and the epoch; under torchrun
-every process takes its share of that batch (gloo on CPU, DistributedDataParallel averages the
-gradients), so N processes follow the same trajectory as one, up to float summation order.
-Only rank 0 validates and writes. The loss is the MSE between the model's normalised actions
-and the expert's (divided by ``head.action_scale``).
+The dataset is generated first when its file is missing. With ``--dataset`` the frames come from
+a LeRobotDataset v3 folder instead (:mod:`vla_fusion_ros.train.lerobot_source`). Each step draws
+a global batch from a permutation of the training frames that depends only on the seed and the
+epoch; under torchrun every process takes its share of that batch (gloo on CPU,
+DistributedDataParallel averages the gradients), so N processes follow the same trajectory as
+one, up to float summation order. Only rank 0 validates and writes. The loss is the MSE between
+the model's normalised actions and the expert's (divided by ``head.action_scale``).
 
 Output (``--out``): ``config.yaml`` (resolved), ``log.jsonl``, ``best.safetensors`` (lowest
 validation loss, or highest closed-loop success on validation seeds when ``eval.val_episodes``
@@ -29,19 +31,23 @@ import os
 import shutil
 import sys
 import time
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
+from vla_fusion_ros.data.lerobot_dataset import DatasetFormatError
 from vla_fusion_ros.model import load_checkpoint, save_checkpoint, VLAPolicy
 from vla_fusion_ros.model.language import create_tokenizer
 from vla_fusion_ros.model.network import FusionModel
-from vla_fusion_ros.sim.world import EVAL_SEED_START, VAL_SEED_START
+from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
+from vla_fusion_ros.train import lerobot_source
 from vla_fusion_ros.train import train_config as tc
 from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
-from vla_fusion_ros.train.evaluate import evaluate_in_process
+from vla_fusion_ros.train.episodes import EpisodeBatcher
+from vla_fusion_ros.train.evaluate import (evaluate_in_process, format_summary,
+                                           UNINFORMATIVE_INSTRUCTION)
 from vla_fusion_ros.train.train_state import (batch_indices, learning_rate, load_state,
                                               parameter_groups, save_state)
 import yaml
@@ -59,6 +65,9 @@ class Trainer:
         if config['threads']:
             torch.set_num_threads(int(config['threads']))
         self.progress = progress and self.rank == 0
+        self.lerobot = bool(config['data']['lerobot']['root'])
+        if self.lerobot:
+            lerobot_source.adapt_config(config, self.log)  # head, hflip, aux: before the model
         self.model_config = tc.model_config(config)
         self.model = FusionModel(self.model_config)
         self.aux_weight = float(config['loss']['aux_weight'])
@@ -121,13 +130,10 @@ class Trainer:
             local = len(index) // self.world
             index = index[self.rank * local:(self.rank + 1) * local]
         images, texts, actions = dataset.get_batch(index)  # [B, 3, S, S], [B, k, 2]
-        rows = torch.tensor([table['row'][t] for t in texts])
-        if 'cache' in table:
-            language = {'cache': {k: v[rows] for k, v in table['cache'].items()}}
-        else:
-            language = {'token_ids': table['ids'][rows], 'mask': table['mask'][rows]}
+        language = self._language(table, texts)
         target = (actions / self.scale).clamp(-1.0, 1.0)  # normalised labels
-        aux = dataset.aux[index if dataset.indices is None else dataset.indices[index]]
+        aux = None if dataset.aux is None else dataset.aux[
+            index if dataset.indices is None else dataset.indices[index]]
         if step is not None and self.config['augment']['hflip'] > 0:
             gen = torch.Generator().manual_seed(self.config['seed'] * 7_919 + step)
             flip = torch.rand(len(global_index), generator=gen) < self.config['augment']['hflip']
@@ -135,8 +141,47 @@ class Trainer:
             images = torch.where(flip[:, None, None, None], images.flip(-1), images)
             target = target.clone()
             target[flip, :, 1:] *= -1.0  # mirrored world: angular_z changes sign
-            aux = torch.where(flip[:, None], mirror(aux), aux)
+            aux = None if aux is None else torch.where(flip[:, None], mirror(aux), aux)
         return images, language, target, aux
+
+    def _episode_batch(self, batcher: EpisodeBatcher, table, chosen, step: Optional[int]):
+        """Model inputs and targets for whole episodes (a model with memory)."""
+        flip = None
+        if step is not None and self.config['augment']['hflip'] > 0:
+            gen = torch.Generator().manual_seed(self.config['seed'] * 7_919 + step)
+            flip = torch.rand(len(chosen), generator=gen) < self.config['augment']['hflip']
+        images, texts, target, items, slots, previous = batcher.batch(chosen, flip)
+        dataset = batcher.dataset
+        aux = dataset.aux[items if dataset.indices is None else dataset.indices[items]]
+        if flip is not None:
+            per_frame = torch.repeat_interleave(
+                flip, torch.bincount(slots // previous.shape[1], minlength=len(chosen)))
+            aux = torch.where(per_frame[:, None], mirror(aux), aux)
+        return images, self._language(table, texts), target, aux, slots, previous
+
+    @staticmethod
+    def _language(table, texts) -> Dict[str, Any]:
+        """Return the model's language arguments for ``texts``: ids and mask, or cached rows."""
+        rows = torch.tensor([table['row'][t] for t in texts])
+        if 'cache' in table:
+            return {'cache': {k: v[rows] for k, v in table['cache'].items()}}
+        return {'token_ids': table['ids'][rows], 'mask': table['mask'][rows]}
+
+    def _loss(self, inputs):
+        """Return the action loss (plus the probe's) of a batch from :meth:`_batch` or episodes."""
+        images, language, target, aux = inputs[:4]
+        episodes = dict(zip(('slots', 'previous'), inputs[4:]))
+        if self.aux_weight > 0:
+            actions, aux_pred = self.net(images, **language, **episodes)
+            return F.mse_loss(actions, target) + self.aux_weight * F.mse_loss(aux_pred, aux)
+        if episodes:
+            return F.mse_loss(self._episodes(images, language, **episodes), target)
+        return F.mse_loss(self.net(images, **language), target)
+
+    def _episodes(self, images, language, slots, previous):
+        return self.model.forward_episodes(images, language.get('token_ids'),
+                                           language.get('mask'), slots, previous,
+                                           cache=language.get('cache'))
 
     def validate(self, val, val_table) -> Dict[str, Any]:
         """Return the validation loss (and closed-loop success on validation seeds)."""
@@ -144,7 +189,19 @@ class Trainer:
         count = min(len(val), int(self.config['data']['val_max_frames']))
         total = 0.0
         with torch.no_grad():
-            for first in range(0, count, 256):
+            if self.model_config.head.memory:
+                batcher, count = EpisodeBatcher(val, 1, 0, self.scale), 0
+                for first in range(0, len(batcher), 8):
+                    chosen = list(range(first, min(len(batcher), first + 8)))
+                    images, language, target, _, slots, previous = self._episode_batch(
+                        batcher, val_table, chosen, None)
+                    actions = self._episodes(images, language, slots, previous)
+                    total += F.mse_loss(actions, target,
+                                        reduction='sum').item() / target[0].numel()
+                    count += len(target)
+                    if count >= int(self.config['data']['val_max_frames']):
+                        break
+            for first in range(0, count if not self.model_config.head.memory else 0, 256):
                 index = torch.arange(first, min(count, first + 256))
                 images, language, target, _ = self._batch(val, val_table, index)
                 total += F.mse_loss(self.model(images, **language), target,
@@ -153,7 +210,8 @@ class Trainer:
         episodes = int(self.config['eval']['val_episodes'])
         if episodes > 0:
             policy = VLAPolicy(self.model_config, self.tokenizer, self.model)
-            summary = evaluate_in_process(policy, episodes, VAL_SEED_START + 50_000)
+            summary = evaluate_in_process(policy, episodes, VAL_SEED_START + 50_000,
+                                          world=self.config['data']['world_name'])
             result['val_success'] = summary['success_rate']
         self.model.train()
         return result
@@ -176,6 +234,7 @@ class Trainer:
             'wall_time_s': round(self.state['wall_time_s'], 1),
             'train_loss': hist[-1]['loss'] if hist else None, 'best': self.state['best'],
             'data': {k: v for k, v in info.items() if k != 'meta'},
+            'world_name': self.config['data']['world_name'],
             'world': json.loads(info['meta']).get('world'), 'config': training,
             'language_kind': self.model_config.language.kind,
             'text_encode_s': round(getattr(self, 'encode_seconds', 0.0), 1),
@@ -197,7 +256,13 @@ class Trainer:
         if batch % self.world:
             raise tc.TrainConfigError(f'schedule.batch_size: {batch} is not divisible by '
                                       f'the {self.world} processes')
-        per_epoch = len(train) // batch
+        batcher = None
+        if self.model_config.head.memory:
+            if self.world > 1:
+                raise tc.TrainConfigError('head.memory: training a model with memory runs in '
+                                          'one process (no torchrun)')
+            batcher = EpisodeBatcher(train, batch, cfg['seed'], self.scale)
+        per_epoch = len(train) // batch if batcher is None else batcher.steps_per_epoch()
         if per_epoch < 1:
             raise tc.TrainConfigError(f'schedule.batch_size: {batch} exceeds the '
                                       f'{len(train)} training frames')
@@ -218,6 +283,11 @@ class Trainer:
         if self.rank == 0:
             with open(os.path.join(self.out, 'config.yaml'), 'w', encoding='utf-8') as handle:
                 handle.write(tc.dump(cfg))
+        if self.lerobot and self.model_config.language.kind == 'words':
+            # The default words plus the dataset's own (WordPiece reads any task as it is).
+            language = self.model_config.language
+            self.tokenizer = lerobot_source.tokenizer_for(
+                train.instructions, language.max_length, language.vocab_size, self.log)
         table, val_table = self._tokens(train), self._tokens(val)
         self.model.train()
         started = time.monotonic() - self.state['wall_time_s']
@@ -229,14 +299,11 @@ class Trainer:
             lr = learning_rate(step, total, sched, cfg['optim']['lr'])
             for group in self.optimizer.param_groups:
                 group['lr'] = lr
-            index = batch_indices(step, batch, len(train), cfg['seed'])
-            images, language, target, aux = self._batch(train, table, index, step)
-            if self.aux_weight > 0:
-                actions, aux_pred = self.net(images, **language)
-                loss = (F.mse_loss(actions, target)
-                        + self.aux_weight * F.mse_loss(aux_pred, aux))
+            if batcher is None:
+                index = batch_indices(step, batch, len(train), cfg['seed'])
+                loss = self._loss(self._batch(train, table, index, step))
             else:
-                loss = F.mse_loss(self.net(images, **language), target)
+                loss = self._loss(self._episode_batch(batcher, table, batcher.pick(step), step))
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if cfg['optim']['grad_clip']:
@@ -303,12 +370,19 @@ class Trainer:
             episodes = int(self.config['eval']['episodes'])
             if episodes > 0:
                 policy = VLAPolicy.from_checkpoint(best)
-                result = evaluate_in_process(policy, episodes, EVAL_SEED_START)
+                world = self.config['data']['world_name']
+                result = evaluate_in_process(policy, episodes, EVAL_SEED_START, world=world)
+                floor = evaluate_in_process(policy, episodes, EVAL_SEED_START, world=world,
+                                            instruction=UNINFORMATIVE_INSTRUCTION)
                 result.pop('reports')
+                floor.pop('reports')
                 metadata['eval'] = result
-                self.log(f'closed-loop success on {episodes} held-out episodes: '
-                         f'{result["success_rate"]:.1%} (95% CI {result["ci95"][0]:.1%}-'
-                         f'{result["ci95"][1]:.1%})')
+                metadata['eval_uninformed'] = floor
+                self.log(format_summary(f'held-out {world} scenes', result))
+                self.log(format_summary(f'  floor: same policy told "{UNINFORMATIVE_INSTRUCTION}"',
+                                        floor))
+                self.log('  floor: the vision-only model of the same recipe: train it with '
+                         '--set model.fusion.mode=vision_only and evaluate with --vision-only')
                 model = load_checkpoint(best)[0]
                 save_checkpoint(final, model, self.tokenizer, self.model_config, metadata)
             summary = metadata
@@ -320,23 +394,44 @@ class Trainer:
         return summary
 
 
+def dataset_overrides(args: argparse.Namespace) -> List[str]:
+    """Return the config overrides that ``--dataset`` and its keys stand for."""
+    if not args.dataset:
+        return []
+    values = {'data.lerobot.root': args.dataset, 'data.lerobot.image_key': args.image_key,
+              'data.lerobot.action_key': args.action_key,
+              'data.lerobot.task_key': args.task_key}
+    return ([f'{key}={json.dumps(value)}' for key, value in values.items()]
+            + ['eval.val_episodes=0', 'eval.episodes=0'])
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Train from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('--config', default='config/train_default.yaml')
-    parser.add_argument('--out', default='runs/default')
+    parser.add_argument('--config', default='config/train_overhead.yaml')
+    parser.add_argument('--out', default='runs/overhead')
     parser.add_argument('--resume', action='store_true', help='continue from <out>/state')
     parser.add_argument('--set', nargs='+', action='append', metavar='KEY=VALUE',
                         help='override config keys, e.g. model.fusion.operator=film')
     parser.add_argument('--stop-after', type=int, default=0, metavar='STEP',
                         help='save the state and stop at this step (continue with --resume)')
     parser.add_argument('--no-progress', action='store_true')
+    robot = parser.add_argument_group(
+        'robot data: train from a LeRobotDataset v3 folder (the closed-loop evaluations in the '
+        'simulated world are then off unless set with --set eval.val_episodes=N eval.episodes=N)')
+    robot.add_argument('--dataset', metavar='DIR', help='the LeRobotDataset v3 folder')
+    robot.add_argument('--image-key', default='',
+                       help='camera feature (default: the only one, observation.images.*)')
+    robot.add_argument('--action-key', default='action')
+    robot.add_argument('--task-key', default='task',
+                       help="'task' (task_index and meta/tasks) or a string feature")
     args = parser.parse_args(argv)
     try:
-        config = tc.load_config(args.config, tc.parse_overrides(args.set))
+        config = tc.load_config(args.config, dataset_overrides(args)
+                                + tc.parse_overrides(args.set))
         trainer = Trainer(config, args.out, progress=not args.no_progress)
         trainer.run(resume=args.resume, stop_after=args.stop_after)
-    except (tc.TrainConfigError, FileNotFoundError) as exc:
+    except (tc.TrainConfigError, FileNotFoundError, DatasetFormatError) as exc:
         print(f'train: {exc}', file=sys.stderr)
         return 2
     return 0

@@ -23,7 +23,10 @@ class FuzzTarget:
         self.commands: CommandLog = probe.watch_commands(f'{base}/cmd_vel')
         params = {'max_linear': LIMITS[0], 'max_angular': LIMITS[1],
                   'image_qos_reliability': 'reliable', 'image_qos_depth': 100,
-                  'diagnostics_rate': 50.0, 'watchdog_timeout': 0.5}
+                  'diagnostics_rate': 50.0, 'watchdog_timeout': 0.5,
+                  # The decoder must take every valid encoding; a colour model refuses grey
+                  # frames by default (test_input_health.py checks that refusal).
+                  'accept_mono': True}
         remaps = {'cmd_vel': f'{base}/cmd_vel', '~/instruction': f'{base}/instruction',
                   '~/estop': f'{base}/estop'}
         if compressed:

@@ -132,6 +132,23 @@ def test_minilm_with_varied_language_trains_and_refuses_the_other_kind(tmp_path)
             config, ['model.language.kind=words']), str(out), progress=False).run(resume=True)
 
 
+def test_minilm_with_memory_trains_on_whole_episodes(tmp_path):
+    config = tiny_config(tmp_path, steps=3, val_every=3)
+    with open(config) as handle:
+        data = yaml.safe_load(handle)
+    data['model'] = tiny_model(language={'kind': 'minilm'}, head={'memory': 8})
+    data['data']['language'] = 'varied'
+    data['eval'] = {'val_episodes': 1, 'episodes': 2}
+    with open(config, 'w') as handle:
+        yaml.safe_dump(data, handle)
+    out = tmp_path / 'memory'
+    assert train.main(['--config', config, '--out', str(out), '--no-progress']) == 0
+    log = [json.loads(line) for line in (out / 'log.jsonl').read_text().splitlines()]
+    assert [e['step'] for e in log if 'val_loss' in e] == [3]
+    policy = VLAPolicy.from_checkpoint(str(out / 'model.safetensors'))
+    assert policy.memory_size == 8 and policy.config.language.kind == 'minilm'
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))

@@ -300,9 +300,12 @@ def main(argv=None) -> int:
             handle.write(text)
         return 0
     runs = [(n, REPO, p) for n, p in (c.split('=', 1) for c in args.checkpoint)]
-    runs += [(n, os.path.abspath(r), os.path.join(os.path.abspath(r), 'models',
-                                                  'default.safetensors'))
-             for n, r in (b.split('=', 1) for b in args.before)]
+    for name, checkout in (b.split('=', 1) for b in args.before):
+        models = os.path.join(os.path.abspath(checkout), 'models')
+        shipped = [os.path.join(models, f) for f in ('overhead.safetensors',
+                                                     'default.safetensors')]
+        runs.append((name, os.path.abspath(checkout),
+                     next((p for p in shipped if os.path.isfile(p)), shipped[0])))
     from vla_fusion_ros.harness import environment
     environment.isolate()
     from vla_fusion_ros.tools import bench_model

@@ -27,9 +27,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from vla_fusion_ros import sim
+from vla_fusion_ros.sim.base import EVAL_SEED_START
+from vla_fusion_ros.sim.registry import WORLDS
 from vla_fusion_ros.sim.shapes import COLORS, SHAPES
-from vla_fusion_ros.sim.world import EVAL_SEED_START
-from vla_fusion_ros.train.evaluate import run_episodes
+from vla_fusion_ros.train.evaluate import checkpoint_world, run_episodes
 from vla_fusion_ros.train.metrics import summarize
 import yaml
 
@@ -212,6 +213,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--name', action='append', help='a column name per checkpoint')
     parser.add_argument('--episodes', type=int, default=200)
     parser.add_argument('--seed-start', type=int, default=EVAL_SEED_START)
+    parser.add_argument('--world', choices=WORLDS, default=None,
+                        help='default: the world the first checkpoint was trained in')
     parser.add_argument('--suite', default=SUITE_PATH)
     parser.add_argument('--title', default='')
     parser.add_argument('--threads', type=int, default=1)
@@ -229,7 +232,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     try:
         suite = load_suite(args.suite)
-        results = {'title': args.title, 'episodes': args.episodes,
+        world = args.world or checkpoint_world(args.checkpoint[0])
+        results = {'title': args.title or world, 'world': world, 'episodes': args.episodes,
                    'seed_start': args.seed_start, 'suite': os.path.abspath(args.suite),
                    'command': 'python -m vla_fusion_ros.train.language_eval '
                               + ' '.join(argv if argv is not None else sys.argv[1:]),
@@ -238,7 +242,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             policy = VLAPolicy.from_checkpoint(path)
             start = time.monotonic()
             groups = evaluate_suite(policy, args.episodes, args.seed_start, suite,
-                                    progress=not args.no_progress)
+                                    progress=not args.no_progress, world=world)
             results['models'][name] = {
                 'checkpoint': path, 'identity': policy.identity,
                 'language_kind': policy.config.language.kind, 'groups': groups,

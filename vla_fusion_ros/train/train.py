@@ -48,9 +48,10 @@ from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
 from vla_fusion_ros.train.episodes import EpisodeBatcher
 from vla_fusion_ros.train.evaluate import (evaluate_in_process, format_summary,
                                            UNINFORMATIVE_INSTRUCTION)
+from vla_fusion_ros.train.text_inputs import (check_resume_kind, instruction_table, is_frozen,
+                                              language_args)
 from vla_fusion_ros.train.train_state import (batch_indices, learning_rate, load_state,
                                               parameter_groups, save_state)
-import yaml
 
 
 class Trainer:
@@ -80,10 +81,9 @@ class Trainer:
             parameter_groups(self.trainable, optim['weight_decay']), lr=optim['lr'],
             betas=tuple(optim['betas']))
         self.tokenizer = create_tokenizer(self.model_config.language)
-        lang = self.model_config.language
         # A frozen pretrained encoder runs once per unique instruction, before training.
-        self.frozen = (lang.kind == 'minilm' and not lang.finetune
-                       and self.model_config.fusion.mode != 'vision_only')
+        self.frozen = is_frozen(self.model_config)
+        self.encode_seconds = 0.0
         self.scale = torch.tensor(self.model_config.head.action_scale)
         self.state: Dict[str, Any] = {'step': 0, 'history': [], 'best': None,
                                       'wall_time_s': 0.0}
@@ -97,27 +97,6 @@ class Trainer:
         with open(os.path.join(self.out, 'log.jsonl'), 'a', encoding='utf-8') as handle:
             handle.write(json.dumps(entry) + '\n')
 
-    def _tokens(self, dataset) -> Dict[str, Any]:
-        """Tokenize every unique instruction; with a frozen encoder, also encode them."""
-        ids, mask = self.tokenizer.encode(dataset.instructions)  # [I, T] each
-        table = {'row': {text: row for row, text in enumerate(dataset.instructions)},
-                 'ids': ids, 'mask': mask}
-        if self.frozen:
-            start = time.perf_counter()
-            keep = self.model.language_inputs and ('mask', self.model.reads)
-            parts = []
-            with torch.no_grad():
-                for first in range(0, len(ids), 256):
-                    cache = self.model.encode_text(ids[first:first + 256],
-                                                   mask[first:first + 256])
-                    parts.append({k: cache[k] for k in keep})
-            table['cache'] = {k: torch.cat([p[k] for p in parts]) for k in keep}
-            seconds = time.perf_counter() - start
-            self.encode_seconds = getattr(self, 'encode_seconds', 0.0) + seconds
-            self.log(f'encoded {len(ids)} unique instructions with the frozen text encoder '
-                     f'in {seconds:.1f} s')
-        return table
-
     def _batch(self, dataset, table, index: torch.Tensor, step: Optional[int] = None):
         """
         Return model inputs and targets for this process's share of the batch ``index``.
@@ -130,7 +109,7 @@ class Trainer:
             local = len(index) // self.world
             index = index[self.rank * local:(self.rank + 1) * local]
         images, texts, actions = dataset.get_batch(index)  # [B, 3, S, S], [B, k, 2]
-        language = self._language(table, texts)
+        language = language_args(table, texts)
         target = (actions / self.scale).clamp(-1.0, 1.0)  # normalised labels
         aux = None if dataset.aux is None else dataset.aux[
             index if dataset.indices is None else dataset.indices[index]]
@@ -157,15 +136,7 @@ class Trainer:
             per_frame = torch.repeat_interleave(
                 flip, torch.bincount(slots // previous.shape[1], minlength=len(chosen)))
             aux = torch.where(per_frame[:, None], mirror(aux), aux)
-        return images, self._language(table, texts), target, aux, slots, previous
-
-    @staticmethod
-    def _language(table, texts) -> Dict[str, Any]:
-        """Return the model's language arguments for ``texts``: ids and mask, or cached rows."""
-        rows = torch.tensor([table['row'][t] for t in texts])
-        if 'cache' in table:
-            return {'cache': {k: v[rows] for k, v in table['cache'].items()}}
-        return {'token_ids': table['ids'][rows], 'mask': table['mask'][rows]}
+        return images, language_args(table, texts), target, aux, slots, previous
 
     def _loss(self, inputs):
         """Return the action loss (plus the probe's) of a batch from :meth:`_batch` or episodes."""
@@ -237,7 +208,7 @@ class Trainer:
             'world_name': self.config['data']['world_name'],
             'world': json.loads(info['meta']).get('world'), 'config': training,
             'language_kind': self.model_config.language.kind,
-            'text_encode_s': round(getattr(self, 'encode_seconds', 0.0), 1),
+            'text_encode_s': round(self.encode_seconds, 1),
             'torch': torch.__version__}}
 
     def run(self, resume: bool = False, stop_after: int = 0) -> Dict[str, Any]:
@@ -269,7 +240,7 @@ class Trainer:
         total = int(sched['steps']) or int(math.ceil(sched['epochs'] * per_epoch))
         loaded = None
         if resume:
-            self._check_resume_kind()
+            check_resume_kind(self.out, self.model_config)
             loaded = load_state(os.path.join(self.out, 'state'), self.trainable,
                                 self.optimizer)
             if loaded is not None:
@@ -288,7 +259,9 @@ class Trainer:
             language = self.model_config.language
             self.tokenizer = lerobot_source.tokenizer_for(
                 train.instructions, language.max_length, language.vocab_size, self.log)
-        table, val_table = self._tokens(train), self._tokens(val)
+        table, val_table = (instruction_table(self.model, self.tokenizer, d.instructions,
+                                              self.frozen, self.log) for d in (train, val))
+        self.encode_seconds = table['seconds'] + val_table['seconds']
         self.model.train()
         started = time.monotonic() - self.state['wall_time_s']
         bar = tqdm(total=total, initial=self.state['step'], desc='train', unit='step',
@@ -329,20 +302,6 @@ class Trainer:
                 return {}
         bar.close()
         return self._finish(info, total)
-
-    def _check_resume_kind(self) -> None:
-        """Refuse to resume a run whose saved language encoder is of another kind."""
-        path = os.path.join(self.out, 'config.yaml')
-        if not os.path.isfile(path):
-            return
-        with open(path, encoding='utf-8') as handle:
-            saved = tc.model_config(yaml.safe_load(handle)).language
-        now = self.model_config.language
-        if (saved.kind, saved.finetune) != (now.kind, now.finetune):
-            raise tc.TrainConfigError(
-                f'model.language.kind: {self.out} was trained with {saved.kind} (finetune '
-                f'{saved.finetune}); cannot resume it with {now.kind} (finetune '
-                f'{now.finetune}): start a new --out')
 
     def _checkpoint(self, val, val_table, info, total: int, started: float) -> None:
         if self.rank == 0:

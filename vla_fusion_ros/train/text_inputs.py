@@ -1,0 +1,72 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The training instructions as model inputs: tokenized once, and encoded once when frozen.
+
+A dataset holds few unique instructions (about one per episode) against tens of thousands of
+frames, so the trainer tokenizes each unique instruction once (:func:`instruction_table`). With
+a frozen pretrained encoder (``language.kind: minilm``, ``finetune: false``) it also runs the
+encoder on each of them once, before the first step, and keeps only what the model reads
+(token features or sentence vectors); a training step then gathers rows of that cache, and
+costs about what a step with the small word encoder costs.
+"""
+
+import os
+import time
+from typing import Any, Callable, Dict, Sequence
+
+import torch
+
+from vla_fusion_ros.model.config import ModelConfig
+from vla_fusion_ros.train import train_config as tc
+import yaml
+
+
+def is_frozen(config: ModelConfig) -> bool:
+    """Return whether the model's text encoder is pretrained, frozen and read at all."""
+    lang = config.language
+    return lang.kind == 'minilm' and not lang.finetune and config.fusion.mode != 'vision_only'
+
+
+def instruction_table(model, tokenizer, instructions: Sequence[str], frozen: bool,
+                      log: Callable[[str], None] = print) -> Dict[str, Any]:
+    """Return ``{'row', 'ids', 'mask'}`` (+ ``'cache'``, ``'seconds'`` when frozen)."""
+    ids, mask = tokenizer.encode(list(instructions))  # [I, T] each
+    table: Dict[str, Any] = {'row': {text: row for row, text in enumerate(instructions)},
+                             'ids': ids, 'mask': mask, 'seconds': 0.0}
+    if frozen:
+        start = time.perf_counter()
+        keep = model.language_inputs and ('mask', model.reads)
+        parts = []
+        with torch.no_grad():
+            for first in range(0, len(ids), 256):
+                cache = model.encode_text(ids[first:first + 256], mask[first:first + 256])
+                parts.append({k: cache[k] for k in keep})
+        table['cache'] = {k: torch.cat([p[k] for p in parts]) for k in keep}
+        table['seconds'] = time.perf_counter() - start
+        log(f'encoded {len(ids)} unique instructions with the frozen text encoder in '
+            f'{table["seconds"]:.1f} s')
+    return table
+
+
+def language_args(table: Dict[str, Any], texts: Sequence[str]) -> Dict[str, Any]:
+    """Return the model's language arguments for ``texts``: ids and mask, or cached rows."""
+    rows = torch.tensor([table['row'][t] for t in texts])
+    if 'cache' in table:
+        return {'cache': {k: v[rows] for k, v in table['cache'].items()}}
+    return {'token_ids': table['ids'][rows], 'mask': table['mask'][rows]}
+
+
+def check_resume_kind(out: str, now: ModelConfig) -> None:
+    """Refuse to resume a run in ``out`` whose language encoder is of another kind."""
+    path = os.path.join(out, 'config.yaml')
+    if not os.path.isfile(path):
+        return
+    with open(path, encoding='utf-8') as handle:
+        saved = tc.model_config(yaml.safe_load(handle)).language
+    lang = now.language
+    if (saved.kind, saved.finetune) != (lang.kind, lang.finetune):
+        raise tc.TrainConfigError(
+            f'model.language.kind: {out} was trained with {saved.kind} (finetune '
+            f'{saved.finetune}); cannot resume it with {lang.kind} (finetune '
+            f'{lang.finetune}): start a new --out')

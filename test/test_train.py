@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from safetensors.torch import load_file
 import torch
@@ -107,7 +108,7 @@ def test_minilm_with_varied_language_trains_and_refuses_the_other_kind(tmp_path)
     config = tiny_config(tmp_path, steps=4, val_every=4)
     with open(config) as handle:
         data = yaml.safe_load(handle)
-    data['model'] = tiny_model(language={'kind': 'minilm'},
+    data['model'] = tiny_model(language={'kind': 'minilm', 'color_lexicon': True},
                                fusion={'operator': 'cross_attention'})
     data['data']['language'] = 'varied'
     data['eval'] = {'val_episodes': 0, 'episodes': 2}
@@ -136,7 +137,8 @@ def test_minilm_with_memory_trains_on_whole_episodes(tmp_path):
     config = tiny_config(tmp_path, steps=3, val_every=3)
     with open(config) as handle:
         data = yaml.safe_load(handle)
-    data['model'] = tiny_model(language={'kind': 'minilm'}, head={'memory': 8})
+    data['model'] = tiny_model(language={'kind': 'minilm', 'color_lexicon': True},
+                               head={'memory': 8})
     data['data']['language'] = 'varied'
     data['eval'] = {'val_episodes': 1, 'episodes': 2}
     with open(config, 'w') as handle:
@@ -147,6 +149,26 @@ def test_minilm_with_memory_trains_on_whole_episodes(tmp_path):
     assert [e['step'] for e in log if 'val_loss' in e] == [3]
     policy = VLAPolicy.from_checkpoint(str(out / 'model.safetensors'))
     assert policy.memory_size == 8 and policy.config.language.kind == 'minilm'
+
+
+def test_words_with_the_colour_lexicon_trains(tmp_path):
+    config = tiny_config(tmp_path, steps=2, val_every=2)
+    with open(config) as handle:
+        data = yaml.safe_load(handle)
+    data['model'] = tiny_model(language={'color_lexicon': True})
+    data['data']['language'] = 'varied'
+    data['eval'] = {'val_episodes': 0, 'episodes': 1}
+    with open(config, 'w') as handle:
+        yaml.safe_dump(data, handle)
+    out = tmp_path / 'words'
+    assert train.main(['--config', config, '--out', str(out), '--no-progress']) == 0
+    stored = weights(str(out / 'model.safetensors'))
+    assert any(k.startswith('adapters.') and '.color.' in k for k in stored)
+    policy = VLAPolicy.from_checkpoint(str(out / 'model.safetensors'))
+    assert policy.config.language.color_lexicon
+    width, height = policy.image_size
+    image = np.zeros((height, width, 3), np.uint8)
+    assert policy.predict(image, 'go to the jade circle').shape == (1, 2)
 
 
 def _free_port():

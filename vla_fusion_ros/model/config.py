@@ -158,6 +158,11 @@ class LanguageConfig:
     # minilm: train the pretrained encoder too (its 91 MB of weights then go into every
     # checkpoint). False keeps it frozen: its outputs are computed once per instruction.
     finetune: bool = False
+    # Ground colour words in the colour lexicon (XKCD survey + CSS4 names with their RGB,
+    # vla_fusion_ros.sim.color_lexicon): every token of a colour name gets that colour's
+    # features, projected and added to the language features, so a colour word training never
+    # said works if the lexicon has it. Either kind; words absent from the lexicon gain nothing.
+    color_lexicon: bool = False
 
     def __post_init__(self):
         _choice('language.kind', self.kind, LANGUAGE_KINDS)
@@ -169,6 +174,8 @@ class LanguageConfig:
         _int('language.adapter_hidden', self.adapter_hidden, 0, 65536)
         if not isinstance(self.finetune, bool):
             _fail('language.finetune', self.finetune, 'true or false')
+        if not isinstance(self.color_lexicon, bool):
+            _fail('language.color_lexicon', self.color_lexicon, 'true or false')
         if self.finetune and self.kind != 'minilm':
             raise ConfigError(f'language.finetune: true needs language.kind minilm, not '
                               f'{self.kind!r} (the words encoder is always trained)')

@@ -141,6 +141,10 @@ class MiniLMTokenizer:
             mask[row, :len(encoded.ids)] = True
         return ids, mask
 
+    def spans(self, texts: Sequence[str]) -> List[List[Tuple[int, int]]]:
+        """Return each token's (start, end) in its text ((0, 0) for [CLS] and [SEP])."""
+        return [list(encoded.offsets) for encoded in self._tokenizer.encode_batch(list(texts))]
+
     def to_dict(self) -> Dict[str, Any]:
         """Return what a checkpoint stores: the kind, max_length and the tokenizer's digest."""
         return {'kind': self.kind, 'max_length': self.max_length,

@@ -33,7 +33,8 @@ from .config import ModelConfig
 from .early import EarlyFusionEncoder
 from .fusion import create_fusion, FUSION_OPERATORS, FusionOperator
 from .heads import ActionHead, AttentionPool
-from .language import Cache, encoder_width, LanguageAdapter, WordEncoder
+from .language import (Cache, color_width, encoder_width, LanguageAdapter, sentence_colors,
+                       WordEncoder)
 from .vision import create_vision_encoder, PatchEmbed
 
 
@@ -84,7 +85,8 @@ class FusionModel(nn.Module):
             points, self.reads = len(f.layers), FUSION_OPERATORS[f.operator].READS
         # One adapter per fusion point: f_l^(i) = adapter_i(cache).
         self.adapters = nn.ModuleList(
-            LanguageAdapter(encoder_width(lang), lang.width, lang.adapter_hidden)
+            LanguageAdapter(encoder_width(lang), lang.width, lang.adapter_hidden,
+                            color_width(lang))
             for _ in range(points))
         if self.mode == 'early':
             self.early = EarlyFusionEncoder(cfg)
@@ -131,15 +133,31 @@ class FusionModel(nn.Module):
         """Names of the per-frame language inputs :meth:`act` reads, in a fixed order."""
         return {'tokens': ('tokens', 'mask'), 'sentence': ('sentence',)}.get(self.reads, ())
 
-    def encode_text(self, token_ids: torch.Tensor, mask: torch.Tensor) -> Cache:
+    @property
+    def cache_keys(self) -> Tuple[str, ...]:
+        """Names of the cache entries :meth:`condition` reads."""
+        extra = {'tokens': ('colors',), 'sentence': ('sentence_colors',)}.get(self.reads, ())
+        return self.language_inputs + (extra if self.config.language.color_lexicon else ())
+
+    def encode_text(self, token_ids: torch.Tensor, mask: torch.Tensor,
+                    colors: Optional[torch.Tensor] = None) -> Cache:
         """
         Run the text encoder: ids, mask [B, T] -> the cache (see :mod:`.language`).
 
         A frozen pretrained encoder runs without gradients; ``words`` (and a fine-tuned
-        encoder) are part of the model and train with it.
+        encoder) are part of the model and train with it. ``colors`` [B, T, C]: the tokens'
+        colour features (:func:`.language.text_inputs`), needed with
+        ``language.color_lexicon`` and refused without it.
         """
         if self.mode == 'vision_only':
             return {}
+        lexicon = self.config.language.color_lexicon
+        if lexicon and colors is None:
+            raise ValueError('language.color_lexicon is true: pass the colour features '
+                             '(model.language.text_inputs)')
+        if colors is not None and not lexicon:
+            raise ValueError('language.color_lexicon is false: the model reads no colour '
+                             'features')
         if hasattr(self, 'text'):
             tokens, sentence = self.text(token_ids, mask)
         else:
@@ -147,39 +165,47 @@ class FusionModel(nn.Module):
                 from .minilm import load_runtime
                 self._runtime = load_runtime()
             tokens, sentence = self._runtime(token_ids, mask)
-        return {'tokens': tokens, 'sentence': sentence, 'mask': mask}
+        cache = {'tokens': tokens, 'sentence': sentence, 'mask': mask}
+        if lexicon:
+            colors = colors * mask.to(colors.dtype)[..., None]  # [B, T, C]
+            cache.update(colors=colors, sentence_colors=sentence_colors(colors))
+        return cache
 
     def condition(self, cache: Cache) -> Dict[str, torch.Tensor]:
         """Run the adapters on a cache: the per-frame language inputs of :meth:`act`."""
         if self.reads == 'tokens':
-            tokens = torch.stack([a(cache['tokens']) for a in self.adapters], 1)  # [B,L,T,D]
+            tokens = torch.stack([a(cache['tokens'], cache.get('colors'))
+                                  for a in self.adapters], 1)  # [B, L, T, D]
             return {'tokens': tokens, 'mask': cache['mask']}
         if self.reads == 'sentence':
-            return {'sentence': torch.stack([a(cache['sentence']) for a in self.adapters], 1)}
+            return {'sentence': torch.stack([a(cache['sentence'], cache.get('sentence_colors'))
+                                             for a in self.adapters], 1)}  # [B, L, D]
         return {}
 
     def forward(self, images: torch.Tensor, token_ids: Optional[torch.Tensor] = None,
                 mask: Optional[torch.Tensor] = None, cache: Optional[Cache] = None,
-                state: Optional[torch.Tensor] = None) -> torch.Tensor:
+                state: Optional[torch.Tensor] = None,
+                colors: Optional[torch.Tensor] = None) -> torch.Tensor:
         """
         Return normalised actions [B, chunk, action_dim] in [-1, 1].
 
-        The language comes as ``token_ids`` and ``mask`` ([B, T], mask True for real tokens)
-        or as a precomputed ``cache`` (:meth:`encode_text`); ``vision_only`` reads neither.
-        ``state`` is the memory's input ([B, memory + action_dim], ``head.memory > 0`` only;
-        ``None``: an episode's start).
+        The language comes as ``token_ids`` and ``mask`` ([B, T], mask True for real tokens;
+        with ``language.color_lexicon`` also ``colors``) or as a precomputed ``cache``
+        (:meth:`encode_text`); ``vision_only`` reads neither. ``state`` is the memory's input
+        ([B, memory + action_dim], ``head.memory > 0`` only; ``None``: an episode's start).
         """
-        return self.act(images, self.language_of(token_ids, mask, cache), state)
+        return self.act(images, self.language_of(token_ids, mask, cache, colors), state)
 
     def language_of(self, token_ids: Optional[torch.Tensor], mask: Optional[torch.Tensor],
-                    cache: Optional[Cache] = None) -> Dict[str, torch.Tensor]:
-        """Return the per-frame language inputs from ids and mask, or from a cache."""
+                    cache: Optional[Cache] = None,
+                    colors: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+        """Return the per-frame language inputs from ids and mask (and colours), or a cache."""
         if self.mode == 'vision_only':
             return {}
         if cache is None:
             if token_ids is None or mask is None:
                 raise ValueError(f'fusion.mode={self.mode!r} needs token_ids and mask')
-            cache = self.encode_text(token_ids, mask)
+            cache = self.encode_text(token_ids, mask, colors)
         return self.condition(cache)
 
     def act(self, images: torch.Tensor, language: Dict[str, torch.Tensor],
@@ -203,8 +229,8 @@ class FusionModel(nn.Module):
 
     def forward_episodes(self, images: torch.Tensor, token_ids: Optional[torch.Tensor],
                          mask: Optional[torch.Tensor], slots: torch.Tensor,
-                         previous: torch.Tensor, cache: Optional[Cache] = None
-                         ) -> torch.Tensor:
+                         previous: torch.Tensor, cache: Optional[Cache] = None,
+                         colors: Optional[torch.Tensor] = None) -> torch.Tensor:
         """
         Actions for whole episodes at once (training a model with memory).
 
@@ -213,7 +239,8 @@ class FusionModel(nn.Module):
         + step); ``previous`` [B, L, A]: each frame's previous executed action (normalised).
         Returns actions [F, chunk, A], frame by frame.
         """
-        tokens, grid, extra = self.encode(images, self.language_of(token_ids, mask, cache))
+        tokens, grid, extra = self.encode(images,
+                                          self.language_of(token_ids, mask, cache, colors))
         x = self.head.features(tokens, grid, extra)  # [F, P]
         batch, length = previous.shape[:2]
         grid_x = x.new_zeros(batch * length, x.shape[-1]).index_copy(0, slots, x)

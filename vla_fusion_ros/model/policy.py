@@ -28,7 +28,7 @@ import torch
 from .checkpoint import load_checkpoint
 from .config import ConfigError, ModelConfig
 from .engines import auto_backends, BACKENDS, build_engine, Engine, EngineError
-from .language import create_tokenizer
+from .language import create_tokenizer, text_inputs
 from .network import FusionModel
 from .tokenizer import Tokenizer
 
@@ -134,11 +134,11 @@ class VLAPolicy:
     def _language_locked(self, instructions: Sequence[str]) -> List[Dict[str, torch.Tensor]]:
         missing = list(dict.fromkeys(t for t in instructions if t not in self._cache))
         if missing:
-            ids, mask = self.tokenizer.encode(missing)
+            inputs = text_inputs(self.tokenizer, missing, self.config.language)
             with torch.inference_mode():
                 model = self.model
-                batch = model.condition(model.encode_text(ids.to(self.device),
-                                                          mask.to(self.device)))
+                batch = model.condition(model.encode_text(
+                    **{k: v.to(self.device) for k, v in inputs.items()}))
             for row, text in enumerate(missing):
                 self._cache[text] = {k: v[row:row + 1] for k, v in batch.items()}
             self.encodes += len(missing)

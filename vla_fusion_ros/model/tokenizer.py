@@ -38,6 +38,13 @@ DEFAULT_WORDS: Tuple[str, ...] = (
     'crimson', 'scarlet', 'cherry', 'emerald', 'lime', 'navy', 'azure', 'cobalt', 'golden',
     'gold', 'lemon', 'pyramid', 'wedge', 'round', 'three', 'sided', 'which', 'your', 'i',
     'want', 'you', 'could', 'can', 'thank',
+    # ... and the rest of its words but the colour names, which the colour lexicon grounds
+    # (language.color_lexicon): here they would be a few of its ~400 words, the rest <unk>.
+    'dot', 'ring', 'globe', 'circular', 'rectangle', 'four', 'boxy', 'quadrilateral',
+    'arrowhead', 'pointy', 'cornered', 'delta', 'close', 'need', 'hello', 'hi', 'ok', 'so',
+    'well', 'listen', 'pardon', 'just', 'kindly', 'greetings', 'good', 'morning', 'slowly',
+    'gently', 'calmly', 'immediately', 'if', 'when', 'are', 'ready', 'once', 'straight',
+    'away', 'without', 'delay',
 )
 
 _WORD = re.compile(r'[^\W_]+')
@@ -108,6 +115,18 @@ class Tokenizer:
             ids[row, :len(encoded)] = torch.tensor(encoded, dtype=torch.long)
             mask[row, :len(encoded)] = True
         return ids, mask
+
+    def spans(self, texts: Sequence[str]) -> List[List[Tuple[int, int]]]:
+        """
+        Return where each token of each text lies in it: [(start, end)] per text.
+
+        One span per token of :meth:`encode_one` (a text with no words: one empty span).
+        """
+        out = []
+        for text in texts:
+            spans = [m.span() for m, _ in zip(_WORD.finditer(text), range(self.max_length))]
+            out.append(spans or [(0, 0)])
+        return out
 
     def decode(self, ids: Sequence[int]) -> str:
         """Return the words of ``ids``, padding dropped (for logs and tests)."""

@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, Sequence
 import torch
 
 from vla_fusion_ros.model.config import ModelConfig
+from vla_fusion_ros.model.language import text_inputs
 from vla_fusion_ros.train import train_config as tc
 import yaml
 
@@ -30,31 +31,36 @@ def is_frozen(config: ModelConfig) -> bool:
 
 def instruction_table(model, tokenizer, instructions: Sequence[str], frozen: bool,
                       log: Callable[[str], None] = print) -> Dict[str, Any]:
-    """Return ``{'row', 'ids', 'mask'}`` (+ ``'cache'``, ``'seconds'`` when frozen)."""
-    ids, mask = tokenizer.encode(list(instructions))  # [I, T] each
+    """
+    Return ``{'row', 'inputs', 'seconds'}`` (+ ``'cache'`` when frozen).
+
+    ``inputs``: the text encoder's inputs of every instruction (:func:`text_inputs`).
+    """
+    inputs = text_inputs(tokenizer, list(instructions), model.config.language)  # [I, ...]
     table: Dict[str, Any] = {'row': {text: row for row, text in enumerate(instructions)},
-                             'ids': ids, 'mask': mask, 'seconds': 0.0}
+                             'inputs': inputs, 'seconds': 0.0}
     if frozen:
         start = time.perf_counter()
-        keep = model.language_inputs and ('mask', model.reads)
+        keep = model.cache_keys
         parts = []
         with torch.no_grad():
-            for first in range(0, len(ids), 256):
-                cache = model.encode_text(ids[first:first + 256], mask[first:first + 256])
+            for first in range(0, len(instructions), 256):
+                cache = model.encode_text(**{k: v[first:first + 256]
+                                             for k, v in inputs.items()})
                 parts.append({k: cache[k] for k in keep})
         table['cache'] = {k: torch.cat([p[k] for p in parts]) for k in keep}
         table['seconds'] = time.perf_counter() - start
-        log(f'encoded {len(ids)} unique instructions with the frozen text encoder in '
+        log(f'encoded {len(instructions)} unique instructions with the frozen text encoder in '
             f'{table["seconds"]:.1f} s')
     return table
 
 
 def language_args(table: Dict[str, Any], texts: Sequence[str]) -> Dict[str, Any]:
-    """Return the model's language arguments for ``texts``: ids and mask, or cached rows."""
+    """Return the model's language arguments for ``texts``: its inputs, or cached rows."""
     rows = torch.tensor([table['row'][t] for t in texts])
     if 'cache' in table:
         return {'cache': {k: v[rows] for k, v in table['cache'].items()}}
-    return {'token_ids': table['ids'][rows], 'mask': table['mask'][rows]}
+    return {k: v[rows] for k, v in table['inputs'].items()}
 
 
 def check_resume_kind(out: str, now: ModelConfig) -> None:

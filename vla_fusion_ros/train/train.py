@@ -150,9 +150,9 @@ class Trainer:
         return F.mse_loss(self.net(images, **language), target)
 
     def _episodes(self, images, language, slots, previous):
-        return self.model.forward_episodes(images, language.get('token_ids'),
-                                           language.get('mask'), slots, previous,
-                                           cache=language.get('cache'))
+        rest = dict(language)  # cache, or colours
+        return self.model.forward_episodes(images, rest.pop('token_ids', None),
+                                           rest.pop('mask', None), slots, previous, **rest)
 
     def validate(self, val, val_table) -> Dict[str, Any]:
         """Return the validation loss (and closed-loop success on validation seeds)."""

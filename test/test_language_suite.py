@@ -10,12 +10,13 @@ The colour synonyms come from the colour lexicon by hue: the held-out ones are k
 the generator's fixed exclusion list, so they lie inside the colours training covers.
 """
 
+import json
 import re
 
 import numpy as np
 import pytest
 
-from vla_fusion_ros.model import ModelConfig, VLAPolicy
+from vla_fusion_ros.model import ModelConfig, save_checkpoint, VLAPolicy
 from vla_fusion_ros.sim import color_synonyms, instructions as ins
 from vla_fusion_ros.sim.color_lexicon import lexicon, lookup
 from vla_fusion_ros.sim.shapes import COLORS, SHAPES
@@ -147,3 +148,27 @@ def test_evaluation_reports_every_group_on_the_same_scenes():
                                           'seed_start': 1_000_000})
     for name in (*SUITE, 'uninformative'):
         assert name in report
+
+
+def test_one_command_reports_every_world(tmp_path):
+    config = ModelConfig.from_dict({'vision': {'width': 8, 'depth': 2, 'norm_groups': 4},
+                                    'language': {'width': 8, 'heads': 2,
+                                                 'color_lexicon': True},
+                                    'fusion': {'layers': [1], 'dim': 8, 'heads': 2},
+                                    'head': {'hidden': 16, 'queries': 2}})
+    policy = VLAPolicy.from_config(config)
+    args = []
+    for world in ('overhead', 'first_person'):
+        path = str(tmp_path / f'{world}.safetensors')
+        save_checkpoint(path, policy.model, policy.tokenizer, config,
+                        {'training': {'world_name': world}})
+        args += ['--name', f'tiny-{world}', '--checkpoint', path]
+    assert language_eval.main([*args, '--episodes', '1']) == 2  # two worlds need --out
+    assert language_eval.main([*args, '--episodes', '1', '--out', str(tmp_path / 'out'),
+                               '--no-progress']) == 0
+    for world in ('overhead', 'first_person'):
+        results = json.loads((tmp_path / 'out' / f'{world}.json').read_text())
+        assert results['world'] == world and list(results['models']) == [f'tiny-{world}']
+        assert results['models'][f'tiny-{world}']['color_lexicon'] is True
+        report = (tmp_path / 'out' / f'{world}.md').read_text()
+        assert 'words + colour lexicon' in report and 'unseen_color_synonyms' in report

@@ -15,6 +15,9 @@ replaced by one that names neither colour nor shape).
     python -m vla_fusion_ros.train.language_eval --checkpoint runs/words/model.safetensors \\
         --checkpoint runs/minilm/model.safetensors --episodes 200 \\
         --json results/language/overhead.json --markdown results/language/overhead.md
+
+With ``--out DIR`` the checkpoints may come from both worlds: each is evaluated in its own
+world, and every world gets ``DIR/<world>.json`` and ``DIR/<world>.md``.
 """
 
 import argparse
@@ -190,7 +193,11 @@ def format_report(results: Dict[str, Any]) -> str:
         label = group + (' (reference)' if first.get('reference') else '')
         label += ' (floor)' if first.get('floor') else ''
         lines.append(f'| {label} | "{first["examples"][0]}" | ' + ' | '.join(cells) + ' |')
-    lines += ['', '| verdict | ' + ' | '.join(names) + ' |', '|---|' + '---|' * len(names)]
+    lines += ['', '| verdict | ' + ' | '.join(names) + ' |', '|---|' + '---|' * len(names),
+              '| text encoder | ' + ' | '.join(
+                  models[n].get('language_kind', '?')
+                  + (' + colour lexicon' if models[n].get('color_lexicon') else '')
+                  for n in names) + ' |']
     rows = [('held-out, pooled', lambda v: f'{v["held_out_pooled"]:.1%} '
              f'(n={v["held_out_episodes"]})'),
             (f'gap to templates (<= {MAX_GAP:.0%})',
@@ -214,54 +221,75 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--episodes', type=int, default=200)
     parser.add_argument('--seed-start', type=int, default=EVAL_SEED_START)
     parser.add_argument('--world', choices=WORLDS, default=None,
-                        help='default: the world the first checkpoint was trained in')
+                        help="default: each checkpoint's own (the world it was trained in)")
     parser.add_argument('--suite', default=SUITE_PATH)
     parser.add_argument('--title', default='')
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--json', help='write every figure (and episode) here')
     parser.add_argument('--markdown', help='write the report here')
+    parser.add_argument('--out', help='write <world>.json and <world>.md here, per world')
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args(argv)
     import torch
-    from vla_fusion_ros.model import CheckpointError, VLAPolicy
+    from vla_fusion_ros.model import CheckpointError
     torch.set_num_threads(max(1, args.threads))
     names = args.name or [os.path.basename(os.path.dirname(os.path.abspath(p))) or p
                           for p in args.checkpoint]
     if len(names) != len(args.checkpoint):
         print('language_eval: give one --name per --checkpoint', file=sys.stderr)
         return 2
+    command = 'python -m vla_fusion_ros.train.language_eval ' + ' '.join(
+        argv if argv is not None else sys.argv[1:])
     try:
         suite = load_suite(args.suite)
-        world = args.world or checkpoint_world(args.checkpoint[0])
-        results = {'title': args.title or world, 'world': world, 'episodes': args.episodes,
-                   'seed_start': args.seed_start, 'suite': os.path.abspath(args.suite),
-                   'command': 'python -m vla_fusion_ros.train.language_eval '
-                              + ' '.join(argv if argv is not None else sys.argv[1:]),
-                   'models': {}}
-        for name, path in zip(names, args.checkpoint):
-            policy = VLAPolicy.from_checkpoint(path)
-            start = time.monotonic()
-            groups = evaluate_suite(policy, args.episodes, args.seed_start, suite,
-                                    progress=not args.no_progress, world=world)
-            results['models'][name] = {
-                'checkpoint': path, 'identity': policy.identity,
-                'language_kind': policy.config.language.kind, 'groups': groups,
-                'verdict': verdict(groups), 'wall_time_s': round(time.monotonic() - start, 1)}
-            for group, s in groups.items():
-                print(f'{name} {group}: {s["successes"]}/{s["episodes"]} = '
-                      f'{s["success_rate"]:.1%} (95% CI {s["ci95"][0]:.1%}-'
-                      f'{s["ci95"][1]:.1%})', flush=True)
+        worlds = [args.world or checkpoint_world(p) for p in args.checkpoint]
+        if not args.out and len(set(worlds)) > 1:
+            raise ValueError('checkpoints of several worlds need --out DIR (one report each)')
+        reports = {}
+        for world in dict.fromkeys(worlds):
+            chosen = [(n, p) for n, p, w in zip(names, args.checkpoint, worlds) if w == world]
+            reports[world] = evaluate_world(world, chosen, suite, args, command)
     except (ValueError, CheckpointError) as exc:
         print(f'language_eval: {exc}', file=sys.stderr)
         return 2
-    report = format_report(results)
-    print(report)
-    for path, text in ((args.json, json.dumps(results, indent=1)), (args.markdown, report)):
-        if path:
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-            with open(path, 'w', encoding='utf-8') as handle:
-                handle.write(text)
+    for world, results in reports.items():
+        report = format_report(results)
+        print(report)
+        outputs = ((args.json, json.dumps(results, indent=1)), (args.markdown, report))
+        if args.out:
+            outputs = ((os.path.join(args.out, f'{world}.json'), outputs[0][1]),
+                       (os.path.join(args.out, f'{world}.md'), report))
+        for path, text in outputs:
+            if path:
+                os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+                with open(path, 'w', encoding='utf-8') as handle:
+                    handle.write(text)
     return 0
+
+
+def evaluate_world(world: str, checkpoints: Sequence[Tuple[str, str]], suite, args,
+                   command: str) -> Dict[str, Any]:
+    """Evaluate ``(name, path)`` checkpoints in ``world``; return the results of its report."""
+    from vla_fusion_ros.model import VLAPolicy
+    results = {'title': args.title or world, 'world': world, 'episodes': args.episodes,
+               'seed_start': args.seed_start, 'suite': os.path.abspath(args.suite),
+               'command': command, 'models': {}}
+    for name, path in checkpoints:
+        policy = VLAPolicy.from_checkpoint(path)
+        start = time.monotonic()
+        groups = evaluate_suite(policy, args.episodes, args.seed_start, suite,
+                                progress=not args.no_progress, world=world)
+        language = policy.config.language
+        results['models'][name] = {
+            'checkpoint': path, 'identity': policy.identity,
+            'language_kind': language.kind, 'color_lexicon': language.color_lexicon,
+            'groups': groups, 'verdict': verdict(groups),
+            'wall_time_s': round(time.monotonic() - start, 1)}
+        for group, s in groups.items():
+            print(f'{world} {name} {group}: {s["successes"]}/{s["episodes"]} = '
+                  f'{s["success_rate"]:.1%} (95% CI {s["ci95"][0]:.1%}-'
+                  f'{s["ci95"][1]:.1%})', flush=True)
+    return results
 
 
 if __name__ == '__main__':

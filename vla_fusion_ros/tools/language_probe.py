@@ -69,6 +69,22 @@ def probe(module, tokenizer, train: Dict[str, Tuple[str, ...]], test: Dict[str, 
     return {'truth': {w: n for n, w in test_words}, 'guesses': rows, 'accuracy': accuracy}
 
 
+def lexicon_line(truth: Dict[str, str]) -> str:
+    """Say what the colour lexicon makes of each held-out colour word (its nearest hue)."""
+    from vla_fusion_ros.sim.color_lexicon import lexicon, lookup
+    from vla_fusion_ros.sim.color_synonyms import palette_color
+    cells, right = [], 0
+    for word, name in truth.items():
+        found = lookup(word)
+        guess = palette_color(lexicon()[found]) if found else ''
+        right += guess == name
+        shown = f'{found} {"#%02x%02x%02x" % tuple(round(255 * c) for c in lexicon()[found])}' \
+            if found else 'not in the lexicon'
+        cells.append(f'{word} ({shown}): {guess or "no palette hue"}')
+    return ('The colour lexicon (`language.color_lexicon`), the same words: '
+            + '; '.join(cells) + f'. Nearest palette hue right: {right / len(truth):.0%}.')
+
+
 def main(argv=None) -> int:
     """Probe the held-out colour and shape synonyms; print and write a markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
@@ -97,6 +113,8 @@ def main(argv=None) -> int:
         lines.append('| **right** | ' + ' | '.join(f'{a:.0%}' for a in result['accuracy'])
                      + ' |')
         lines.append('')
+        if slot == 'color':
+            lines += [lexicon_line(result['truth']), '']
     text = '\n'.join(lines)
     print(text)
     if args.out:

@@ -1,82 +1,230 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The fusion comparison: its variants, the verdict rule, and a tiny run that can resume."""
+"""
+The fusion comparison: its statistics, its staged plan, its report, and a tiny real sweep.
+
+The plan and the report are checked on synthetic runs (:mod:`comparison_runs`); the tiny sweep
+trains and evaluates real models in separate processes, two at a time, and resumes.
+"""
 
 import json
+import math
 import os
 
 import pytest
-from vla_fusion_ros.model import FUSION_OPERATORS
-from vla_fusion_ros.train import compare, compare_report
+from vla_fusion_ros.train import compare, compare_plan as cp, compare_report
+from vla_fusion_ros.train import compare_stats as st, compare_summary
 import yaml
 
-from conftest import tiny_model  # noqa: I100 (the tests' own)
+from comparison_runs import complete, costs, outcomes  # noqa: I100 (the tests' own)
+from conftest import REPO, tiny_model  # noqa: I100
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-#: Four vision layers: the comparison's placements reach layer 3.
-TINY_MODEL = tiny_model(vision={'depth': 4})
-
-
-def test_every_operator_at_every_placement_plus_the_baselines():
-    found = compare.variants()
-    names = [v['name'] for v in found]
-    assert len(found) == 24 and len(set(names)) == 24
-    for operator in FUSION_OPERATORS:
-        for placement, layers in compare.PLACEMENTS.items():
-            (match,) = [v for v in found if v['name'] == f'{operator}@{placement}']
-            assert match['layers'] == layers and match['mode'] == 'intermediate'
-    assert {v['name'] for v in found if v['group'] != 'intermediate'} == {
-        'early', 'late', 'vision_only'}
+PLAN = cp.SweepPlan(worlds=['overhead'], points=[1280, 2560, 5120], tune_budget=2560,
+                    batch_size=128, lrs=[1e-3, 3e-3], seeds=3, val_episodes=40, test_episodes=60,
+                    finalists=0,
+                    configs={'overhead': os.path.join(REPO, 'config', 'train_overhead.yaml')})
 
 
-def test_every_variant_gets_the_same_budget():
-    budget = compare.BUDGETS['small']
-    commands = [compare.train_command(v, 0, budget, 'data/x.npz', 'out', 'c.yaml')
-                for v in compare.variants()]
-    shared = [set(c) - {a for a in c if a.startswith('model.fusion.')} for c in commands]
-    assert all(s == shared[0] for s in shared)
-    assert f'schedule.steps={budget["steps"]}' in commands[0]
+def test_exact_binomial_and_mcnemar():
+    assert st.binomial_two_sided(0, 5) == pytest.approx(2 / 32)
+    assert st.binomial_two_sided(1, 10) == pytest.approx(2 * 11 / 1024)
+    assert st.binomial_two_sided(5, 10) == 1.0 and st.binomial_two_sided(0, 0) == 1.0
+    assert st.binomial_two_sided(9, 10) == st.binomial_two_sided(1, 10)
+    # Two seeds each: b counts pairs only the first won, c pairs only the second won.
+    assert st.discordant(['1100', '1010'], ['1000', '0110']) == [2, 1]
+    assert st.mcnemar_exact(['1' * 20], ['0' * 20])['p'] == pytest.approx(2 / 2 ** 20)
+    assert st.mcnemar_exact(['10' * 10], ['01' * 10])['p'] == 1.0
 
 
-def row(name, group, wins, n=300):
-    return {'name': name, 'group': group, 'successes': wins, 'episodes': n,
-            'success_rate': wins / n}
+def test_curve_area_samples_to_reach_and_flatness():
+    samples = [1000, 2000, 4000]
+    assert st.area_under_curve(samples, [0.5, 0.5, 0.5]) == pytest.approx(0.5)
+    assert st.area_under_curve(samples, [0.0, 1.0, 1.0]) == pytest.approx(0.75)
+    assert st.samples_to_reach(samples, [0.2, 0.4, 0.9], 0.4) == pytest.approx(2000)
+    assert st.samples_to_reach(samples, [0.2, 0.4, 0.8], 0.6) == pytest.approx(
+        2 ** (math.log2(2000) + 0.5))
+    assert st.samples_to_reach(samples, [0.2, 0.4, 0.5], 0.6) is None
+    assert st.seed_spread([0.9, 0.7, 0.8]) == pytest.approx(0.2)
+    rising = st.flat_at_end([outcomes(0.3, 100, s) for s in range(3)],
+                            [outcomes(0.9, 100, s) for s in range(3)])
+    assert not rising['flat'] and rising['delta'] == pytest.approx(0.6)
+    same = [outcomes(0.8, 100, s) for s in range(3)]
+    assert st.flat_at_end(same, same) == {'delta': 0.0, 'p': 1.0, 'flat': True}
 
 
-def test_verdict_rule():
-    base = [row('early', 'early', 90), row('late', 'late', 100)]
-    strong = [row(f'op{i}', 'intermediate', 200) for i in range(5)]
-    assert compare_report.verdict(base + strong)['claim'] == 'confirmed'
-    weak = [row(f'op{i}', 'intermediate', 60) for i in range(5)]
-    assert compare_report.verdict(base + weak)['claim'] == 'refuted'
-    close = [row(f'near{i}', 'intermediate', 105) for i in range(2)]
-    mixed = strong[:2] + close + weak[:1]  # most beat both, but not significantly
-    assert compare_report.verdict(base + mixed)['claim'] == 'partly supported'
-    assert compare_report.z_test(50, 100, 50, 100) == pytest.approx(1.0)
-    assert compare_report.z_test(80, 100, 50, 100) < 1e-4
+def _rates(job, index):
+    """Bidirectional learns best, at placement middle; lr 3e-3 beats 1e-3; baselines lag."""
+    v = job['variant']
+    top = {'bidirectional': 0.9, 'cross_attention': 0.8}.get(v['operator'], 0.6)
+    if v['mode'] != 'intermediate':
+        top = {'early': 0.4, 'late': 0.5, 'late_tokens': 0.55, 'vision_only': 0.15}[v['mode']]
+    elif v['placement'] == 'middle':
+        top += 0.05
+    if job['lr'] < 2e-3:
+        top -= 0.1
+    return top * (index + 1) / len(job['points'])
+
+
+def test_the_stages_follow_from_validation_choices():
+    first = cp.ready_jobs(PLAN, {})
+    assert {j['stage'] for j in first} == {'tune'}
+    assert len(first) == len(cp.base_variants(PLAN)) * len(PLAN.lrs)
+    assert all(j['split'] == 'val' and j['seed'] == PLAN.tune_seed for j in first)
+    assert PLAN.tune_seed not in range(PLAN.seeds)
+    results = complete(PLAN, _rates)
+    jobs = cp.ready_jobs(PLAN, results)
+    assert len(jobs) == len(results) == sum(cp.job_counts(PLAN).values())
+    decided = cp.choices(PLAN, results, 'overhead', 'words')
+    assert set(decided['lr'].values()) == {3e-3}
+    assert decided['placement']['bidirectional'] == 'middle'
+    assert decided['ranking'][:2] == ['bidirectional', 'cross_attention']
+    seeded = [j for j in jobs if j['stage'] == 'seeded']
+    names = {j['variant']['name'] for j in seeded}
+    assert {'bidirectional@early', 'bidirectional@multi', 'cross_attention@early',
+            'film@middle', *cp.BASELINES} <= names and 'film@early' not in names
+    assert all(j['split'] == 'test' and j['seed_start'] == cp.SPLIT_SEEDS['test']
+               for j in seeded)
+    assert {j['split'] for j in jobs if j['stage'] != 'seeded' and j['stage'] != 'anneal'} == {
+        'val'}
+    # The same recipe for every seeded run: only fusion, rate and seed differ.
+    shared = {frozenset(o for o in j['overrides']
+                        if not o.startswith(('model.fusion.', 'optim.lr', 'seed=')))
+              for j in seeded}
+    assert len(shared) == 1
+    (anneal,) = [j for j in jobs if j['stage'] == 'anneal']
+    assert anneal['variant']['name'] == 'bidirectional@middle'
+    assert anneal['points'][-1] == PLAN.middle and anneal['seed'] == 0
+
+
+def test_only_the_finalists_train_to_the_largest_budget():
+    plan = cp.SweepPlan(**{**PLAN.__dict__, 'finalists': 2, 'short_budget': 2560})
+    results = complete(plan, _rates)
+    seeded = [j for j in cp.ready_jobs(plan, results) if j['stage'] == 'seeded']
+    full = {j['variant']['name'] for j in seeded if j['points'][-1] == plan.points[-1]}
+    assert full == {'bidirectional@middle', 'cross_attention@middle', 'early', 'late',
+                    'late_tokens'}
+    assert all(j['points'][-1] == 2560 and j['schedule'] == plan.points
+               for j in seeded if j['variant']['name'] not in full)
+    assert sum(j['points'][-1] for j in seeded) == cp.stage_samples(plan)['seeded']
+    group = compare_summary.summarize(plan, results, costs(plan))['groups'][0]
+    by_name = {v['name']: v for v in group['variants']}
+    assert not by_name['film@middle']['full'] and by_name['late']['full']
+    assert by_name['film@middle']['tests']['best'] is not None  # compared at 2,560 samples
+    assert group['common_samples'] == 2560 and group['verdict']['claim'] == 'confirmed'
+    assert all(by_name[r['use']]['full'] for r in group['recommendations'][:3])
+    text = compare_report.markdown({'plan_name': 'test', 'plan': plan.__dict__,
+                                    'wall_time_s': 1.0, 'workers': 2,
+                                    **compare_summary.summarize(plan, results, costs(plan))})
+    assert 'the other variants stop at 2,560 samples' in text
+
+
+def test_a_second_encoder_runs_the_first_ones_finalists(monkeypatch):
+    monkeypatch.setitem(cp.LANGUAGE_OVERRIDES, 'other', ['model.language.width=16'])
+    plan = cp.SweepPlan(**{**PLAN.__dict__, 'languages': ['words', 'other']})
+    assert all(j['language'] == 'words' for j in cp.ready_jobs(plan, {}))
+    results = complete(plan, _rates)
+    jobs = cp.ready_jobs(plan, results)
+    assert len(jobs) == len(results) == sum(cp.job_counts(plan).values())
+    other = [j for j in jobs if j['language'] == 'other']
+    assert {j['stage'] for j in other} == {'tune', 'seeded'}
+    assert {j['variant']['name'] for j in other} == {'bidirectional@middle', 'early', 'late'}
+    assert all('model.language.width=16' in j['overrides'] for j in other)
+    assert sum(j['points'][-1] for j in jobs if j['stage'] == 'seeded') == cp.stage_samples(
+        plan)['seeded']
+    summary = compare_summary.summarize(plan, results, costs(plan))
+    assert [g['language'] for g in summary['groups']] == ['words', 'other']
+    assert summary['groups'][1]['verdict']['claim'] == 'confirmed'
+    assert [o['use'] for o in summary['overall']] == ['bidirectional@middle'] * 2
+
+
+def test_plan_fields_are_checked():
+    with pytest.raises(ValueError, match='tune_budget'):
+        cp.SweepPlan(points=[1280, 2560], tune_budget=640, finalists=0)
+    with pytest.raises(ValueError, match='points'):
+        cp.SweepPlan(points=[1000])
+    with pytest.raises(ValueError, match='placements'):
+        cp.SweepPlan(placements=['early'])
+    with pytest.raises(ValueError, match='short_budget'):
+        cp.SweepPlan(finalists=2, short_budget=1_024_000)
+    with pytest.raises(ValueError, match='unknown plan field'):
+        compare.make_plan('full', ['seed=3'])
+
+
+def test_summary_verdict_recommendations_and_report(tmp_path):
+    results = complete(PLAN, _rates)
+    data = {'plan_name': 'test', 'plan': PLAN.__dict__, 'wall_time_s': 100.0, 'workers': 2,
+            **compare_summary.summarize(PLAN, results, costs(PLAN))}
+    (group,) = data['groups']
+    assert group['best'] == 'bidirectional@middle'
+    assert group['verdict']['claim'] == 'confirmed'
+    assert group['recommendations'][0]['use'] == 'bidirectional@middle'
+    by_name = {v['name']: v for v in group['variants']}
+    best = by_name['bidirectional@middle']
+    assert best['final']['episodes'] == PLAN.seeds * PLAN.test_episodes
+    assert best['curve'][0]['samples'] == PLAN.points[0] and 'floor_curve' in best
+    assert 'floor_curve' not in by_name['vision_only']
+    assert group['floors']['vision_only'][-1]['success_rate'] == pytest.approx(0.15)
+    assert group['anneal']['variant'] == 'bidirectional@middle'
+    assert data['process_hours_total'] == pytest.approx(len(results) * 65.0 / 3600)
+    text = compare_report.markdown(data)
+    assert 'intermediate fusion beats early and late fusion - confirmed**' in text
+    assert '| compute to spare (the highest success) | bidirectional@middle |' in text
+    assert 'use bidirectional@middle** (' in text  # one world: the best there
+    assert text.count('| bidirectional@middle |') >= 2
+    (tmp_path / 'comparison.json').write_text(json.dumps(data))
+    paths = compare_report.rerender(str(tmp_path / 'comparison.json'), str(tmp_path / 'out'))
+    assert open(paths[0]).read() == text
+    assert os.path.getsize(paths[1]) > 10_000
+
+
+def test_a_baseline_ahead_refutes_the_claim():
+    def rates(job, index):
+        return 1.0 if job['variant']['name'] == 'late' else _rates(job, index)
+    group = compare_summary.summarize(PLAN, complete(PLAN, rates), costs(PLAN))['groups'][0]
+    assert group['verdict']['claim'] == 'refuted'
+    assert group['verdict']['against']['late']['better'] == 'second'
 
 
 @pytest.mark.slow
-def test_tiny_comparison_runs_skips_finished_runs_and_reports(tmp_path, monkeypatch, capsys):
+def test_tiny_sweep_runs_in_processes_resumes_and_reports(tmp_path, monkeypatch, capsys):
+    """Two variants, one seed, two curve points: trained, evaluated and reported for real."""
     config = tmp_path / 'tiny.yaml'
     config.write_text(yaml.safe_dump({
-        'model': TINY_MODEL, 'threads': 1,
-        'data': {'val_path': '', 'val_fraction': 0.2, 'val_max_frames': 32},
-        'schedule': {'log_every': 1}}))
+        'model': tiny_model(vision={'depth': 4}, fusion={'layers': [1, 2]}), 'threads': 1,
+        'data': {'path': 'data/tiny.npz', 'generate': {'episodes': 10, 'seed': 0},
+                 'val_path': 'data/tiny_val.npz', 'val_generate': {'episodes': 3,
+                                                                   'seed': 900_000},
+                 'val_max_frames': 32}}))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv('PYTHONPATH', os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]))
-    monkeypatch.setitem(compare.BUDGETS, 'small', {'episodes': 8, 'steps': 2, 'batch_size': 8,
-                                                   'eval_episodes': 2})
-    args = ['--config', str(config), '--seeds', '1', '--only', 'film@multi', '--runs', 'runs',
-            '--out', 'results']
+    changes = [f'configs={{overhead: {config}}}', 'finalists=1', 'short_budget=64',
+               'full_baselines=[]']  # late stops half-way: the paused-run path
+    args = ['--plan', 'tiny', '--set', *changes, '--runs', 'runs', '--out', 'results',
+            '--workers', '2']
+    plan = compare.make_plan('tiny', changes)
+    # An interrupted run: its training stopped half-way, so the sweep must resume it.
+    job = cp.make_job(plan, 'tune', 'overhead', 'words', 'late', plan.lrs[0], plan.tune_seed,
+                      plan.tune_points, 'val')
+    compare.prepare_data(plan)
+    from vla_fusion_ros.train import train_config as tc
+    from vla_fusion_ros.train.train import Trainer
+    folder = os.path.join('runs', 'tiny', job['id'])
+    Trainer(tc.load_config(str(config), job['overrides']), folder, progress=False).run(
+        stop_after=2)
     assert compare.main(args) == 0
-    assert '0 of 1 runs already finished' in capsys.readouterr().out
-    report = json.loads((tmp_path / 'results' / 'comparison.json').read_text())
-    (row,) = report['variants']
-    assert row['name'] == 'film@multi' and row['layers'] == [1, 2] and row['episodes'] == 2
-    assert row['parameters'] > 0 and row['flops'] > 0 and row['latency_ms_p50'] > 0
-    assert (tmp_path / 'results' / 'comparison.png').stat().st_size > 1000
-    assert '| film@multi |' in (tmp_path / 'results' / 'comparison.md').read_text()
-    assert compare.main(args) == 0  # finished runs are skipped, the report is rewritten
-    assert '1 of 1 runs already finished' in capsys.readouterr().out
+    assert 'resumed at step 2' in open(os.path.join(folder, 'run.log')).read()
+    data = json.loads((tmp_path / 'results' / 'comparison.json').read_text())
+    (group,) = data['groups']
+    assert {v['name'] for v in group['variants']} == {'film@multi', 'late'}
+    for v in group['variants']:
+        expected = plan.points if v['name'] == 'film@multi' else plan.points[:1]
+        assert [p['samples'] for p in v['curve']] == expected
+        assert v['final']['episodes'] == plan.test_episodes and v['latency_ms'] > 0
+        assert v['parameters'] > 0 and v['flops'] > 0 and 'floor_curve' in v
+    assert data['runs'] == 4 and data['process_hours_total'] > 0
+    assert '## overhead, words encoder' in (tmp_path / 'results' / 'comparison.md').read_text()
+    capsys.readouterr()
+    before = os.path.getmtime(os.path.join(folder, 'result.json'))
+    assert compare.main(args) == 0  # everything finished: nothing runs again
+    assert 'FAILED' not in capsys.readouterr().err
+    assert os.path.getmtime(os.path.join(folder, 'result.json')) == before

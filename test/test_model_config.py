@@ -47,7 +47,7 @@ INVALID = [
     ('language.finetune', 'yes', 'true or false'),
     ('language.finetune', True, 'needs language.kind minilm'),
     ('language.vocab_size', 2, 'integer'),
-    ('fusion.mode', 'middle', 'intermediate, early, late, vision_only'),
+    ('fusion.mode', 'middle', 'intermediate, early, late, late_tokens, vision_only'),
     ('fusion.operator', 'attention', ', '.join(sorted(FUSION_OPERATORS))),
     ('fusion.operator', '', 'cross_attention'),
     ('fusion.layers', [4], '0..3'),

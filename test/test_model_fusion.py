@@ -55,6 +55,7 @@ CASES.update({
     'meanpool-concat_mlp': tiny_config(operator='concat_mlp', head={'pool': 'mean'}),
     'early': tiny_config(mode='early'),
     'late': tiny_config(mode='late'),
+    'late_tokens': tiny_config(mode='late_tokens'),
     'vision_only': tiny_config(mode='vision_only'),
     # The pretrained encoder: every operator, the baselines, a multi-layer bidirectional
     # (its language updates are carried between fusion points) and a hidden adapter.
@@ -66,6 +67,7 @@ CASES.update({
                                          language={'adapter_hidden': 64}),
     'minilm-early': tiny_config(mode='early', language_kind='minilm'),
     'minilm-late': tiny_config(mode='late', language_kind='minilm'),
+    'minilm-late_tokens': tiny_config(mode='late_tokens', language_kind='minilm'),
     'minilm-vision_only': tiny_config(mode='vision_only', language_kind='minilm'),
 })
 
@@ -233,7 +235,7 @@ def test_introspection(case):
         model(images(2), IDS[:2], MASK[:2])
     attention, maps = model.fusion_attention(), model.fusion_maps()
     mode = config.fusion.mode
-    if mode in ('late', 'vision_only'):
+    if mode in ('late', 'late_tokens', 'vision_only'):
         assert attention == {} and maps == {}
         return
     expected = config.fusion.layers if mode == 'intermediate' else range(config.vision.depth)

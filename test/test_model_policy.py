@@ -157,3 +157,10 @@ def test_parameter_and_flop_counts():
     heavier = config.with_overrides(operator='cross_attention', layers=[0, 1, 2, 3])
     assert count_flops(heavier) > flops
     assert count_parameters(heavier) > count_parameters(config)
+
+
+@pytest.mark.parametrize('mode', ['early', 'late', 'late_tokens', 'vision_only'])
+def test_every_baseline_is_counted(mode):
+    config = ModelConfig().with_overrides(mode=mode)
+    assert count_parameters(config) == count_parameters(FusionModel(config)) > 0
+    assert count_flops(config) > 0

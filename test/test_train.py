@@ -171,6 +171,29 @@ def test_words_with_the_colour_lexicon_trains(tmp_path):
     assert policy.predict(image, 'go to the jade circle').shape == (1, 2)
 
 
+def test_kept_steps_and_channels_last(tmp_path):
+    """A run keeps its weights at schedule.keep_steps; channels-last order trains the same."""
+    config = tiny_config(tmp_path, steps=6, keep_steps=[2, 5])
+    overrides = ['eval.val_episodes=0', 'eval.episodes=0']
+    for name, order in (('plain', 'false'), ('last', 'true')):
+        assert train.main(['--config', config, '--out', str(tmp_path / name), '--no-progress',
+                           '--set', *overrides, f'channels_last={order}']) == 0
+    for name in ('plain', 'last'):
+        assert {p.name for p in (tmp_path / name).glob('step_*')} == {
+            'step_2.safetensors', 'step_5.safetensors'}
+    # The same losses up to float order (weights with no gradient drift under Adam's noise).
+    logs = {name: (tmp_path / name / 'log.jsonl').read_text().splitlines()
+            for name in ('plain', 'last')}
+    losses = {name: [e['loss'] for e in map(json.loads, lines) if 'loss' in e]
+              for name, lines in logs.items()}
+    assert losses['plain'] == pytest.approx(losses['last'], rel=1e-3)
+    plain = VLAPolicy.from_checkpoint(str(tmp_path / 'plain' / 'step_5.safetensors'))
+    last = VLAPolicy.from_checkpoint(str(tmp_path / 'last' / 'step_5.safetensors'))
+    image = torch.randint(0, 255, (64, 64, 3), dtype=torch.uint8).numpy()
+    assert last.predict(image, 'go to the red circle') == pytest.approx(
+        plain.predict(image, 'go to the red circle'), abs=1e-3)
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))

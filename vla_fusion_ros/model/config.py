@@ -26,7 +26,7 @@ class ConfigError(ValueError):
 VISION_KINDS = ('cnn', 'vit')
 NORMS = ('group', 'layer', 'none')
 BLOCKS = ('plain', 'residual')
-FUSION_MODES = ('intermediate', 'early', 'late', 'vision_only')
+FUSION_MODES = ('intermediate', 'early', 'late', 'late_tokens', 'vision_only')
 POOLS = ('attention', 'mean')
 LANGUAGE_KINDS = ('words', 'minilm')
 
@@ -189,6 +189,8 @@ class FusionConfig:
     # 'intermediate': the operator fuses f_v^(i) and f_l^(i) after each listed vision layer;
     # 'early': one joint transformer over image patches and words from the input on;
     # 'late': separate encoders, pooled vectors concatenated at the head;
+    # 'late_tokens': separate encoders, their tokens meet only at the head (word-conditioned
+    # queries attend over the vision tokens; the unpooled late baseline);
     # 'vision_only': the ablation, language is never read.
     mode: str = 'intermediate'
     # A key of FUSION_OPERATORS (intermediate mode only).
@@ -279,6 +281,8 @@ class ModelConfig:
             if not isinstance(getattr(self, name), cls):
                 _fail(name, getattr(self, name), f'a {cls.__name__}')
         _int('seed', self.seed, 0, 2 ** 63 - 1)
+        if self.fusion.mode == 'late_tokens':
+            _divisible('vision.width', self.vision.width, 'fusion.heads', self.fusion.heads)
         bad = [i for i in self.fusion.layers if i >= self.vision.depth]
         if bad:
             raise ConfigError(

@@ -20,6 +20,9 @@ and frames come at camera rate:
   also updates the language stream, and the update is carried to later fusion points.
 - ``early``: one joint transformer over patches and the adapted token features (:mod:`.early`).
 - ``late``: the vision encoder runs alone; the adapted sentence vector joins at the head.
+- ``late_tokens``: the vision encoder runs alone; at the head, queries conditioned on the
+  adapted token features attend over the vision tokens (:mod:`.late`): late fusion without
+  pooling either stream first.
 - ``vision_only``: no language modules at all; the instruction cannot change the output.
 """
 
@@ -35,6 +38,7 @@ from .fusion import create_fusion, FUSION_OPERATORS, FusionOperator
 from .heads import ActionHead, AttentionPool
 from .language import (Cache, color_width, encoder_width, LanguageAdapter, sentence_colors,
                        WordEncoder)
+from .late import LateTokenReadout
 from .vision import create_vision_encoder, PatchEmbed
 
 
@@ -77,7 +81,7 @@ class FusionModel(nn.Module):
             return
         if lang.kind == 'words':
             self.text = WordEncoder(lang)
-        if self.mode == 'early':
+        if self.mode in ('early', 'late_tokens'):
             points, self.reads = 1, 'tokens'
         elif self.mode == 'late':
             points, self.reads = 1, 'sentence'
@@ -95,6 +99,10 @@ class FusionModel(nn.Module):
         self.vision = create_vision_encoder(v)
         if self.mode == 'late':
             self.head = ActionHead(cfg.head, v.width, extra_dim=lang.width)
+            return
+        if self.mode == 'late_tokens':
+            self.late = LateTokenReadout(v.width, lang.width, cfg.head.queries, f.heads)
+            self.head = ActionHead(cfg.head, v.width, extra_dim=self.late.out_dim)
             return
         last = max(f.layers)
         self.fusion = nn.ModuleDict({
@@ -125,7 +133,7 @@ class FusionModel(nn.Module):
         elif isinstance(module, EarlyFusionEncoder):
             nn.init.normal_(module.word_pos, std=0.02)
             nn.init.normal_(module.modality, std=0.02)
-        elif isinstance(module, AttentionPool):
+        elif isinstance(module, (AttentionPool, LateTokenReadout)):
             nn.init.normal_(module.query, std=1.0)
 
     @property
@@ -225,6 +233,11 @@ class FusionModel(nn.Module):
         if self.mode == 'late':
             features, grids = self.vision(images)
             return features[-1], grids[-1], language['sentence'][:, 0]
+        if self.mode == 'late_tokens':
+            features, grids = self.vision(images)
+            read = self.late(features[-1], grids[-1], language['tokens'][:, 0],
+                             language['mask'])  # [B, Q * (Dv + 2)]
+            return features[-1], grids[-1], read
         return self._forward_intermediate(images, language)
 
     def forward_episodes(self, images: torch.Tensor, token_ids: Optional[torch.Tensor],
@@ -273,7 +286,7 @@ class FusionModel(nn.Module):
         Last attention weights per fusion layer, {layer: [B, H, N, T]} (see :mod:`.fusion`).
 
         Operators that read a pooled sentence vector (hadamard, concat_mlp, film) have no
-        attention and are left out; ``late`` and ``vision_only`` give ``{}``.
+        attention and are left out; ``late``, ``late_tokens`` and ``vision_only`` give ``{}``.
         """
         if self.mode == 'early':
             return self.early.attention()
@@ -287,8 +300,8 @@ class FusionModel(nn.Module):
         Spatial maps of where language acted, per fusion layer: {layer: [B, h, w]}.
 
         intermediate: the norm of each vision token's fusion update; early: the share of each
-        patch's attention that goes to words. ``{}`` for late and vision_only, or before the
-        first forward.
+        patch's attention that goes to words. ``{}`` for late, late_tokens and vision_only, or
+        before the first forward.
         """
         if self.mode == 'early':
             side = self.config.vision.image_size // self.config.vision.patch_size

@@ -1,35 +1,27 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The fusion comparison: every operator at every placement, against early, late and no fusion.
+The fusion comparison: learning curves of every fusion design, tuned alike, in every world.
 
 ::
 
-    python -m vla_fusion_ros.train.compare                    # the committed 'small' budget
-    python -m vla_fusion_ros.train.compare --budget full --seeds 3 --jobs 2
+    python -m vla_fusion_ros.train.compare --workers 2          # the whole sweep (hours)
+    python -m vla_fusion_ros.train.compare --dry-run            # the plan and its estimate
+    python -m vla_fusion_ros.train.compare --report results/comparison/comparison.json
 
-Variants (24): each of the 7 operators of :data:`FUSION_OPERATORS` at three placements in the
-default 4-layer CNN (grids 16x16, 8x8, 8x8, 8x8 after layers 0-3):
-
-- ``early``: layer [0], low-level features on the finest grid;
-- ``middle``: layer [2], the middle of the encoder;
-- ``multi``: layers [1, 2], the two middle stages (the shipped design);
-
-plus the ``early`` baseline (one joint transformer over patches and words from the input on),
-``late`` fusion (the pooled sentence joins the pooled image at the head) and ``vision_only``
-(the instruction is never read). Every variant uses the default model config apart from the
-fusion settings, the same data file, the same optimizer, schedule and number of optimizer steps
-times batch, and ``--seeds`` seeds (the seed sets initial weights and data order).
-
-Each run is ``python -m vla_fusion_ros.train.train`` in a subprocess with one torch thread;
-``--jobs`` run at once. A run whose ``summary.json`` exists is skipped and an interrupted one
-resumes from its state, so the command can be stopped and started again. The final model of
-each run is evaluated in-process on the same held-out episodes. Results go to
-``results/comparison/`` (:mod:`vla_fusion_ros.train.compare_report`).
+What runs, and in which order, is :mod:`.compare_plan` (tuning on validation scenes, the
+placement sweep, then the seeded runs on test scenes); one run is :mod:`.compare_run`, a
+process of its own with one torch thread; ``--workers`` of them run at once. Each run writes its
+result atomically, so a stopped sweep started again goes on where it stopped (finished runs are
+read back, an interrupted one resumes its training). A progress bar counts training samples
+(those of the running runs too, from their training logs), with an ETA. At the end the costs
+of every seeded variant are measured (parameters, FLOPs, the latency of one
+``VLAPolicy.predict``) and the report is written (:mod:`.compare_report`): ``comparison.json``,
+``comparison.md`` and the curves' plot under ``--out``.
 """
 
 import argparse
-from concurrent.futures import ThreadPoolExecutor
+import dataclasses
 import json
 import os
 import subprocess
@@ -37,143 +29,255 @@ import sys
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
-from vla_fusion_ros.model import FUSION_OPERATORS
+from tqdm import tqdm
 
-#: Placements of the intermediate operators: name -> vision layers.
-PLACEMENTS = {'early': [0], 'middle': [2], 'multi': [1, 2]}
+from vla_fusion_ros.train import compare_plan as cp
+from vla_fusion_ros.train.compare_run import JOB, read_json, RESULT, write_json
 
-#: Training budgets: the same for every variant. 'small' takes a tenth of the samples of
-#: 'full', the shipped model's budget; comparison.md reports how long a run took.
-BUDGETS: Dict[str, Dict[str, Any]] = {
-    'small': {'episodes': 1500, 'steps': 400, 'batch_size': 64, 'eval_episodes': 100},
-    'full': {'episodes': 3000, 'steps': 2000, 'batch_size': 128, 'eval_episodes': 100},
+#: Per run folder: the wall time and exit status of every process that ran the job.
+ATTEMPTS = 'attempts.json'
+#: What --dry-run's estimate assumes, per world: seconds per 1,000 training samples of the
+#: world's model (width 32, batch 128, one thread, two runs at a time, channels-last) and per
+#: closed-loop evaluation of one curve point (200 test scenes). From single runs on this 2-core
+#: machine while others shared it (see the comparison's report for the sweep's own figures).
+MEASURED = {'overhead': (1.4, 5.0), 'first_person': (1.85, 15.0)}
+
+#: Plans by name; ``--set`` changes any field.
+PLANS: Dict[str, Dict[str, Any]] = {
+    # The comparison as designed (compare_plan's defaults): curves to 1,024,000 samples in both
+    # worlds, two finalists; --dry-run estimates it at about 29 process-hours (words alone).
+    'full': {},
+    # What fits about 10 process-hours (words): curves to 512,000 samples, one finalist with
+    # early and late to the end, two learning rates tuned at 64,000 samples, no seeded sweep
+    # of the best operators' other placements. The first-person world is not converged there.
+    'budget': {'points': [32_000, 64_000, 128_000, 256_000, 512_000], 'tune_budget': 64_000,
+               'short_budget': 128_000, 'finalists': 1, 'lrs': [2e-3, 4e-3], 'sweep_top': 0,
+               'full_baselines': ['early', 'late'], 'secondary_baselines': ['late']},
+    # A handful of runs that exercise every stage in a few minutes (tests, a dry check).
+    'tiny': {'worlds': ['overhead'], 'points': [64, 128], 'tune_budget': 64, 'batch_size': 16,
+             'lrs': [2e-3], 'seeds': 1, 'val_episodes': 4, 'test_episodes': 4,
+             'operators': ['film'], 'placements': ['multi'], 'baselines': ['late'],
+             'sweep_top': 0, 'finalists': 0, 'anneal': False},
 }
 
 
-def variants() -> List[Dict[str, Any]]:
-    """Return the 24 variants: name, group, mode, operator, layers."""
-    out = []
-    for operator in FUSION_OPERATORS:
-        for placement, layers in PLACEMENTS.items():
-            out.append({'name': f'{operator}@{placement}', 'group': 'intermediate',
-                        'mode': 'intermediate', 'operator': operator, 'layers': layers,
-                        'placement': placement})
-    for mode in ('early', 'late', 'vision_only'):
-        out.append({'name': mode, 'group': mode, 'mode': mode, 'operator': 'film',
-                    'layers': [], 'placement': '-'})
-    return out
+def make_plan(name: str, changes: Sequence[str] = ()) -> cp.SweepPlan:
+    """Build a plan from a preset and ``field=value`` changes (values parsed as YAML)."""
+    import yaml
+    fields = {f.name for f in dataclasses.fields(cp.SweepPlan)}
+    values = dict(PLANS[name])
+    for item in changes:
+        key, _, text = item.partition('=')
+        if key not in fields:
+            raise ValueError(f'--set {item}: unknown plan field {key!r} (valid: '
+                             f'{", ".join(sorted(fields))})')
+        values[key] = yaml.safe_load(text)
+    return cp.SweepPlan(**values)
 
 
-def run_dir(root: str, variant: Dict[str, Any], seed: int) -> str:
-    """Return the run folder of one variant and seed."""
-    return os.path.join(root, variant['name'].replace('@', '_'), f'seed{seed}')
+def load_results(root: str, jobs: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    """
+    Read the result of every finished job among ``jobs``.
 
-
-def train_command(variant: Dict[str, Any], seed: int, budget: Dict[str, Any], data: str,
-                  out: str, config: str) -> List[str]:
-    """Return the command line that trains one variant with one seed."""
-    layers = '[' + ', '.join(str(i) for i in variant['layers']) + ']'
-    return [sys.executable, '-m', 'vla_fusion_ros.train.train', '--config', config,
-            '--out', out, '--resume', '--no-progress', '--set',
-            f'seed={seed}', f'data.path={data}', 'threads=1',
-            f'model.fusion.mode={variant["mode"]}',
-            f'model.fusion.operator={variant["operator"]}', f'model.fusion.layers={layers}',
-            f'schedule.steps={budget["steps"]}', f'schedule.batch_size={budget["batch_size"]}',
-            f'schedule.val_every={budget["steps"]}', 'schedule.warmup_steps='
-            f'{max(1, budget["steps"] // 15)}', 'eval.val_episodes=0',
-            f'eval.episodes={budget["eval_episodes"]}']
-
-
-def prepare_data(path: str, episodes: int) -> None:
-    """Generate the shared dataset once, before the parallel runs start."""
-    if os.path.isfile(path):
-        return
-    from vla_fusion_ros.train import dataset
-    print(f'generating {path}: {episodes} episodes', flush=True)
-    dataset.save(path, dataset.generate(episodes, seed=0))
-
-
-def run_all(jobs: List[Dict[str, Any]], parallel: int) -> None:
-    """Run the jobs that are not finished yet, ``parallel`` at a time."""
-    todo = [j for j in jobs if not os.path.isfile(os.path.join(j['out'], 'summary.json'))]
-    print(f'{len(jobs) - len(todo)} of {len(jobs)} runs already finished; '
-          f'{len(todo)} to go, {parallel} at a time', flush=True)
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
-    env.pop('WORLD_SIZE', None)
-    start = time.monotonic()
-    done = [0]
-
-    def one(job: Dict[str, Any]) -> None:
-        os.makedirs(job['out'], exist_ok=True)
-        with open(os.path.join(job['out'], 'train.log'), 'a', encoding='utf-8') as log:
-            code = subprocess.call(job['cmd'], stdout=log, stderr=subprocess.STDOUT, env=env)
-        done[0] += 1
-        status = 'ok' if code == 0 else f'FAILED ({code}, see {job["out"]}/train.log)'
-        print(f'[{done[0]}/{len(todo)} {time.monotonic() - start:6.0f} s] {job["name"]} '
-              f'seed {job["seed"]}: {status}', flush=True)
-
-    with ThreadPoolExecutor(max_workers=parallel) as pool:
-        list(pool.map(one, todo))
-
-
-def collect(jobs: List[Dict[str, Any]]) -> Dict[str, List[Dict[str, Any]]]:
-    """Read every finished run's summary, grouped by variant name."""
-    found: Dict[str, List[Dict[str, Any]]] = {}
+    ``process_wall_s`` is added: the wall time of every process that worked on the job
+    (:data:`ATTEMPTS`, written by the sweep), start-up, data loading and stopped attempts
+    included.
+    """
+    found = {}
     for job in jobs:
-        path = os.path.join(job['out'], 'summary.json')
-        if os.path.isfile(path):
-            with open(path, encoding='utf-8') as handle:
-                summary = json.load(handle)
-            found.setdefault(job['name'], []).append({
-                'seed': job['seed'], 'successes': summary['eval']['successes'],
-                'episodes': summary['eval']['episodes'],
-                'success_rate': summary['eval']['success_rate'],
-                'train_wall_time_s': summary['training']['wall_time_s'],
-                'final_train_loss': summary['training']['train_loss'],
-                'val_loss': (summary['training']['best'] or {}).get('val_loss')})
+        result = read_json(os.path.join(root, job['id'], RESULT))
+        if result is not None:
+            attempts = read_json(os.path.join(root, job['id'], ATTEMPTS)) or []
+            result['process_wall_s'] = round(sum(a['wall_s'] for a in attempts), 1) or None
+            found[job['id']] = result
     return found
 
 
+def all_results(plan: cp.SweepPlan, root: str) -> Dict[str, Dict[str, Any]]:
+    """Read every finished job's result, stage after stage as the choices allow."""
+    results: Dict[str, Dict[str, Any]] = {}
+    while True:
+        found = load_results(root, cp.ready_jobs(plan, results))
+        if len(found) == len(results):
+            return found
+        results = found
+
+
+class Sweep:
+    """Runs the plan's jobs, ``workers`` processes at a time, until none is left to run."""
+
+    def __init__(self, plan: cp.SweepPlan, root: str, workers: int):
+        self.plan, self.root, self.workers = plan, root, max(1, workers)
+        self.results = all_results(plan, root)
+        self.failed: Dict[str, int] = {}
+        self.running: Dict[str, Any] = {}
+        self.total = sum(cp.stage_samples(plan).values())
+
+    def _units(self, job: Dict[str, Any]) -> int:
+        return job['points'][-1]
+
+    def _launch(self, job: Dict[str, Any]) -> None:
+        folder = os.path.join(self.root, job['id'])
+        os.makedirs(folder, exist_ok=True)
+        write_json(os.path.join(folder, JOB), job)
+        env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+        env.pop('WORLD_SIZE', None)
+        log = open(os.path.join(folder, 'run.log'), 'a', encoding='utf-8')
+        proc = subprocess.Popen(
+            [sys.executable, '-m', 'vla_fusion_ros.train.compare_run',
+             os.path.join(folder, JOB)], stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.running[job['id']] = (proc, job, log, time.monotonic())
+
+    def _reap(self) -> None:
+        for key, (proc, job, log, start) in list(self.running.items()):
+            if proc.poll() is None:
+                continue
+            log.close()
+            del self.running[key]
+            wall = time.monotonic() - start
+            self._record(key, wall, proc.returncode)
+            result = load_results(self.root, [job]).get(key)
+            minutes = wall / 60
+            if proc.returncode == 0 and result is not None:
+                self.results[key] = result
+                last = result['points'][-1]['eval']
+                self.finished += self._units(job)
+                tqdm.write(f'{key}: {last["successes"]}/{last["episodes"]} '
+                           f'({minutes:.1f} min)')
+            else:
+                self.failed[key] = proc.returncode
+                tqdm.write(f'{key}: FAILED (exit {proc.returncode}, see '
+                           f'{os.path.join(self.root, key, "run.log")})')
+
+    def _partial(self) -> int:
+        """Count the samples the running jobs have trained so far (their logs' last step)."""
+        total = 0
+        for key, (_, job, _, _) in self.running.items():
+            try:
+                with open(os.path.join(self.root, key, 'log.jsonl'), 'rb') as handle:
+                    handle.seek(max(0, os.fstat(handle.fileno()).st_size - 512))
+                    last = handle.read().decode('utf-8', 'replace').strip().splitlines()[-1]
+                total += json.loads(last).get('step', 0) * job['batch_size']
+            except (OSError, IndexError, ValueError):
+                continue
+        return total
+
+    def _record(self, key: str, wall_s: float, returncode: int) -> None:
+        path = os.path.join(self.root, key, ATTEMPTS)
+        attempts = read_json(path) or []
+        write_json(path, attempts + [{'wall_s': round(wall_s, 1), 'returncode': returncode}])
+
+    def run(self, poll_s: float = 1.0, hours: float = 0.0) -> None:
+        """
+        Run every job that is not finished, as the stages allow, then return.
+
+        With ``hours`` > 0, no job starts after that many hours; the running ones finish. A
+        later invocation goes on from there (a sweep can run in windows of a shared machine).
+        """
+        deadline = time.monotonic() + 3600 * hours if hours > 0 else float('inf')
+        self.finished = sum(self._units(job) for job in cp.ready_jobs(self.plan, self.results)
+                            if job['id'] in self.results)
+        bar = tqdm(total=self.total, initial=self.finished, unit=' samples', unit_scale=True,
+                   dynamic_ncols=True, desc='sweep', smoothing=0.05)
+        try:
+            while True:
+                todo = [j for j in cp.ready_jobs(self.plan, self.results)
+                        if j['id'] not in self.results and j['id'] not in self.failed
+                        and j['id'] not in self.running]
+                while todo and len(self.running) < self.workers and (
+                        time.monotonic() < deadline):
+                    self._launch(todo.pop(0))
+                if not self.running:
+                    break
+                time.sleep(poll_s)
+                self._reap()
+                bar.n = self.finished + self._partial()
+                bar.refresh()
+        finally:
+            for key, (proc, _, log, start) in self.running.items():
+                proc.terminate()
+                proc.wait()
+                log.close()
+                self._record(key, time.monotonic() - start, proc.returncode)
+            bar.close()
+
+
+def prepare_data(plan: cp.SweepPlan) -> None:
+    """Generate each world's training and validation data once, before the runs share it."""
+    from vla_fusion_ros.train import train_config as tc
+    for world in plan.worlds:
+        tc.prepare_data(tc.load_config(plan.configs[world]))
+
+
+def estimate(plan: cp.SweepPlan, costs: Dict[str, Sequence[float]]) -> Dict[str, float]:
+    """
+    Process-hours of the plan per world and stage, from measured costs.
+
+    ``costs``: world -> (seconds per 1,000 training samples, seconds per evaluation of one
+    curve point); see :data:`MEASURED`.
+    """
+    hours: Dict[str, float] = {}
+    for world in plan.worlds:
+        one = dataclasses.replace(plan, worlds=[world])
+        per_ksample, per_evaluation = costs[world]
+        samples, evaluations = cp.stage_samples(one), cp.stage_evaluations(one)
+        for stage in samples:
+            hours[f'{world} {stage}'] = (samples[stage] / 1000 * per_ksample
+                                         + evaluations[stage] * per_evaluation) / 3600
+    hours['total'] = sum(hours.values())
+    return hours
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run (or continue) the comparison and write its report."""
+    """Run (or continue) the sweep and write its report."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('--budget', choices=tuple(BUDGETS), default='small')
-    parser.add_argument('--seeds', type=int, default=3)
-    parser.add_argument('--jobs', type=int, default=2, help='training processes at once')
-    parser.add_argument('--config', default='config/train_overhead.yaml')
+    parser.add_argument('--plan', choices=tuple(PLANS), default='full')
+    parser.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE',
+                        help='change a plan field, e.g. seeds=5 "worlds=[overhead]"')
+    parser.add_argument('--workers', type=int, default=2, help='runs at once (processes)')
+    parser.add_argument('--hours', type=float, default=0.0,
+                        help='start no run after this many hours (0: no limit); run again to '
+                        'go on')
     parser.add_argument('--runs', default='runs/compare', help='where the runs live')
     parser.add_argument('--out', default='results/comparison')
-    parser.add_argument('--only', nargs='*', help='restrict to these variant names')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='print the plan, its job counts and an estimate; run nothing')
     parser.add_argument('--report-only', action='store_true',
-                        help='write the report from finished runs, train nothing')
+                        help='write the report from the finished runs; train nothing')
     parser.add_argument('--report', metavar='COMPARISON_JSON',
-                        help='measure nothing: re-render comparison.md/png from a '
-                        'comparison.json')
+                        help='measure nothing: re-render comparison.md and the plot from JSON')
     args = parser.parse_args(argv)
+    from vla_fusion_ros.train import compare_report
     if args.report:
-        from vla_fusion_ros.train.compare_report import rerender
-        print('wrote ' + ', '.join(rerender(args.report, args.out)))
+        print('wrote ' + ', '.join(compare_report.rerender(args.report, args.out)))
         return 0
-    budget = dict(BUDGETS[args.budget], name=args.budget)
-    data = f'data/compare_{args.budget}.npz'
-    root = os.path.join(args.runs, args.budget)
-    chosen = [v for v in variants() if not args.only or v['name'] in args.only]
-    jobs = []
-    for seed in range(args.seeds):  # seed-major: partial results cover every variant
-        for variant in chosen:
-            out = run_dir(root, variant, seed)
-            jobs.append({'name': variant['name'], 'seed': seed, 'out': out,
-                         'cmd': train_command(variant, seed, budget, data, out, args.config)})
+    try:
+        plan = make_plan(args.plan, args.set)
+    except (ValueError, TypeError) as exc:
+        print(f'compare: {exc}', file=sys.stderr)
+        return 2
+    root = os.path.join(args.runs, args.plan)
+    if args.dry_run:
+        counts = cp.job_counts(plan)
+        print(f'plan {args.plan}: {dataclasses.asdict(plan)}')
+        print('jobs: ' + ', '.join(f'{k} {v}' for k, v in counts.items()))
+        hours = estimate(plan, MEASURED)
+        print('estimated process-hours: ' + ', '.join(f'{k} {v:.1f}' for k, v in hours.items()))
+        return 0
     started = time.monotonic()
+    failed = 0
     if not args.report_only:
-        prepare_data(data, budget['episodes'])
-        run_all(jobs, max(1, args.jobs))
-    from vla_fusion_ros.train.compare_report import write_report
-    paths = write_report(chosen, collect(jobs), budget, args.seeds, args.out,
-                         wall_time_s=0.0 if args.report_only else time.monotonic() - started,
-                         config=args.config)
+        prepare_data(plan)
+        sweep = Sweep(plan, root, args.workers)
+        sweep.run(hours=args.hours)
+        failed = len(sweep.failed)
+        if failed:
+            print(f'{failed} runs failed: {", ".join(sorted(sweep.failed))}', file=sys.stderr)
+    results = all_results(plan, root)
+    paths = compare_report.write_report(plan, results, args.out, args.plan,
+                                        time.monotonic() - started, args.workers)
     print('wrote ' + ', '.join(paths))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == '__main__':

@@ -1,248 +1,308 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The report of the fusion comparison: cost measurements, a table, a verdict and a plot.
+The report of the fusion comparison: comparison.json, comparison.md and comparison.png.
 
-For every variant: pooled success over seeds with its Wilson 95% interval, the per-seed rates
-(their spread), parameters and FLOPs (:mod:`vla_fusion_ros.model.introspect`) and the CPU
-latency of one ``VLAPolicy.predict`` call (batch 1, one torch thread, median of 200 calls after
-a warm-up). The verdict on the seed's claim compares each intermediate variant with the early
-and late baselines by a two-sided two-proportion z-test on the pooled episodes.
+:func:`write_report` summarises the runs (:mod:`.compare_summary`, which also measures each
+variant's cost) into ``comparison.json``; :func:`markdown` and :func:`plot` render only that
+JSON, so ``python -m vla_fusion_ros.train.compare --report comparison.json`` re-renders both
+without measuring anything, and every figure they print comes from the run's data.
 """
 
+import dataclasses
 import json
-import math
 import os
-import statistics
-import time
 from typing import Any, Dict, List
 
-import numpy as np
-import torch
-
-from vla_fusion_ros.model import count_flops, count_parameters, VLAPolicy
-from vla_fusion_ros.sim.world import EVAL_SEED_START
-from vla_fusion_ros.train import train_config as tc
-from vla_fusion_ros.train.metrics import wilson_interval
-
-#: A run at or below this success has not left the initial plateau (chance-level steering).
-STUCK = 0.12
-#: A difference is significant below this p-value (two-sided two-proportion z-test).
-ALPHA = 0.05
-
-
-def latency_ms(config, calls: int = 200) -> float:
-    """Median milliseconds of one batch-1 ``predict`` on the CPU with one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        policy = VLAPolicy.from_config(config)
-        side = config.vision.image_size
-        image = np.random.default_rng(0).integers(0, 255, (side, side, 3), dtype=np.uint8)
-        times = []
-        for i in range(calls + 20):
-            start = time.perf_counter()
-            policy.predict(image, 'go to the red circle')
-            if i >= 20:
-                times.append(time.perf_counter() - start)
-        return 1000.0 * statistics.median(times)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def z_test(k1: int, n1: int, k2: int, n2: int) -> float:
-    """Two-sided p-value of the difference of two proportions (pooled z-test)."""
-    if not n1 or not n2:
-        return 1.0
-    pooled = (k1 + k2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return 1.0
-    z = (k1 / n1 - k2 / n2) / se
-    return math.erfc(abs(z) / math.sqrt(2))
-
-
-def summarize_variant(variant: Dict[str, Any], runs: List[Dict[str, Any]], config: str
-                      ) -> Dict[str, Any]:
-    """Pool one variant's seeds and measure its cost."""
-    overrides = [f'model.fusion.mode={variant["mode"]}',
-                 f'model.fusion.operator={variant["operator"]}',
-                 f'model.fusion.layers={variant["layers"]}']
-    model = tc.model_config(tc.load_config(config, overrides))
-    wins = sum(r['successes'] for r in runs)
-    n = sum(r['episodes'] for r in runs)
-    rates = [r['success_rate'] for r in sorted(runs, key=lambda r: r['seed'])]
-    return {**variant, 'seeds': len(runs), 'successes': wins, 'episodes': n,
-            'success_rate': wins / n if n else None, 'ci95': wilson_interval(wins, n),
-            'per_seed': rates, 'seed_std': statistics.pstdev(rates) if rates else None,
-            'parameters': count_parameters(model), 'flops': count_flops(model),
-            'latency_ms_p50': round(latency_ms(model), 3),
-            'train_wall_time_s': round(statistics.mean(r['train_wall_time_s'] for r in runs), 1)
-            if runs else None, 'runs': runs}
-
-
-def verdict(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """Count intermediate variants that beat both baselines, and how many significantly."""
-    by = {r['name']: r for r in rows}
-    early, late = by.get('early'), by.get('late')
-    inter = [r for r in rows if r['group'] == 'intermediate' and r['episodes']]
-    if not early or not late or not early['episodes'] or not late['episodes'] or not inter:
-        return {'claim': 'not tested (runs missing)'}
-    out = {'intermediate_variants': len(inter)}
-    for name, base in (('early', early), ('late', late)):
-        better = [r for r in inter if r['success_rate'] > base['success_rate']]
-        signif = [r for r in better if z_test(r['successes'], r['episodes'], base['successes'],
-                                              base['episodes']) < ALPHA]
-        worse = [r for r in inter if r['success_rate'] < base['success_rate'] and z_test(
-            r['successes'], r['episodes'], base['successes'], base['episodes']) < ALPHA]
-        out[f'beat_{name}'] = len(better)
-        out[f'beat_{name}_significant'] = len(signif)
-        out[f'worse_than_{name}_significant'] = len(worse)
-    half = len(inter) / 2
-    best = max(inter, key=lambda r: r['success_rate'])
-    out['best_intermediate'] = best['name']
-    if out['beat_early_significant'] > half and out['beat_late_significant'] > half:
-        out['claim'] = 'confirmed'
-    elif (out['beat_early'] < half and out['beat_late'] < half) or (
-            out['worse_than_early_significant'] > half
-            or out['worse_than_late_significant'] > half):
-        out['claim'] = 'refuted'
-    else:
-        out['claim'] = 'partly supported'
-    return out
+from vla_fusion_ros.train.compare_summary import summarize
 
 
 def _pct(x) -> str:
     return '-' if x is None else f'{100 * x:.1f}%'
 
 
-def markdown(rows, verdict_info, budget, seeds, wall_time_s) -> str:
-    """Return comparison.md."""
-    train_s = sum(run['train_wall_time_s'] for r in rows for run in r['runs'])
-    placements = {r['placement']: r['layers'] for r in rows
-                  if r['group'] == 'intermediate' and r.get('placement')}
-    where = ', '.join(f'`@{name}` after {"layers" if len(layers) > 1 else "layer"} '
-                      f'{" and ".join(str(i) for i in layers)}'
-                      for name, layers in placements.items())
-    lines = ['# Fusion comparison', '',
-             f'Budget `{budget["name"]}`: every variant trained on the same '
-             f'{budget["episodes"]}-episode dataset for {budget["steps"]} optimizer steps of '
-             f'batch {budget["batch_size"]}, {seeds} seeds each, evaluated closed-loop on the '
-             f'same {budget["eval_episodes"]} held-out episodes (seeds from '
-             f'{EVAL_SEED_START:,}) per seed. Success is pooled over seeds (Wilson 95% '
-             'interval); per-seed rates show the spread. Latency: one `VLAPolicy.predict`, '
-             'batch 1, one CPU thread, median.', '',
-             f'Placements in the default CNN: {where}. Baselines: `early` is one joint '
-             'transformer over image patches and words from the input on, `late` joins the '
-             'pooled sentence to the pooled image features at the action head, `vision_only` '
-             'never reads the instruction, so it can only guess which object is meant. Every '
-             'run uses the same recipe as the shipped model (AdamW, warm-up and cosine decay, '
-             'mirror augmentation, the auxiliary state probe), scaled to this budget.', '',
-             f'This budget is {budget["steps"] * budget["batch_size"]:,} training samples per '
-             "run, a fraction of the shipped model's (config/train_overhead.yaml), so absolute "
-             "success here is below the shipped model's (results/training/overhead.md): it "
-             'measures how fast each design learns. It is identical for every variant, so the '
-             'comparison is fair.', '',
-             'Regenerate: `python -m vla_fusion_ros.train.compare --budget '
-             f'{budget["name"]} --seeds {seeds}` (finished runs are skipped, interrupted ones '
-             f'resume). Training time summed over all runs: {train_s / 3600:.1f} process-hours '
-             '(two at a time, on two cores shared with other jobs)'
-             + (f'; this invocation took {wall_time_s / 60:.0f} min.' if wall_time_s else '.'),
-             '',
-             '| variant | group | layers | success (pooled) | 95% CI | per seed | params | '
-             'MFLOPs | latency ms |', '|---|---|---|---|---|---|---|---|---|']
-    for r in sorted(rows, key=lambda r: -(r['success_rate'] or 0)):
-        per_seed = ' / '.join(f'{100 * x:.0f}' for x in r['per_seed']) or '-'
+def _ci(ci) -> str:
+    return f'{100 * ci[0]:.1f}-{100 * ci[1]:.1f}%'
+
+
+def _p(p: float) -> str:
+    return '< 0.001' if p < 0.001 else f'{p:.3f}'
+
+
+def _n(x) -> str:
+    return '-' if x is None else f'{round(x):,}'
+
+
+def _seeds(variant: Dict[str, Any]) -> str:
+    return ' / '.join(f'{100 * r:.0f}' for r in variant['final']['per_seed'])
+
+
+def _intro(data: Dict[str, Any]) -> List[str]:
+    plan = data['plan']
+    points = ', '.join(f'{p:,}' for p in plan['points'])
+    hours = ', '.join(f'{stage} {h:.2f}' for stage, h in data['process_hours'].items())
+    width = (f'vision, language and fusion width {plan["width"]}' if plan['width']
+             else "the world's model widths")
+    return [
+        '# Fusion comparison: learning curves', '',
+        f'Plan `{data["plan_name"]}`: worlds {", ".join(plan["worlds"])}; language encoders '
+        f'{", ".join(plan["languages"])}; {width}. Every run trains on its world\'s data with '
+        f"its world's recipe ({', '.join(plan['configs'][w] for w in plan['worlds'])}), "
+        'changing only the fusion, the learning rate, the seed and the length of the '
+        f'schedule (batch {plan["batch_size"]}). A seeded run trains to {plan["points"][-1]:,} '
+        f'samples and is evaluated closed loop at {points} samples, on the same '
+        f'{plan["test_episodes"]} test scenes for every run, and again on them with an '
+        'uninformative instruction (the floor). Success is pooled over seeds, with Wilson 95% '
+        "intervals; paired tests are McNemar's exact test on episodes paired by seed and "
+        'scene.', '',
+        '**One schedule per run.** The learning rate warms up, then decays (cosine) to the end '
+        'of the largest budget, and the curve is read off that one run. Separate runs per '
+        'point would cost the sum of all budgets instead of the largest alone, and the curve '
+        'would mix schedules. The price: an earlier point is taken at a higher learning rate '
+        'than a run that ended there would have, so it understates what that budget can give '
+        'to every variant alike; the anneal check below measures it once per world.', '',
+        f'**Fair recipes.** Each base variant was trained at learning rates '
+        f'{", ".join(f"{lr:g}" for lr in plan["lrs"])} (seed {plan["tune_seed"]}, not one of '
+        f'the seeded runs\', {plan["tune_budget"]:,} samples) and scored on '
+        f'{plan["val_episodes"]} validation scenes, never the test scenes; it keeps the rate '
+        'with the best validation success (ties: the better curve, then the lower validation '
+        f'loss). Each operator was then tried at placements {", ".join(plan["placements"])} '
+        'at its rate on the same scenes and keeps its best'
+        + (f'; the {plan["sweep_top"]} best operators are also shown at their other '
+           'placements.' if plan['sweep_top'] else '.')
+        + (f' Only the {plan["finalists"]} best operators (at their best placements, on '
+           f'validation) and {", ".join(plan["full_baselines"]) or "no baseline"} train to '
+           f'the largest budget; the other variants stop at {plan["short_budget"]:,} samples, '
+           'on the same schedule, so their curves are what a full run would show up to there.'
+           if plan['finalists'] and plan['short_budget'] else ''), '',
+        f'**Cost.** {data["runs"]} runs took {data["process_hours_total"]:.2f} process-hours '
+        f'({hours}), one torch thread each, {data["workers"]} at a time; this invocation ran '
+        f'{data["wall_time_s"] / 3600:.2f} hours.', '']
+
+
+def _verdict_line(group: Dict[str, Any]) -> str:
+    v, name = group['verdict'], f'{group["world"]} ({group["language"]})'
+    if 'against' not in v:
+        return f'**{name}: {v["claim"]}.**'
+    parts = [f'{ref} {_pct(a["success_rate"])} (p {_p(a["p"])})'
+             for ref, a in v['against'].items()]
+    floors = group['floors']
+    floor = []
+    if floors['uninformed']:
+        floor.append(f'{_pct(floors["uninformed"][-1]["success_rate"])} '
+                     f'({floors["uninformed_variant"]} told nothing)')
+    if floors['vision_only']:
+        floor.append(f'{_pct(floors["vision_only"][-1]["success_rate"])} vision_only')
+    return (f'**{name}: intermediate fusion beats early and late fusion - {v["claim"]}**: '
+            f'{v["best_intermediate"]} (ranked first on validation) succeeds in '
+            f'{_pct(v["best_success"])} of {v["episodes"]} test episodes ({_ci(v["best_ci95"])}) '
+            f'after {v["samples"]:,} samples, against {", ".join(parts)}'
+            + (f'; floors: {", ".join(floor)}.' if floor else '.'))
+
+
+def _curve_table(group: Dict[str, Any]) -> List[str]:
+    points = [p['samples'] for p in max((v['curve'] for v in group['variants']), key=len)]
+    head = ' | '.join(f'{p:,}' for p in points)
+    lines = [f'| variant | lr | {head} | 95% CI (last) | per seed (last) | flat at end | '
+             f'AUC to {group["common_samples"]:,} | samples to {_pct(group["target"])} | '
+             'params | MFLOPs | latency ms |', '|' + '---|' * (10 + len(points))]
+    for v in sorted(group['variants'], key=lambda v: (-v['final']['samples'],
+                                                      -v['final']['success_rate'])):
+        rate = {p['samples']: p['success_rate'] for p in v['curve']}
+        rates = ' | '.join(_pct(rate.get(p)) for p in points)
+        seeds = _seeds(v)
+        flat = v.get('flat')
+        flat_text = '-' if not flat else (
+            f'{"yes" if flat["flat"] else "no"} ({100 * flat["delta"]:+.1f}, p {_p(flat["p"])})')
         lines.append(
-            f'| {r["name"]} | {r["group"]} | {r["layers"] or "-"} | {_pct(r["success_rate"])} '
-            f'| {_pct(r["ci95"][0])}-{_pct(r["ci95"][1])} | {per_seed} | '
-            f'{r["parameters"]:,} | {r["flops"] / 1e6:.1f} | {r["latency_ms_p50"]:.2f} |')
-    v = verdict_info
-    lines += ['', '## Does intermediate fusion beat early and late fusion?', '']
-    if 'beat_early' in v:
-        lines.append(
-            f'Verdict: **{v["claim"]}** at this budget. Of {v["intermediate_variants"]} '
-            f'intermediate variants, {v["beat_early"]} beat the early-fusion baseline '
-            f'({v["beat_early_significant"]} significantly, p < {ALPHA:g}; '
-            f'{v["worse_than_early_significant"]} significantly worse) and {v["beat_late"]} '
-            f'beat late fusion ({v["beat_late_significant"]} significantly; '
-            f'{v["worse_than_late_significant"]} significantly worse). The best intermediate '
-            f'variant is {v["best_intermediate"]}.')
+            f'| {v["name"]} | {v["lr"]:g} | {rates} | {_ci(v["final"]["ci95"])} | {seeds} | '
+            f'{flat_text} | {_pct(v["auc_common"])} | {_n(v["samples_to_target"])} | '
+            f'{_n(v["parameters"])} | {v["flops"] / 1e6:.1f} | {v["latency_ms"]:.2f} |')
+    return lines
+
+
+def _tests_table(group: Dict[str, Any]) -> List[str]:
+    refs = [r for r in ('best', 'early', 'late', 'late_tokens')
+            if any(r in v['tests'] for v in group['variants'])]
+    lines = ['| variant | ' + ' | '.join(f'vs {r} (b/c, p)' for r in refs) + ' |',
+             '|---|' + '---|' * len(refs)]
+    for v in sorted(group['variants'], key=lambda v: -v['final']['success_rate']):
+        cells = []
+        for ref in refs:
+            t = v['tests'].get(ref)
+            cells.append('-' if t is None else f'{t["b"]}/{t["c"]}, {_p(t["p"])}')
+        lines.append(f'| {v["name"]} | ' + ' | '.join(cells) + ' |')
+    return lines
+
+
+def _choice_tables(group: Dict[str, Any]) -> List[str]:
+    c = group['choices']
+    lines = []
+    if 'tune_scores' in c:
+        lrs = list(next(iter(c['tune_scores'].values())))
+        lines += ['Validation success at the tuning budget, by learning rate (chosen in bold):',
+                  '', '| variant | ' + ' | '.join(lrs) + ' |', '|---|' + '---|' * len(lrs)]
+        for name, scores in c['tune_scores'].items():
+            cells = [f'**{_pct(s[0])}**' if float(lr) == c['lr'][name] else _pct(s[0])
+                     for lr, s in scores.items()]
+            lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+        lines.append('')
+    if 'place_scores' in c:
+        places = list(next(iter(c['place_scores'].values())))
+        lines += ['Validation success by placement, at the tuned rate (chosen in bold):', '',
+                  '| operator | ' + ' | '.join(places) + ' |', '|---|' + '---|' * len(places)]
+        for op, scores in c['place_scores'].items():
+            cells = [f'**{_pct(scores[p][0])}**' if p == c.get('placement', {}).get(op)
+                     else _pct(scores[p][0]) for p in places]
+            lines.append(f'| {op} | ' + ' | '.join(cells) + ' |')
+        lines.append('')
+    return lines
+
+
+def _group(group: Dict[str, Any]) -> List[str]:
+    lines = [f'## {group["world"]}, {group["language"]} encoder', '']
+    if not group['variants']:
+        return lines + ['No seeded run has finished yet.', '']
+    lines += [_verdict_line(group), '',
+              f'| if you have | use | success (95% CI) | AUC to {group["common_samples"]:,} | '
+              'MFLOPs | latency ms |', '|---|---|---|---|---|---|']
+    for r in group['recommendations']:
+        lines.append(f'| {r["want"]} | {r["use"]} | {_pct(r["success_rate"])} '
+                     f'({_ci(r["ci95"])}) | {_pct(r["auc"])} | {r["flops"] / 1e6:.1f} | '
+                     f'{r["latency_ms"]:.2f} |')
+    first = group['recommendations'][0]
+    lines += ['', 'Variants trained to the largest budget and not significantly worse than the '
+              f'best there (the pool the compute and latency rows choose from): '
+              f'{first["tied_with_best"]}.', '',
+              "Curves: pooled success at each point (samples), then at the run's last point. "
+              '"Flat at end": the change from the point before, in points, with its paired '
+              'test; AUC: mean success over the points every variant has, on a log scale of '
+              'samples.', '']
+    lines += _curve_table(group) + ['', "Paired tests at each variant's last point (b: "
+                                    'episodes only the row succeeded in; c: only the '
+                                    'reference, at the same point):', '']
+    lines += _tests_table(group) + ['']
+    if group['all_seeds_agree'] is None:
+        lines += ['Some variants ran with one seed: their seeds have no spread to compare.', '']
+    elif group['all_seeds_agree']:
+        lines += ["At the largest budget, every variant's seeds agree within "
+                  f'{100 * group["seed_agreement"]:.0f} points.', '']
     else:
-        lines.append(f'Verdict: {v["claim"]}.')
-    rates = [x for r in rows for x in r['per_seed']]
-    stuck = sum(1 for x in rates if x <= STUCK)
-    above = [x for x in rates if x > STUCK]
-    if rates:
-        lines += ['', f'Read with care: {stuck} of {len(rates)} runs ended at or below '
-                  f'{100 * STUCK:.0f}% success, the level of a policy that has not yet learned '
-                  'to find its target (a run that has not left the initial loss plateau)'
-                  + (f', and the others at {100 * min(above):.0f}% or more' if above else '')
-                  + '. At this budget a run either escapes the plateau '
-                  'or not, so the pooled rate mostly counts how many seeds escaped, and the '
-                  'spread between seeds is larger than most differences between variants. '
-                  'Differences between the top variants are robust only where every seed '
-                  'escaped.']
-    return '\n'.join(lines) + '\n'
+        apart = [v for v in group['variants'] if not v['seeds_agree']]
+        lines += [f'At the largest budget, {len(apart)} variants have seeds further apart than '
+                  f'{100 * group["seed_agreement"]:.0f} points: ' + '; '.join(
+                      f'{v["name"]} ({_seeds(v)}, '
+                      f'{"flat" if v.get("flat", {}).get("flat") else "still rising"})'
+                      for v in apart) + '.', '']
+    a = group.get('anneal')
+    if a:
+        lines += [f'Anneal check ({a["variant"]}, seed 0, at {a["samples"]:,} samples): a '
+                  f'schedule ending there gives {_pct(a["own_schedule"]["success_rate"])}, the '
+                  f'schedule to {a["budget"]:,} samples {_pct(a["long_schedule"]["success_rate"])}'
+                  f' at that point (McNemar p {_p(a["test"]["p"])}).', '']
+    return lines + _choice_tables(group)
 
 
-def plot(rows, path: str) -> None:
-    """Write comparison.png: success with intervals per variant, and success against FLOPs."""
+def markdown(data: Dict[str, Any]) -> str:
+    """Return comparison.md for a comparison.json."""
+    lines = _intro(data)
+    for pick in data['overall']:
+        if pick['use']:
+            worlds = zip(pick['worlds'], pick['success_rate'])
+            rates = ', '.join(f'{_pct(r)} {w}' for w, r in worlds)
+            lines += [f'**If you do not know your camera ({pick["language"]} encoder), use '
+                      f'{pick["use"]}** ({rates}): '
+                      + ('in every world it is not significantly worse than the best.'
+                         if pick['tied_everywhere'] else
+                         'no variant is within reach of the best in every world; this one has '
+                         'the highest lowest success.'), '']
+    for group in data['groups']:
+        group = {**group, 'seed_agreement': data['constants']['seed_agreement']}
+        lines += _group(group)
+    return '\n'.join(lines).rstrip() + '\n'
+
+
+def plot(data: Dict[str, Any], path: str) -> None:
+    """
+    Curves with their floors per world and encoder (top); success against latency (bottom).
+
+    Each variant keeps one colour in every panel; a hollow marker below is a variant that
+    stopped before the largest budget (its last point).
+    """
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    colors = {'intermediate': '#1f77b4', 'early': '#d62728', 'late': '#2ca02c',
-              'vision_only': '#7f7f7f'}
-    rows = sorted(rows, key=lambda r: -(r['success_rate'] or 0))
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(15, 6.5), gridspec_kw={'width_ratios': [2, 1]})
-    xs = np.arange(len(rows))
-    rates = [100 * (r['success_rate'] or 0) for r in rows]
-    err = [[rate - 100 * r['ci95'][0] for rate, r in zip(rates, rows)],
-           [100 * r['ci95'][1] - rate for rate, r in zip(rates, rows)]]
-    ax.bar(xs, rates, yerr=err, capsize=2, color=[colors[r['group']] for r in rows])
-    for x, r in zip(xs, rows):
-        ax.scatter([x] * len(r['per_seed']), [100 * p for p in r['per_seed']], s=8, c='k',
-                   zorder=3)
-    ax.set_xticks(xs, [r['name'] for r in rows], rotation=75, fontsize=8)
-    ax.set_ylabel('closed-loop success, % (pooled, 95% CI; dots: seeds)')
-    ax.set_ylim(0, 100)
-    ax.set_title('Fusion variants, same data and budget')
-    for group, color in colors.items():
-        ax.bar([0], [0], color=color, label=group)
-    ax.legend(loc='upper right', fontsize=8)
-    for r in rows:
-        ax2.scatter(r['flops'] / 1e6, 100 * (r['success_rate'] or 0), c=colors[r['group']])
-    ax2.set_xlabel('MFLOPs per frame')
-    ax2.set_ylabel('success, %')
-    ax2.set_title('Success against compute')
+    from matplotlib.ticker import FixedLocator, NullLocator
+    groups = [g for g in data['groups'] if g['variants']] or data['groups']
+    names = sorted({v['name'] for g in groups for v in g['variants']})
+    palette = plt.get_cmap('tab20')
+    colors = {n: palette(i % 20) for i, n in enumerate(names)}
+    colors['vision_only'] = 'grey'
+    fig, axes = plt.subplots(2, max(1, len(groups)), figsize=(8 * len(groups) + 3, 11),
+                             squeeze=False)
+    styles = {'intermediate': '-', 'early': '--', 'late': '-.', 'late_tokens': ':',
+              'vision_only': (0, (1, 3))}
+    for col, group in enumerate(groups):
+        ax, ax2 = axes[0][col], axes[1][col]
+        for v in group['variants']:
+            xs = [p['samples'] for p in v['curve']]
+            ys = [100 * p['success_rate'] for p in v['curve']]
+            err = [[y - 100 * p['ci95'][0] for y, p in zip(ys, v['curve'])],
+                   [100 * p['ci95'][1] - y for y, p in zip(ys, v['curve'])]]
+            ax.errorbar(xs, ys, yerr=err, capsize=2, linestyle=styles[v['group']],
+                        color=colors[v['name']], label=v['name'], marker='o', markersize=3)
+            y = 100 * v['final']['success_rate']
+            ax2.scatter(v['latency_ms'], y, edgecolors=colors[v['name']],
+                        facecolors=colors[v['name']] if v['full'] else 'none')
+            ax2.annotate(v['name'], (v['latency_ms'], y), fontsize=7)
+        floor = group.get('floors', {}).get('uninformed')
+        if floor:
+            ax.plot([p['samples'] for p in floor], [100 * p['success_rate'] for p in floor],
+                    color='black', linestyle=':', linewidth=2,
+                    label=f'floor: {group["floors"]["uninformed_variant"]}, told nothing')
+        ticks = sorted({p['samples'] for v in group['variants'] for p in v['curve']})
+        ax.set_xscale('log')
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticklabels([f'{t:,}' for t in ticks], fontsize=8)
+        ax.set_xlabel('training samples')
+        ax.set_ylabel('success, % (pooled over seeds, 95% CI)')
+        ax.set_ylim(0, 100)
+        ax.set_title(f'{group["world"]}, {group["language"]} encoder')
+        ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1.0))
+        ax2.set_xlabel('latency of one predict, ms (1 thread)')
+        ax2.set_ylabel("success at the variant's last point, % (hollow: stopped early)")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-def write_report(variants, results, budget, seeds, out, wall_time_s, config) -> List[str]:
-    """Write comparison.json, comparison.md and comparison.png under ``out``."""
-    os.makedirs(out, exist_ok=True)
-    rows = [summarize_variant(v, results.get(v['name'], []), config) for v in variants]
-    info = verdict(rows)
-    paths = [os.path.join(out, f'comparison.{ext}') for ext in ('json', 'md', 'png')]
+def _render(data: Dict[str, Any], out: str) -> List[str]:
+    paths = [os.path.join(out, 'comparison.md'), os.path.join(out, 'comparison.png')]
     with open(paths[0], 'w', encoding='utf-8') as handle:
-        json.dump({'budget': budget, 'seeds': seeds, 'wall_time_s': round(wall_time_s, 1),
-                   'verdict': info, 'variants': rows}, handle, indent=1)
-    with open(paths[1], 'w', encoding='utf-8') as handle:
-        handle.write(markdown(rows, info, budget, seeds, wall_time_s))
-    plot(rows, paths[2])
+        handle.write(markdown(data))
+    plot(data, paths[1])
     return paths
+
+
+def write_report(plan, results: Dict[str, Dict[str, Any]], out: str, plan_name: str,
+                 wall_time_s: float, workers: int) -> List[str]:
+    """Summarise the runs (measuring each variant's cost) and write the three files."""
+    os.makedirs(out, exist_ok=True)
+    data = {'plan_name': plan_name, 'plan': dataclasses.asdict(plan),
+            'wall_time_s': round(wall_time_s, 1), 'workers': workers,
+            **summarize(plan, results)}
+    path = os.path.join(out, 'comparison.json')
+    tmp = path + '.tmp'
+    with open(tmp, 'w', encoding='utf-8') as handle:
+        json.dump(data, handle, indent=1)
+    os.replace(tmp, path)
+    return [path] + _render(data, out)
 
 
 def rerender(path: str, out: str) -> List[str]:
     """Write comparison.md and comparison.png again from a comparison.json: nothing measured."""
     with open(path, encoding='utf-8') as handle:
-        saved = json.load(handle)
+        data = json.load(handle)
     os.makedirs(out, exist_ok=True)
-    paths = [os.path.join(out, f'comparison.{ext}') for ext in ('md', 'png')]
-    with open(paths[0], 'w', encoding='utf-8') as handle:
-        handle.write(markdown(saved['variants'], saved['verdict'], saved['budget'],
-                              saved['seeds'], saved['wall_time_s']))
-    plot(saved['variants'], paths[1])
-    return paths
+    return _render(data, out)

@@ -13,12 +13,13 @@ costs about what a step with the small word encoder costs.
 
 import os
 import time
-from typing import Any, Callable, Dict, Sequence
+from typing import Any, Callable, Dict, Sequence, Tuple
 
 import torch
 
 from vla_fusion_ros.model.config import ModelConfig
 from vla_fusion_ros.model.language import text_inputs
+from vla_fusion_ros.train import lerobot_source
 from vla_fusion_ros.train import train_config as tc
 import yaml
 
@@ -53,6 +54,18 @@ def instruction_table(model, tokenizer, instructions: Sequence[str], frozen: boo
         log(f'encoded {len(instructions)} unique instructions with the frozen text encoder in '
             f'{table["seconds"]:.1f} s')
     return table
+
+
+def training_tables(trainer, train, val) -> Tuple[Any, Dict[str, Any], Dict[str, Any]]:
+    """Return a run's tokenizer and the tables of its training and validation instructions."""
+    language, tokenizer = trainer.model_config.language, trainer.tokenizer
+    if trainer.lerobot and language.kind == 'words':
+        # The default words plus the dataset's own (WordPiece reads any task as it is).
+        tokenizer = lerobot_source.tokenizer_for(
+            train.instructions, language.max_length, language.vocab_size, trainer.log)
+    tables = [instruction_table(trainer.model, tokenizer, d.instructions, trainer.frozen,
+                                trainer.log) for d in (train, val)]
+    return tokenizer, tables[0], tables[1]
 
 
 def language_args(table: Dict[str, Any], texts: Sequence[str]) -> Dict[str, Any]:

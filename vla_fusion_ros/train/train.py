@@ -21,7 +21,8 @@ the model's normalised actions and the expert's (divided by ``head.action_scale`
 Output (``--out``): ``config.yaml`` (resolved), ``log.jsonl``, ``best.safetensors`` (lowest
 validation loss, or highest closed-loop success on validation seeds when ``eval.val_episodes``
 > 0), ``last.safetensors``, ``model.safetensors`` (the best, with the final evaluation in its
-metadata), ``summary.json`` and ``state/`` for ``--resume``.
+metadata), ``summary.json``, ``state/`` for ``--resume``, and ``step_<n>.safetensors`` for each
+step of ``schedule.keep_steps`` (the weights of one run at several points of its training).
 """
 
 import argparse
@@ -48,8 +49,8 @@ from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
 from vla_fusion_ros.train.episodes import EpisodeBatcher
 from vla_fusion_ros.train.evaluate import (evaluate_in_process, format_summary,
                                            UNINFORMATIVE_INSTRUCTION)
-from vla_fusion_ros.train.text_inputs import (check_resume_kind, instruction_table, is_frozen,
-                                              language_args)
+from vla_fusion_ros.train.text_inputs import (check_resume_kind, is_frozen, language_args,
+                                              training_tables)
 from vla_fusion_ros.train.train_state import (batch_indices, learning_rate, load_state,
                                               parameter_groups, save_state)
 
@@ -71,6 +72,9 @@ class Trainer:
             lerobot_source.adapt_config(config, self.log)  # head, hflip, aux: before the model
         self.model_config = tc.model_config(config)
         self.model = FusionModel(self.model_config)
+        self.memory_format = (torch.channels_last if config['channels_last']
+                              else torch.contiguous_format)
+        self.model.to(memory_format=self.memory_format)
         self.aux_weight = float(config['loss']['aux_weight'])
         self.trainable = (PolicyWithProbe(self.model, config['seed']) if self.aux_weight > 0
                           else self.model)
@@ -82,8 +86,7 @@ class Trainer:
             betas=tuple(optim['betas']))
         self.tokenizer = create_tokenizer(self.model_config.language)
         # A frozen pretrained encoder runs once per unique instruction, before training.
-        self.frozen = is_frozen(self.model_config)
-        self.encode_seconds = 0.0
+        self.frozen, self.encode_seconds = is_frozen(self.model_config), 0.0
         self.scale = torch.tensor(self.model_config.head.action_scale)
         self.state: Dict[str, Any] = {'step': 0, 'history': [], 'best': None,
                                       'wall_time_s': 0.0}
@@ -141,6 +144,7 @@ class Trainer:
     def _loss(self, inputs):
         """Return the action loss (plus the probe's) of a batch from :meth:`_batch` or episodes."""
         images, language, target, aux = inputs[:4]
+        images = images.contiguous(memory_format=self.memory_format)
         episodes = dict(zip(('slots', 'previous'), inputs[4:]))
         if self.aux_weight > 0:
             actions, aux_pred = self.net(images, **language, **episodes)
@@ -254,13 +258,7 @@ class Trainer:
         if self.rank == 0:
             with open(os.path.join(self.out, 'config.yaml'), 'w', encoding='utf-8') as handle:
                 handle.write(tc.dump(cfg))
-        if self.lerobot and self.model_config.language.kind == 'words':
-            # The default words plus the dataset's own (WordPiece reads any task as it is).
-            language = self.model_config.language
-            self.tokenizer = lerobot_source.tokenizer_for(
-                train.instructions, language.max_length, language.vocab_size, self.log)
-        table, val_table = (instruction_table(self.model, self.tokenizer, d.instructions,
-                                              self.frozen, self.log) for d in (train, val))
+        self.tokenizer, table, val_table = training_tables(self, train, val)
         self.encode_seconds = table['seconds'] + val_table['seconds']
         self.model.train()
         started = time.monotonic() - self.state['wall_time_s']
@@ -294,7 +292,8 @@ class Trainer:
                 bar.set_postfix(loss=f'{sum(window) / len(window):.4f}')
                 window = []
             pause = stop_after and step >= stop_after and step < total
-            if step % sched['val_every'] == 0 or step == total or pause:
+            if (step % sched['val_every'] == 0 or step == total or pause
+                    or step in sched['keep_steps']):
                 self._checkpoint(val, val_table, info, total, started)
             if pause:
                 self.log(f'paused at step {step} of {total}: continue with --resume')
@@ -314,6 +313,8 @@ class Trainer:
                 self.state['best'] = result
                 self.save('best.safetensors', self.metadata(info, total))
             self.save('last.safetensors', self.metadata(info, total))
+            if self.state['step'] in self.config['schedule']['keep_steps']:
+                self.save(f'step_{self.state["step"]}.safetensors', self.metadata(info, total))
             save_state(os.path.join(self.out, 'state'), self.trainable, self.optimizer,
                        {'state': self.state, 'config': self.config})
         if self.world > 1:
@@ -333,10 +334,9 @@ class Trainer:
                 result = evaluate_in_process(policy, episodes, EVAL_SEED_START, world=world)
                 floor = evaluate_in_process(policy, episodes, EVAL_SEED_START, world=world,
                                             instruction=UNINFORMATIVE_INSTRUCTION)
-                result.pop('reports')
-                floor.pop('reports')
-                metadata['eval'] = result
-                metadata['eval_uninformed'] = floor
+                for entry in (result, floor):
+                    entry.pop('reports')
+                metadata['eval'], metadata['eval_uninformed'] = result, floor
                 self.log(format_summary(f'held-out {world} scenes', result))
                 self.log(format_summary(f'  floor: same policy told "{UNINFORMATIVE_INSTRUCTION}"',
                                         floor))

@@ -55,12 +55,18 @@ DEFAULTS: Dict[str, Any] = {
         'min_lr_ratio': 0.02,       # cosine decays to lr * min_lr_ratio
         'val_every': 500,           # steps between validations (and at the end)
         'log_every': 50,
+        'keep_steps': [],           # also validate at these steps and keep their weights as
+                                    # step_<n>.safetensors (a learning curve from one run)
     },
     'augment': {'hflip': 0.5},      # mirror left-right (angular_z flips sign)
     'loss': {'aux_weight': 1.0},    # training-only state probe (vla_fusion_ros.train.aux)
     'eval': {'val_episodes': 50,    # closed-loop success on VAL seeds at each validation
              'episodes': 100},      # closed-loop success on EVAL seeds of the final model
     'threads': 0,                   # torch threads per process; 0 = torch's default
+    # Train with conv weights and images in channels-last memory order: the same model and
+    # loss, 15-25% fewer seconds a step for the CNN variants on one CPU thread (the fusion
+    # comparison's measurement), floats summed in another order.
+    'channels_last': False,
 }
 
 
@@ -173,6 +179,12 @@ def _validate(config: Dict[str, Any]) -> None:
     need(sched['steps'] > 0 or sched['epochs'] > 0, 'schedule.steps',
          'or schedule.epochs must be > 0', sched['steps'])
     need(optim['lr'] > 0, 'optim.lr', 'must be > 0', optim['lr'])
+    need(isinstance(config['channels_last'], bool), 'channels_last', 'must be true or false',
+         config['channels_last'])
+    keep = sched['keep_steps']
+    need(isinstance(keep, list) and all(isinstance(k, int) and not isinstance(k, bool)
+                                        and k >= 1 for k in keep), 'schedule.keep_steps',
+         'must be a list of step numbers >= 1', keep)
     need(0 <= config['augment']['hflip'] <= 1, 'augment.hflip', 'must be in [0, 1]',
          config['augment']['hflip'])
     need(0 < config['data']['val_fraction'] < 1, 'data.val_fraction', 'must be in (0, 1)',

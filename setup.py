@@ -23,6 +23,8 @@ setup(
     name=PACKAGE,
     version=_version_from_package_xml(),
     packages=find_packages(exclude=['test']),
+    # The held-out language suite, read by evaluation from beside vla_fusion_ros/sim.
+    package_data={PACKAGE: ['sim/*.yaml']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
         ('share/' + PACKAGE, ['package.xml']),

@@ -156,7 +156,8 @@ def test_cli_writes_a_dataset(tmp_path, capsys):
 
 
 def test_generation_split_over_processes_gives_the_same_arrays():
-    from vla_fusion_ros.train.dataset import generate, generate_parallel
+    from vla_fusion_ros.train.dataset import generate
+    from vla_fusion_ros.train.dataset_parallel import generate_parallel
     one = generate(5, seed=30, render_sizes=[(64, 64), (160, 120)])
     two = generate_parallel(5, seed=30, workers=2, render_sizes=[(64, 64), (160, 120)])
     assert one.keys() == two.keys()

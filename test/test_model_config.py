@@ -41,7 +41,11 @@ INVALID = [
     ('language.width', 30, 'language.heads=4'),
     ('language.depth', 0, '[1, 32]'),
     ('language.heads', 0, 'integer'),
-    ('language.max_length', 0, '[1, 512]'),
+    ('language.max_length', 2, '[3, 512]'),  # minilm needs [CLS], a piece and [SEP]
+    ('language.kind', 'bert', 'words, minilm'),
+    ('language.adapter_hidden', -1, '[0, 65536]'),
+    ('language.finetune', 'yes', 'true or false'),
+    ('language.finetune', True, 'needs language.kind minilm'),
     ('language.vocab_size', 2, 'integer'),
     ('fusion.mode', 'middle', 'intermediate, early, late, late_tokens, vision_only'),
     ('fusion.operator', 'attention', ', '.join(sorted(FUSION_OPERATORS))),

@@ -16,14 +16,22 @@ def _frame(seed=0):
     return np.random.default_rng(seed).integers(0, 256, (64, 64, 3), dtype=np.uint8)
 
 
-@pytest.mark.parametrize('overrides', [{}, {'operator': 'cross_attention'},
-                                       {'operator': 'bidirectional'}, {'mode': 'vision_only'},
-                                       {'mode': 'early'}])
+CASES = [('words', {}), ('words', {'operator': 'cross_attention'}),
+         ('words', {'operator': 'bidirectional'}), ('words', {'mode': 'vision_only'}),
+         ('words', {'mode': 'early'}),
+         # The pretrained encoder: the exported graph reads its cached language inputs.
+         ('minilm', {}), ('minilm', {'operator': 'cross_attention'}),
+         ('minilm', {'operator': 'bidirectional', 'layers': [0, 1, 2]}),
+         ('minilm', {'mode': 'late'}), ('minilm', {'mode': 'early'})]
+
+
+@pytest.mark.parametrize('kind,overrides', CASES, ids=[f'{k}-{o}' for k, o in CASES])
 @pytest.mark.parametrize('backend', ['torchscript', 'onnxruntime'])
-def test_engine_matches_eager(backend, overrides):
+def test_engine_matches_eager(backend, kind, overrides):
     # onnxruntime and onnx are in scripts/requirements/common.txt: never skipped here
     assert backend != 'onnxruntime' or onnxruntime_available()
-    policy = VLAPolicy.from_config(ModelConfig().with_overrides(**overrides))
+    config = ModelConfig.from_dict({'language': {'kind': kind}}).with_overrides(**overrides)
+    policy = VLAPolicy.from_config(config)
     with torch.no_grad():  # give the zero-initialised fusion projections some effect
         for p in policy.model.parameters():
             p.add_(0.05 * torch.randn_like(p))

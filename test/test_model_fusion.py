@@ -1,18 +1,22 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-FusionModel over every fusion operator x placement, the baselines and both vision encoders.
+FusionModel over every operator x placement, the baselines, both vision and language encoders.
+
+The language encoders are ``language.kind`` words and the pretrained MiniLM.
 
 Each case checks output shapes, gradients, that language matters (or, for the vision-only
 ablation, provably does not), batch independence, reproducibility and the introspection maps.
-Models are tiny (32 px images, width 16) so the whole matrix runs in seconds on one thread.
+Models are tiny (32 px images, width 16) so the whole matrix runs in seconds on one thread;
+MiniLM is loaded once per session (its ONNX Runtime session is shared by the process).
 """
 
 import pytest
 import torch
 
-from vla_fusion_ros.model import FUSION_OPERATORS, FusionModel, ModelConfig, Tokenizer
+from vla_fusion_ros.model import FUSION_OPERATORS, FusionModel, ModelConfig
 from vla_fusion_ros.model.fusion import FiLMFusion, GatedCrossAttentionFusion
+from vla_fusion_ros.model.language import create_tokenizer
 
 torch.set_num_threads(1)
 
@@ -20,12 +24,14 @@ DEPTH = 4
 PLACEMENTS = {'early': [0], 'middle': [DEPTH // 2], 'multi': [1, 2]}
 
 
-def tiny_config(mode='intermediate', operator='film', layers=(1, 2), kind='cnn', **extra):
+def tiny_config(mode='intermediate', operator='film', layers=(1, 2), kind='cnn',
+                language_kind='words', **extra):
     """Return a small but complete config; ``extra`` maps section names to field overrides."""
     data = {
         'vision': {'kind': kind, 'image_size': 32, 'width': 16, 'depth': DEPTH,
                    'patch_size': 8, 'heads': 2, 'norm_groups': 4, 'downsample': [0, 1]},
-        'language': {'width': 16, 'depth': 1, 'heads': 2, 'max_length': 8, 'vocab_size': 128},
+        'language': {'kind': language_kind, 'width': 16, 'depth': 1, 'heads': 2,
+                     'max_length': 8, 'vocab_size': 128},
         'fusion': {'mode': mode, 'operator': operator, 'layers': list(layers), 'dim': 16,
                    'heads': 2},
         'head': {'chunk_size': 3, 'hidden': 32, 'queries': 2},
@@ -51,11 +57,31 @@ CASES.update({
     'late': tiny_config(mode='late'),
     'late_tokens': tiny_config(mode='late_tokens'),
     'vision_only': tiny_config(mode='vision_only'),
+    # The pretrained encoder: every operator, the baselines, a multi-layer bidirectional
+    # (its language updates are carried between fusion points) and a hidden adapter.
+    **{f'minilm-{op}': tiny_config(operator=op, language_kind='minilm')
+       for op in FUSION_OPERATORS},
+    'minilm-bidirectional-multi': tiny_config(operator='bidirectional', layers=(0, 1, 2),
+                                              language_kind='minilm'),
+    'minilm-film-adapter64': tiny_config(language_kind='minilm',
+                                         language={'adapter_hidden': 64}),
+    'minilm-early': tiny_config(mode='early', language_kind='minilm'),
+    'minilm-late': tiny_config(mode='late', language_kind='minilm'),
+    'minilm-late_tokens': tiny_config(mode='late_tokens', language_kind='minilm'),
+    'minilm-vision_only': tiny_config(mode='vision_only', language_kind='minilm'),
 })
 
-TOKENIZER = Tokenizer(max_length=8)
-IDS, MASK = TOKENIZER.encode(['go to the red circle', 'please drive toward the blue square',
-                              'head for the yellow triangle!'])
+TEXTS = ['go to the red circle', 'please drive toward the blue square',
+         'head for the yellow triangle!']
+_TOKENS = {}
+
+
+def tokens(config):
+    """Return (ids, mask) [3, 8] of TEXTS for the config's language.kind."""
+    kind = config.language.kind
+    if kind not in _TOKENS:
+        _TOKENS[kind] = create_tokenizer(config.language).encode(TEXTS)
+    return _TOKENS[kind]
 
 
 def images(batch, seed=0):
@@ -93,6 +119,7 @@ def test_registry_is_complete():
 @pytest.mark.parametrize('batch', [1, 3])
 def test_forward_shapes_and_bounds(case, batch):
     _, config = case
+    IDS, MASK = tokens(config)
     model = FusionModel(config).eval()
     with torch.no_grad():
         actions = model(images(batch), IDS[:batch], MASK[:batch])
@@ -103,6 +130,7 @@ def test_forward_shapes_and_bounds(case, batch):
 
 def test_every_parameter_gets_a_gradient(case):
     name, config = case
+    IDS, MASK = tokens(config)
     model = FusionModel(config).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
     target = torch.randn(3, 3, 2, generator=torch.Generator().manual_seed(1))
@@ -122,7 +150,7 @@ def test_every_parameter_gets_a_gradient(case):
             'film', 'gated_cross_attention'):
         # Behind a zero projection or a closed gate only the language side and the
         # operator's own gated modules can have exactly zero gradients, and only at init.
-        assert all(p.startswith(('language.', 'fusion.')) for p in zero), zero
+        assert all(p.startswith(('text.', 'adapters.', 'fusion.')) for p in zero), zero
     else:
         assert not zero, f'{name}: exactly zero gradients at init for {sorted(zero)}'
     optimizer.step()
@@ -132,6 +160,7 @@ def test_every_parameter_gets_a_gradient(case):
 
 def test_language_matters(case):
     name, config = case
+    IDS, MASK = tokens(config)
     model = open_gates(FusionModel(config)).eval()
     same = images(1).expand(3, -1, -1, -1)
     with torch.no_grad():
@@ -142,7 +171,7 @@ def test_language_matters(case):
         assert torch.equal(actions[0], actions[1]) and torch.equal(actions[0], actions[2])
         with torch.no_grad():
             assert torch.equal(model(same), actions)  # no language input at all
-        assert not any(n.startswith('language') for n, _ in model.named_parameters())
+        assert not any(n.startswith(('text', 'adapters')) for n, _ in model.named_parameters())
     else:
         image_effect = (actions[0] - other[0]).abs().max().item()
         # Rows of one batch are computed identically, so any difference is the instruction's.
@@ -154,7 +183,9 @@ def test_language_matters(case):
 
 @pytest.mark.parametrize('operator', ['film', 'gated_cross_attention'])
 def test_zero_initialised_operators_start_as_identity(operator):
-    model = FusionModel(tiny_config(operator=operator)).eval()
+    config = tiny_config(operator=operator)
+    IDS, MASK = tokens(config)
+    model = FusionModel(config).eval()
     with torch.no_grad():
         actions = model(images(1).expand(3, -1, -1, -1), IDS, MASK)
     assert torch.equal(actions[0], actions[1]) and torch.equal(actions[0], actions[2])
@@ -162,6 +193,7 @@ def test_zero_initialised_operators_start_as_identity(operator):
 
 def test_batch_elements_are_independent(case):
     _, config = case
+    IDS, MASK = tokens(config)
     model = open_gates(FusionModel(config)).eval()
     x = images(3)
     with torch.no_grad():
@@ -180,6 +212,7 @@ def test_batch_elements_are_independent(case):
 
 def test_reproducible_with_fixed_seed(case):
     _, config = case
+    IDS, MASK = tokens(config)
     state_a = FusionModel(config).state_dict()
     rng_before = torch.random.get_rng_state()
     model_b = FusionModel(config)
@@ -196,6 +229,7 @@ def test_reproducible_with_fixed_seed(case):
 
 def test_introspection(case):
     _, config = case
+    IDS, MASK = tokens(config)
     model = FusionModel(config).eval()
     with torch.no_grad():
         model(images(2), IDS[:2], MASK[:2])

@@ -57,12 +57,17 @@ def test_predict_batch_matches_predict(policy):
 
 def test_instruction_cache_is_bounded_and_reused(policy):
     policy.predict(frame(), 'drive to the green triangle')
-    cached = policy._tokens['drive to the green triangle']
-    policy.predict(frame(), 'drive to the green triangle')
-    assert policy._tokens['drive to the green triangle'] is cached
-    for i in range(200):
+    cached = policy.prepare('drive to the green triangle')
+    encodes = policy.encodes
+    for seed in range(5):  # frames of one instruction: the text encoder does not run again
+        policy.predict(frame(seed), 'drive to the green triangle')
+    assert policy.prepare('drive to the green triangle') is cached
+    assert policy.encodes == encodes
+    policy.predict_batch(np.stack([frame(1), frame(2)]), ['approach the yellow square now'] * 2)
+    assert policy.encodes == encodes + 1  # one new instruction, encoded once
+    for i in range(300):
         policy.predict(frame(), f'instruction {i}')
-    assert len(policy._tokens) <= 64
+    assert len(policy._cache) <= 256
 
 
 @pytest.mark.parametrize('bad', [

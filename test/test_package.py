@@ -83,6 +83,8 @@ def test_install_tree_is_complete():
     for name in EXECUTABLES:
         path = os.path.join(prefix, 'lib', 'vla_fusion_ros', name)
         assert os.access(path, os.X_OK), path
+    from vla_fusion_ros.train.language_eval import SUITE_PATH
+    assert os.path.isfile(SUITE_PATH), SUITE_PATH
     marker = os.path.join(prefix, 'share', 'ament_index', 'resource_index', 'packages',
                           'vla_fusion_ros')
     assert os.path.isfile(marker)

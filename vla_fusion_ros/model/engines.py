@@ -3,9 +3,11 @@
 """
 Inference engines: one batch-1 forward pass of a :class:`FusionModel`, run four ways.
 
-Every engine maps one uint8 RGB frame ``[H, W, 3]`` (already resized), token ids and a mask
-``[1, T]`` to float32 actions ``[chunk, action_dim]`` in physical units, so it replaces the
-whole of ``VLAPolicy.predict`` after tokenisation:
+Every engine maps one uint8 RGB frame ``[H, W, 3]`` (already resized) and the instruction's
+cached language inputs (:meth:`FusionModel.condition`: adapted token features and mask, or
+sentence vectors; none for ``vision_only``) to float32 actions ``[chunk, action_dim]`` in
+physical units. It is the per-frame part of ``VLAPolicy.predict``: the text encoder runs
+only when the instruction changes, outside the engine, whatever ``language.kind`` is.
 
 - ``torch``: eager PyTorch under ``inference_mode`` (the reference; fp16 on CUDA on request);
 - ``torchscript``: ``torch.jit.trace``, frozen and optimised for inference;
@@ -23,7 +25,7 @@ Engines are snapshots: weights changed after :func:`build_engine` are not seen.
 import contextlib
 import io
 import time
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -56,24 +58,33 @@ def auto_backends(device: torch.device) -> List[str]:
     return (['onnxruntime'] if onnxruntime_available() else []) + ['torchscript', 'torch']
 
 
+Language = Dict[str, torch.Tensor]
+
+
 class _FrameGraph(nn.Module):
-    """The whole prediction as one graph: uint8 NHWC frame -> physical actions."""
+    """The per-frame prediction as one graph: uint8 NHWC frame + language -> actions."""
 
     def __init__(self, model: nn.Module, scale: torch.Tensor, dtype: torch.dtype):
         super().__init__()
         self.model = model
         self.dtype = dtype
+        self.names: Tuple[str, ...] = tuple(model.language_inputs)
         self.register_buffer('scale', scale.to(dtype))
 
-    def forward(self, frames: torch.Tensor, ids: torch.Tensor,
-                mask: torch.Tensor) -> torch.Tensor:
-        """Map uint8 frames [B, H, W, 3], ids and mask [B, T] to actions [B, chunk, A]."""
+    def forward(self, frames: torch.Tensor, *language: torch.Tensor) -> torch.Tensor:
+        """Map uint8 frames [B, H, W, 3] and the inputs in ``names`` to [B, chunk, A]."""
         images = frames.permute(0, 3, 1, 2).to(self.dtype).div(255.0)  # [B, 3, H, W]
-        return self.model(images, ids, mask) * self.scale
+        inputs = {name: (x.to(self.dtype) if x.is_floating_point() else x)
+                  for name, x in zip(self.names, language)}
+        return self.model.act(images, inputs) * self.scale
+
+    def flat(self, language: Language) -> Tuple[torch.Tensor, ...]:
+        """Return the graph's language inputs from a :meth:`FusionModel.condition` dict."""
+        return tuple(language[name] for name in self.names)
 
 
 class Engine:
-    """A built engine: ``engine(frame, ids, mask) -> actions``; ``name`` says which."""
+    """A built engine: ``engine(frame, language) -> actions``; ``name`` says which."""
 
     def __init__(self, name: str, run: Callable, build_seconds: float = 0.0):
         self.name = name
@@ -81,16 +92,16 @@ class Engine:
         self.build_seconds = build_seconds
         self.max_difference = 0.0
 
-    def __call__(self, frame: np.ndarray, ids: torch.Tensor, mask: torch.Tensor) -> np.ndarray:
+    def __call__(self, frame: np.ndarray, language: Language) -> np.ndarray:
         """Return float32 actions [chunk, action_dim] for one uint8 frame [H, W, 3]."""
-        return self._run(frame, ids, mask)
+        return self._run(frame, language)
 
 
-def _torch_runner(graph: Callable, device: torch.device) -> Callable:
-    def run(frame, ids, mask):
+def _torch_runner(graph: Callable, names: Sequence[str], device: torch.device) -> Callable:
+    def run(frame, language):
         frames = torch.from_numpy(np.ascontiguousarray(frame)[None]).to(device)  # [1, H, W, 3]
         with torch.inference_mode():
-            return graph(frames, ids, mask)[0].float().cpu().numpy()
+            return graph(frames, *(language[n] for n in names))[0].float().cpu().numpy()
     return run
 
 
@@ -135,7 +146,7 @@ def _onnxruntime_runner(graph: nn.Module, example: Tuple, threads: int) -> Calla
     with _constant_coordinates(), warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter('ignore')  # tracer warnings about the constant grids
         torch.onnx.export(graph, example, buffer, dynamo=False, opset_version=17,
-                          input_names=['frames', 'ids', 'mask'], output_names=['actions'])
+                          input_names=['frames', *graph.names], output_names=['actions'])
     options = ort.SessionOptions()
     options.intra_op_num_threads = max(1, threads)
     options.inter_op_num_threads = 1
@@ -146,24 +157,26 @@ def _onnxruntime_runner(graph: nn.Module, example: Tuple, threads: int) -> Calla
     session = ort.InferenceSession(buffer.getvalue(), options,
                                    providers=['CPUExecutionProvider'])
 
-    names = {i.name for i in session.get_inputs()}  # vision_only models drop ids and mask
+    names = [i.name for i in session.get_inputs() if i.name != 'frames']
 
-    def run(frame, ids, mask):
+    def run(frame, language):
         feed = {'frames': np.ascontiguousarray(frame)[None]}
-        if 'ids' in names:
-            feed['ids'], feed['mask'] = ids.numpy(), mask.numpy()
+        for name in names:
+            feed[name] = language[name].detach().cpu().numpy()
         return session.run(None, feed)[0][0]
     return run
 
 
 def build_engine(name: str, model: nn.Module, scale: torch.Tensor, image_size: Tuple[int, int],
-                 ids: torch.Tensor, mask: torch.Tensor, device: torch.device,
+                 probes: Sequence[Language], device: torch.device,
                  threads: Optional[int] = None, precision: str = 'fp32') -> Engine:
     """
     Build engine ``name`` (not ``auto``) for ``model`` in eval mode, and check it.
 
-    ``ids``/``mask`` ([1, T]) are an example instruction; ``threads`` (default: torch's
-    intra-op threads) sets ONNX Runtime's thread pool. ``precision='fp16'`` needs CUDA.
+    ``probes`` are the language inputs of one or more instructions (batch 1,
+    :meth:`FusionModel.condition`): the first is the export's example, all are checked.
+    ``threads`` (default: torch's intra-op threads) sets ONNX Runtime's thread pool.
+    ``precision='fp16'`` needs CUDA.
     """
     if name not in BACKENDS or name == 'auto':
         raise EngineError(f'backend {name!r} is unknown (valid: {", ".join(BACKENDS[1:])})')
@@ -181,11 +194,12 @@ def build_engine(name: str, model: nn.Module, scale: torch.Tensor, image_size: T
     graph = _FrameGraph(model.to(dtype) if dtype != torch.float32 else model,
                         torch.as_tensor(scale), dtype).to(device).eval()
     frames = torch.zeros(1, height, width, 3, dtype=torch.uint8, device=device)
-    example = (frames, ids.to(device), mask.to(device))
+    probes = [{k: v.to(device) for k, v in probe.items()} for probe in probes]
+    example = (frames, *graph.flat(probes[0]))
     start = time.perf_counter()
     try:
         if name == 'torch':
-            run = _torch_runner(graph, device)
+            run = _torch_runner(graph, graph.names, device)
         elif name == 'torchscript':
             import warnings
             with torch.no_grad(), warnings.catch_warnings():
@@ -194,9 +208,9 @@ def build_engine(name: str, model: nn.Module, scale: torch.Tensor, image_size: T
                 warnings.simplefilter('ignore')
                 traced = torch.jit.trace(graph, example, check_trace=False)
                 run = _torch_runner(torch.jit.optimize_for_inference(torch.jit.freeze(traced)),
-                                    device)
+                                    graph.names, device)
         elif name == 'compile':
-            run = _torch_runner(torch.compile(graph, dynamic=False), device)
+            run = _torch_runner(torch.compile(graph, dynamic=False), graph.names, device)
         else:
             if not onnxruntime_available():
                 raise EngineError('backend onnxruntime needs the onnxruntime and onnx '
@@ -204,7 +218,7 @@ def build_engine(name: str, model: nn.Module, scale: torch.Tensor, image_size: T
             run = _onnxruntime_runner(graph, example, threads)
         engine = Engine(name, run)
         if name != 'torch':
-            engine.max_difference = _check(engine, graph, image_size, ids, mask, device)
+            engine.max_difference = _check(engine, graph, image_size, probes, device)
     except EngineError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure to build is one clear error
@@ -214,19 +228,17 @@ def build_engine(name: str, model: nn.Module, scale: torch.Tensor, image_size: T
     return engine
 
 
-def _check(engine: Engine, graph: nn.Module, image_size, ids, mask, device) -> float:
+def _check(engine: Engine, graph: nn.Module, image_size, probes, device) -> float:
     """Compare the engine with eager PyTorch on random frames; return the largest difference."""
     width, height = image_size
     rng = np.random.default_rng(0)
-    reference = _torch_runner(graph, device)
+    reference = _torch_runner(graph, graph.names, device)
     scale = float(graph.scale.abs().max())
-    empty_ids, empty_mask = torch.zeros_like(ids), torch.zeros_like(mask)
-    empty_ids[:, 0], empty_mask[:, 0] = 1, True
     worst = 0.0
-    for probe_ids, probe_mask in ((ids, mask), (empty_ids, empty_mask)):
+    for probe in probes:
         frame = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-        expected = reference(frame, probe_ids.to(device), probe_mask.to(device))
-        got = engine(frame, probe_ids, probe_mask)
+        expected = reference(frame, probe)
+        got = engine(frame, probe)
         if got.shape != expected.shape:
             raise EngineError(f'backend {engine.name}: output shape {got.shape} != '
                               f'{expected.shape}')

@@ -3,9 +3,14 @@
 """
 Fusion operators behind one registry (alignment to a shared width is in :mod:`.alignment`).
 
-Every operator maps vision tokens ``f_v`` [B, N, D] and language tokens ``f_l`` [B, T, D] (with
-``mask`` [B, T], True for a real word) to ``(f_v', f_l')``. All are residual, so stacking them
-stays stable, and all keep, for introspection:
+Every operator maps vision tokens ``f_v`` [B, N, D] and its language features ``f_l`` to
+``(f_v', f_l')``. What ``f_l`` is depends on the operator's :attr:`~FusionOperator.READS`:
+
+- ``'tokens'``: word features [B, T, D] with ``mask`` [B, T] (True for a real token);
+- ``'sentence'``: one sentence vector [B, D] (``mask`` is ``None``), the cached pooled
+  instruction adapted for this fusion point (:mod:`.language`).
+
+All are residual, so stacking them stays stable, and all keep, for introspection:
 
 - ``last_update`` [B, N]: how far each vision token moved, ``||f_v' - f_v||``, a spatial map of
   where language changed the visual features (every operator; recorded in eval mode only);
@@ -26,7 +31,7 @@ from typing import Dict, List, Optional, Tuple
 import torch
 from torch import nn
 
-from .attention import masked_mean, MLP, MultiHeadAttention
+from .attention import MLP, MultiHeadAttention
 
 Streams = Tuple[torch.Tensor, torch.Tensor]
 
@@ -36,6 +41,8 @@ class FusionOperator(nn.Module):
 
     #: Whether the operator can write to the language stream at all.
     UPDATES_LANGUAGE = False
+    #: What it reads of the language: 'tokens' [B, T, D] or 'sentence' [B, D].
+    READS = 'tokens'
     #: Initial scale of the output projections, relative to N(0, 1/fan_in).
     OUTPUT_INIT_SCALE = 0.1
 
@@ -51,8 +58,9 @@ class FusionOperator(nn.Module):
         """Return the fused streams; see the class docstring of each operator."""
         raise NotImplementedError
 
-    def forward(self, f_v: torch.Tensor, f_l: torch.Tensor, mask: torch.Tensor) -> Streams:
-        """Fuse ``f_v`` [B, N, D] with ``f_l`` [B, T, D] under ``mask`` [B, T]."""
+    def forward(self, f_v: torch.Tensor, f_l: torch.Tensor,
+                mask: Optional[torch.Tensor]) -> Streams:
+        """Fuse ``f_v`` [B, N, D] with ``f_l`` ([B, T, D] under ``mask`` [B, T], or [B, D])."""
         new_v, new_l = self.fuse(f_v, f_l, mask)
         if not self.training:  # introspection is for inference; training skips the cost
             with torch.no_grad():
@@ -72,11 +80,13 @@ class FusionOperator(nn.Module):
 
 class HadamardFusion(FusionOperator):
     """
-    Seed operator 1, f_v ⊙ f_l: ``f_v + W_o(LN(f_v) ⊙ W_l pool(f_l))``.
+    Seed operator 1, f_v ⊙ f_l: ``f_v + W_o(LN(f_v) ⊙ W_l LN(s))``.
 
-    Token counts: the T words are masked-mean-pooled into one sentence vector, which is
-    broadcast over all N vision tokens before the element-wise product.
+    Token counts: it reads the sentence vector s [B, D], broadcast over all N vision tokens
+    before the element-wise product.
     """
+
+    READS = 'sentence'
 
     def __init__(self, dim: int, heads: int, update_language: bool = True):
         super().__init__(dim, heads, update_language)
@@ -90,8 +100,8 @@ class HadamardFusion(FusionOperator):
         return [self.proj]
 
     def fuse(self, f_v, f_l, mask):
-        """Modulate each vision token element-wise by the pooled sentence."""
-        sentence = self.lang(masked_mean(self.ln_l(f_l), mask))  # [B, D]
+        """Modulate each vision token element-wise by the sentence."""
+        sentence = self.lang(self.ln_l(f_l))  # [B, D]
         return f_v + self.proj(self.ln_v(f_v) * sentence[:, None, :]), f_l  # [B, N, D]
 
 
@@ -154,11 +164,13 @@ class CrossAttentionFusion(FusionOperator):
 
 class ConcatMLPFusion(FusionOperator):
     """
-    Seed operator 4, MLP([f_v; f_l]): ``f_v + MLP([LN(f_v); pool(LN(f_l))])``.
+    Seed operator 4, MLP([f_v; f_l]): ``f_v + MLP([LN(f_v); LN(s)])``.
 
-    Token counts: the words are masked-mean-pooled into one vector that is concatenated to
-    every vision token, so the MLP sees [B, N, 2D] and returns [B, N, D].
+    Token counts: the sentence vector s [B, D] is concatenated to every vision token, so the
+    MLP sees [B, N, 2D] and returns [B, N, D].
     """
+
+    READS = 'sentence'
 
     def __init__(self, dim: int, heads: int, update_language: bool = True):
         super().__init__(dim, heads, update_language)
@@ -171,8 +183,8 @@ class ConcatMLPFusion(FusionOperator):
         return [self.mlp.proj]
 
     def fuse(self, f_v, f_l, mask):
-        """Run an MLP over each vision token joined with the pooled sentence."""
-        sentence = masked_mean(self.ln_l(f_l), mask)  # [B, D]
+        """Run an MLP over each vision token joined with the sentence."""
+        sentence = self.ln_l(f_l)  # [B, D]
         joined = torch.cat([self.ln_v(f_v), sentence[:, None, :].expand_as(f_v)], dim=-1)
         return f_v + self.mlp(joined), f_l  # [B, N, D]
 
@@ -217,10 +229,12 @@ class FiLMFusion(FusionOperator):
     """
     FiLM (RT-1 style): ``f_v * (1 + gamma) + beta`` with gamma, beta from the sentence.
 
-    Token counts: the words are masked-mean-pooled into one vector; its per-channel gamma and
-    beta apply to all N vision tokens. The projection starts at zero, so the operator starts
-    as the identity and language enters only as training moves it.
+    Token counts: it reads the sentence vector s [B, D]; its per-channel gamma and beta apply
+    to all N vision tokens. The projection starts at zero, so the operator starts as the
+    identity and language enters only as training moves it.
     """
+
+    READS = 'sentence'
 
     def __init__(self, dim: int, heads: int, update_language: bool = True):
         super().__init__(dim, heads, update_language)
@@ -234,7 +248,7 @@ class FiLMFusion(FusionOperator):
 
     def fuse(self, f_v, f_l, mask):
         """Scale and shift every vision channel from the pooled sentence."""
-        gamma, beta = self.film(masked_mean(self.ln_l(f_l), mask)).chunk(2, dim=-1)  # [B, D]
+        gamma, beta = self.film(self.ln_l(f_l)).chunk(2, dim=-1)  # [B, D] each
         return f_v * (1.0 + gamma[:, None, :]) + beta[:, None, :], f_l  # [B, N, D]
 
 

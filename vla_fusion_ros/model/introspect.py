@@ -21,13 +21,22 @@ def count_parameters(config_or_model: Union[ModelConfig, nn.Module]) -> int:
 
 
 def count_flops(config: ModelConfig) -> int:
-    """Count the FLOPs of one batch-1 forward pass (a multiply-add counts as 2), on the CPU."""
+    """
+    Count the FLOPs of one batch-1 frame (a multiply-add counts as 2), on the CPU.
+
+    Only the per-frame part (:meth:`FusionModel.act`) counts: the text encoder and its
+    adapters run once per instruction, not per frame.
+    """
     model = FusionModel(config).eval()
     side = config.vision.image_size
     images = torch.zeros(1, config.vision.in_channels, side, side)
-    ids = torch.ones(1, config.language.max_length, dtype=torch.long)
-    mask = torch.ones(1, config.language.max_length, dtype=torch.bool)
+    length = config.language.max_length
+    language = {'tokens': torch.zeros(1, len(model.adapters) if model.reads else 0, length,
+                                      config.language.width),
+                'mask': torch.ones(1, length, dtype=torch.bool),
+                'sentence': torch.zeros(1, len(model.adapters) if model.reads else 0,
+                                        config.language.width)}
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
-        model(images, ids, mask)
+        model.act(images, {name: language[name] for name in model.language_inputs})
     return int(counter.get_total_flops())

@@ -3,7 +3,9 @@
 """
 VLAPolicy: what the ROS node calls. numpy in, numpy out, physical units; no ROS here.
 
-The wrapper owns the tokenizer, the model and the device, caches tokenized instructions, and
+The wrapper owns the tokenizer, the model and the device. It encodes an instruction once, the
+first time it is seen (the text encoder and its adapters, :meth:`VLAPolicy.prepare`), and keeps
+the result in a small cache, so a frame costs only the vision, fusion and head part; it also
 keeps the last fusion maps for a debug overlay. It is kept apart from the ``nn.Module`` (as in
 lerobot), so training code uses :class:`FusionModel` directly.
 
@@ -16,7 +18,8 @@ first frame.
 from collections import OrderedDict
 import hashlib
 import os
-from typing import List, Optional, Sequence, Tuple
+import threading
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -25,11 +28,15 @@ import torch
 from .checkpoint import load_checkpoint
 from .config import ConfigError, ModelConfig
 from .engines import auto_backends, BACKENDS, build_engine, Engine, EngineError
+from .language import create_tokenizer, text_inputs
 from .network import FusionModel
-from .tokenizer import DEFAULT_WORDS, Tokenizer
+from .tokenizer import Tokenizer
 
 DEVICES = ('cpu', 'cuda', 'auto')
-_CACHE_SIZE = 64
+#: Instructions whose language inputs are kept (a few KB each).
+_CACHE_SIZE = 256
+#: An instruction used to check inference engines beside the empty one.
+_PROBE_INSTRUCTION = 'go to the red circle'
 
 
 def resolve_device(name: str) -> torch.device:
@@ -73,7 +80,9 @@ class VLAPolicy:
         self.action_scale = np.asarray(config.head.action_scale, dtype=np.float32)
         self.identity = identity or f'untrained:{config.seed}'
         self._scale = torch.as_tensor(self.action_scale, device=self.device)
-        self._tokens: 'OrderedDict[str, Tuple[torch.Tensor, torch.Tensor]]' = OrderedDict()
+        self._cache: 'OrderedDict[str, Dict[str, torch.Tensor]]' = OrderedDict()
+        self._cache_lock = threading.Lock()  # prepare() may run on another thread
+        self.encodes = 0  # instructions encoded so far (cache misses)
         self.engine: Optional[Engine] = None  # None: eager PyTorch
         self.backend = 'torch'
         self._last: Optional[Tuple[np.ndarray, str]] = None  # for attention_map under engines
@@ -86,33 +95,60 @@ class VLAPolicy:
 
     @classmethod
     def from_config(cls, config: ModelConfig, device: str = 'cpu') -> 'VLAPolicy':
-        """Build an untrained policy with the default vocabulary (for tests and plumbing)."""
-        tokenizer = Tokenizer(DEFAULT_WORDS, config.language.max_length)
-        if len(tokenizer) > config.language.vocab_size:
+        """Build an untrained policy with the default tokenizer (for tests and plumbing)."""
+        tokenizer = create_tokenizer(config.language)
+        if config.language.kind == 'words' and len(tokenizer) > config.language.vocab_size:
             raise ConfigError(f'language.vocab_size: {config.language.vocab_size} is smaller '
                               f'than the default vocabulary ({len(tokenizer)} words)')
         return cls(config, tokenizer, FusionModel(config), device)
 
     @classmethod
-    def from_checkpoint(cls, path: str, device: str = 'cpu') -> 'VLAPolicy':
-        """Load a checkpoint (:class:`CheckpointError` if it is unusable)."""
+    def from_checkpoint(cls, path: str, device: str = 'cpu',
+                        language_kind: Optional[str] = None) -> 'VLAPolicy':
+        """
+        Load a checkpoint (:class:`CheckpointError` if it is unusable).
+
+        ``language_kind``, when given, must be the checkpoint's ``language.kind``.
+        """
         target = resolve_device(device)
-        model, tokenizer, config, _ = load_checkpoint(path, device=str(target))
+        model, tokenizer, config, _ = load_checkpoint(path, device=str(target),
+                                                      language_kind=language_kind)
         with open(path, 'rb') as handle:
             digest = hashlib.sha256(handle.read()).hexdigest()[:8]
         return cls(config, tokenizer, model, str(target), f'{os.path.basename(path)}@{digest}')
 
-    def _encode(self, instruction: str) -> Tuple[torch.Tensor, torch.Tensor]:
-        cached = self._tokens.get(instruction)
-        if cached is None:
-            ids, mask = self.tokenizer.encode([instruction])
-            cached = ids.to(self.device), mask.to(self.device)
-            self._tokens[instruction] = cached
-            if len(self._tokens) > _CACHE_SIZE:
-                self._tokens.popitem(last=False)
-        else:
-            self._tokens.move_to_end(instruction)
-        return cached
+    def prepare(self, instruction: str) -> Dict[str, torch.Tensor]:
+        """
+        Return the language inputs of ``instruction`` (batch 1), encoding it on first use.
+
+        The text encoder and the adapters run here, once per instruction; the node calls
+        this when an instruction arrives, so the next frame finds it ready.
+        """
+        return self._language([instruction])[0]
+
+    def _language(self, instructions: Sequence[str]) -> List[Dict[str, torch.Tensor]]:
+        """Language inputs per instruction (batch 1 each); misses are encoded in one batch."""
+        with self._cache_lock:
+            return self._language_locked(instructions)
+
+    def _language_locked(self, instructions: Sequence[str]) -> List[Dict[str, torch.Tensor]]:
+        missing = list(dict.fromkeys(t for t in instructions if t not in self._cache))
+        if missing:
+            inputs = text_inputs(self.tokenizer, missing, self.config.language)
+            with torch.inference_mode():
+                model = self.model
+                batch = model.condition(model.encode_text(
+                    **{k: v.to(self.device) for k, v in inputs.items()}))
+            for row, text in enumerate(missing):
+                self._cache[text] = {k: v[row:row + 1] for k, v in batch.items()}
+            self.encodes += len(missing)
+        out = []
+        for text in instructions:
+            self._cache.move_to_end(text)
+            out.append(self._cache[text])
+        while len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return out
 
     def _check_images(self, images: np.ndarray) -> None:
         width, height = self.image_size
@@ -163,17 +199,17 @@ class VLAPolicy:
         """
         if not isinstance(rgb, np.ndarray) or rgb.ndim != 3:
             raise ValueError(f'expected one uint8 RGB image (H, W, 3), got {_describe(rgb)}')
-        ids, mask = self._encode(instruction)
+        language = self.prepare(instruction)
         if self.engine is not None:
             self._check_images(rgb[None])
             self._last = (rgb, instruction)
-            return self.engine(rgb, ids, mask)
+            return self.engine(rgb, language)
         if self.memory_size and (self._memory is None or self._memory_text != instruction):
             self._memory, self._memory_text = self.new_memory(1), instruction
         memory = self._memory if self.memory_size else None
         with torch.inference_mode():
-            actions = self.model(self._images(rgb[None]), ids, mask,
-                                 self._state(memory, slice(None)))  # [1, chunk, A]
+            actions = self.model.act(self._images(rgb[None]), language,
+                                     self._state(memory, slice(None)))  # [1, chunk, A]
             self._remember(memory, slice(None), actions)
             return (actions[0] * self._scale).float().cpu().numpy()
 
@@ -187,12 +223,12 @@ class VLAPolicy:
         """
         if len(instructions) != len(images):
             raise ValueError(f'{len(images)} images but {len(instructions)} instructions')
-        ids, mask = self.tokenizer.encode(list(instructions))
+        per_text = self._language(list(instructions))
+        language = {k: torch.cat([p[k] for p in per_text]) for k in self.model.language_inputs}
         rows = slice(None) if rows is None else torch.as_tensor(rows, dtype=torch.long)
         with torch.inference_mode():
             x = self._images(images)  # [B, 3, H, W]
-            actions = self.model(x, ids.to(self.device), mask.to(self.device),
-                                 self._state(memory, rows))
+            actions = self.model.act(x, language, self._state(memory, rows))
             self._remember(memory, rows, actions)
             return (actions * self._scale).float().cpu().numpy()
 
@@ -210,7 +246,7 @@ class VLAPolicy:
                 return None
             rgb, instruction = self._last
             with torch.inference_mode():
-                self.model(self._images(rgb[None]), *self._encode(instruction))
+                self.model.act(self._images(rgb[None]), self.prepare(instruction))
         maps = self.model.fusion_maps()
         if not maps:
             return None
@@ -245,15 +281,15 @@ class VLAPolicy:
                 raise ValueError(f'backend {backend!r} cannot serve a model with memory '
                                  '(head.memory > 0); use torch or auto')
             names = ['torch']
-        ids, mask = self._encode('')
+        probes = [self.prepare(''), self.prepare(_PROBE_INSTRUCTION)]
         problems = []
         for name in names:
             if name == 'torch' and precision == 'fp32':
                 self.engine, self.backend = None, 'torch'
                 return self.backend
             try:
-                engine = build_engine(name, self.model, self._scale, self.image_size, ids,
-                                      mask, self.device, threads, precision)
+                engine = build_engine(name, self.model, self._scale, self.image_size, probes,
+                                      self.device, threads, precision)
             except EngineError as exc:
                 if backend != 'auto':
                     raise ValueError(str(exc)) from None

@@ -34,6 +34,17 @@ DEFAULT_WORDS: Tuple[str, ...] = (
     'left', 'right', 'forward', 'back', 'backward', 'ahead', 'there', 'here',
     # fillers
     'the', 'a', 'an', 'please', 'now', 'and', 'then', 'that', 'this', 'is', 'of', 'up',
+    # the training language's synonyms and phrasings (vla_fusion_ros.sim.instructions)
+    'crimson', 'scarlet', 'cherry', 'emerald', 'lime', 'navy', 'azure', 'cobalt', 'golden',
+    'gold', 'lemon', 'pyramid', 'wedge', 'round', 'three', 'sided', 'which', 'your', 'i',
+    'want', 'you', 'could', 'can', 'thank',
+    # ... and the rest of its words but the colour names, which the colour lexicon grounds
+    # (language.color_lexicon): here they would be a few of its ~400 words, the rest <unk>.
+    'dot', 'ring', 'globe', 'circular', 'rectangle', 'four', 'boxy', 'quadrilateral',
+    'arrowhead', 'pointy', 'cornered', 'delta', 'close', 'need', 'hello', 'hi', 'ok', 'so',
+    'well', 'listen', 'pardon', 'just', 'kindly', 'greetings', 'good', 'morning', 'slowly',
+    'gently', 'calmly', 'immediately', 'if', 'when', 'are', 'ready', 'once', 'straight',
+    'away', 'without', 'delay',
 )
 
 _WORD = re.compile(r'[^\W_]+')
@@ -41,6 +52,9 @@ _WORD = re.compile(r'[^\W_]+')
 
 class Tokenizer:
     """Words -> (ids [B, T], mask [B, T]) with ``<pad>`` = 0, ``<unk>`` = 1 and T = max_length."""
+
+    #: The ``language.kind`` this tokenizer feeds.
+    kind = 'words'
 
     def __init__(self, words: Sequence[str] = DEFAULT_WORDS, max_length: int = 16):
         words = list(words)
@@ -101,6 +115,18 @@ class Tokenizer:
             ids[row, :len(encoded)] = torch.tensor(encoded, dtype=torch.long)
             mask[row, :len(encoded)] = True
         return ids, mask
+
+    def spans(self, texts: Sequence[str]) -> List[List[Tuple[int, int]]]:
+        """
+        Return where each token of each text lies in it: [(start, end)] per text.
+
+        One span per token of :meth:`encode_one` (a text with no words: one empty span).
+        """
+        out = []
+        for text in texts:
+            spans = [m.span() for m, _ in zip(_WORD.finditer(text), range(self.max_length))]
+            out.append(spans or [(0, 0)])
+        return out
 
     def decode(self, ids: Sequence[int]) -> str:
         """Return the words of ``ids``, padding dropped (for logs and tests)."""

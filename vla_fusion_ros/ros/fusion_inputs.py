@@ -120,6 +120,12 @@ class FusionInputs:
             self.liveness.forget('instruction', f'instruction refused ({problem})')
             self.logger.warning(f'instruction refused ({problem}); stopping until a valid one')
         else:
+            # Encode it now (the text encoder runs once per instruction), so the next frame
+            # finds it ready; a failure here is the inference thread's to report.
+            try:
+                self.policy.prepare(instruction)
+            except Exception:  # noqa: BLE001 - the node must survive any instruction
+                pass
             self.liveness.touch('instruction', time.monotonic())
             self.logger.info(f'instruction: "{instruction[:200]}"')
 

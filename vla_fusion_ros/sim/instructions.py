@@ -8,16 +8,27 @@ template such as ``'drive toward the {color} {shape}'``. The text is lower case,
 separated by single spaces, and there is no punctuation, so a word-level tokenizer that splits on
 whitespace sees only the words of :data:`VOCABULARY`.
 
+**Training language** (:func:`make_training_instruction`) says more: the templates plus
+reordered, shortened and other phrasings (:data:`TRAINING_PHRASINGS`) with greetings, polite
+forms, adverbs and punctuation around them, colour synonyms from the colour lexicon (every name
+whose hue is unambiguously near a palette colour: crimson, navy blue, sunflower, ...;
+:mod:`vla_fusion_ros.sim.color_synonyms`) and shape synonyms (ball, disc, round one, cube, box,
+block, ...), every word of it in :data:`TRAINING_VOCABULARY`. A separate held-out suite of
+phrasings, synonyms and distractor words, ``heldout_language.yaml`` beside this file, is read
+only by evaluation (:mod:`vla_fusion_ros.train.language_eval`); a test checks that nothing in it
+can come out of this module.
+
 :func:`parse_instruction` inverts :func:`make_instruction` (and accepts a little more: upper
 case, punctuation, extra words), so the expert and the evaluator can recover the target from the
 text alone.
 """
 
 import re
-from typing import FrozenSet, List, Optional, Tuple
+from typing import Dict, FrozenSet, List, Optional, Tuple
 
 import numpy as np
 
+from vla_fusion_ros.sim.color_synonyms import training_color_synonyms
 from vla_fusion_ros.sim.shapes import COLORS, SHAPES
 
 #: Sentence templates. ``{color}`` and ``{shape}`` are replaced by words of the tables below.
@@ -44,8 +55,75 @@ COLOR_WORDS = {name: (name,) for name in COLORS}
 #: model tokenizer's vocabulary, and 'box' or 'ball' would invite confusion with real objects.
 SHAPE_WORDS = {name: (name,) for name in SHAPES}
 
+#: Training-only colour synonyms: every name of the colour lexicon whose hue is unambiguously
+#: near one palette colour (:mod:`vla_fusion_ros.sim.color_synonyms`; about 100 a colour:
+#: 'crimson', 'navy blue', 'sunflower', 'forest green', ...), the held-out suite's excluded.
+TRAINING_COLOR_SYNONYMS: Dict[str, Tuple[str, ...]] = training_color_synonyms()
+
+#: Training-only shape synonyms; several words are one name ('round one').
+TRAINING_SHAPE_SYNONYMS: Dict[str, Tuple[str, ...]] = {
+    'circle': ('ball', 'disc', 'disk', 'round one', 'dot', 'ring', 'globe', 'circular one',
+               'round thing'),
+    'square': ('cube', 'box', 'block', 'rectangle', 'four sided one', 'boxy one',
+               'quadrilateral'),
+    'triangle': ('pyramid', 'wedge', 'three sided one', 'arrowhead', 'pointy one',
+                 'three cornered one', 'delta'),
+}
+
+#: Training phrasings: the templates, then reordered (shape before colour), shortened and
+#: other phrasings.
+TRAINING_PHRASINGS: Tuple[str, ...] = TEMPLATES + (
+    '{color} {shape}',
+    'the {color} {shape}',
+    'to the {color} {shape}',
+    'go to the {shape} that is {color}',
+    'drive to the {shape} which is {color}',
+    'find the {shape} that is {color}',
+    'the {color} {shape} is your target',
+    'your goal is the {color} {shape}',
+    'i want you to reach the {color} {shape}',
+    'go over to the {color} {shape}',
+    'get to the {color} {shape}',
+    'move toward the {color} {shape}',
+    'drive up to the {color} {shape}',
+    'steer toward the {color} {shape}',
+    'come to the {color} {shape}',
+    'head over to the {color} {shape}',
+    'the target is the {color} {shape}',
+    'get close to the {color} {shape}',
+    'move next to the {color} {shape}',
+    'go up to the {shape} that is {color}',
+    'the {shape}, the {color} one',
+    'i need you at the {color} {shape}',
+)
+
+#: Greetings, polite forms and adverbs before a phrasing, and after it. Their words are
+#: none of the held-out suite's (a test checks), so its distractor words stay unseen.
+TRAINING_PREFIXES: Tuple[str, ...] = (
+    'please ', 'could you ', 'can you ', 'now ', 'hello, ', 'hi, ', 'ok, ', 'so ', 'well, ',
+    'listen, ', 'pardon, ', 'right, ', 'next, ', 'i need you to ', 'go ahead and ',
+    'just ', 'kindly ', 'could you please ', 'greetings, ', 'good morning, ', 'slowly ',
+    'gently ', 'calmly ')
+TRAINING_SUFFIXES: Tuple[str, ...] = (
+    ' please', ' now', ' thank you', ' right now', ' immediately', ' slowly', ' gently',
+    ' if you can', ' when you are ready', ' at once', ' straight away',
+    ' without delay', ', thank you', ', please', ' next')
+#: Punctuation at the end (the word-level encoder ignores it; MiniLM reads it).
+TRAINING_ENDINGS: Tuple[str, ...] = ('.', '!', '?')
+
+#: Probabilities that a training instruction uses a synonym (colour and shape each), a
+#: prefix, a suffix, an ending.
+SYNONYM_PROB, PREFIX_PROB, SUFFIX_PROB, ENDING_PROB = 0.5, 0.3, 0.3, 0.15
+
 _WORD_TO_COLOR = {word: name for name, words in COLOR_WORDS.items() for word in words}
 _WORD_TO_SHAPE = {word: name for name, words in SHAPE_WORDS.items() for word in words}
+_SYNONYM_TO_NAME = {**{w: n for n, ws in TRAINING_COLOR_SYNONYMS.items() for w in ws},
+                    **{w: n for n, ws in TRAINING_SHAPE_SYNONYMS.items() for w in ws}}
+
+
+#: Any synonym as whole words, the longest first ('navy blue' before 'navy').
+_SYNONYMS = re.compile(r'\b(?:' + '|'.join(
+    re.escape(w) for w in sorted(_SYNONYM_TO_NAME, key=len, reverse=True)) + r')\b')
 
 
 def _vocabulary() -> FrozenSet[str]:
@@ -57,6 +135,18 @@ def _vocabulary() -> FrozenSet[str]:
 
 #: Every word that :func:`make_instruction` can produce.
 VOCABULARY: FrozenSet[str] = _vocabulary()
+
+
+def _training_vocabulary() -> FrozenSet[str]:
+    words = set(VOCABULARY)
+    for phrase in (*TRAINING_PHRASINGS, *TRAINING_PREFIXES, *TRAINING_SUFFIXES,
+                   *_SYNONYM_TO_NAME):
+        words.update(re.findall(r'[a-z]+', re.sub(r'{\w+}', ' ', phrase)))
+    return frozenset(words)
+
+
+#: Every word that :func:`make_training_instruction` can produce.
+TRAINING_VOCABULARY: FrozenSet[str] = _training_vocabulary()
 
 
 def make_instruction(color: str, shape: str, rng: Optional[np.random.Generator] = None,
@@ -82,6 +172,35 @@ def make_instruction(color: str, shape: str, rng: Optional[np.random.Generator] 
     return template.format(color=color_word, shape=shape_word)
 
 
+def make_training_instruction(color: str, shape: str, rng: np.random.Generator) -> str:
+    """
+    Return a training instruction for the ``color`` ``shape``.
+
+    A phrasing of :data:`TRAINING_PHRASINGS` with the names or their synonyms, maybe with a
+    prefix, a suffix and an ending.
+
+    Half the colour words and half the shape words are the objects' own names.
+    """
+    if color not in COLOR_WORDS:
+        raise ValueError(f'color: unknown {color!r} (valid: {", ".join(COLOR_WORDS)})')
+    if shape not in SHAPE_WORDS:
+        raise ValueError(f'shape: unknown {shape!r} (valid: {", ".join(SHAPE_WORDS)})')
+    phrasing = TRAINING_PHRASINGS[int(rng.integers(len(TRAINING_PHRASINGS)))]
+    words = []
+    for name, synonyms in ((color, TRAINING_COLOR_SYNONYMS[color]),
+                           (shape, TRAINING_SHAPE_SYNONYMS[shape])):
+        use = rng.random() < SYNONYM_PROB
+        words.append(synonyms[int(rng.integers(len(synonyms)))] if use else name)
+    text = phrasing.format(color=words[0], shape=words[1])
+    if rng.random() < PREFIX_PROB:
+        text = TRAINING_PREFIXES[int(rng.integers(len(TRAINING_PREFIXES)))] + text
+    if rng.random() < SUFFIX_PROB:
+        text += TRAINING_SUFFIXES[int(rng.integers(len(TRAINING_SUFFIXES)))]
+    if rng.random() < ENDING_PROB:
+        text += TRAINING_ENDINGS[int(rng.integers(len(TRAINING_ENDINGS)))]
+    return text
+
+
 def all_instructions(color: str, shape: str) -> List[str]:
     """Return every instruction the templates can produce for one target, in template order."""
     return [template.format(color=c, shape=s) for template in TEMPLATES
@@ -92,11 +211,12 @@ def parse_instruction(text: str) -> Optional[Tuple[str, str]]:
     """
     Return the ``(color, shape)`` an instruction names, or ``None`` if it is not exactly one.
 
-    Case and punctuation are ignored. The text must contain exactly one colour word and exactly
-    one shape word (repeats of the same word count once); anything else is ambiguous and gives
-    ``None``.
+    Case and punctuation are ignored, and the training synonyms count as their names. The text
+    must contain exactly one colour word and exactly one shape word (repeats of the same word
+    count once); anything else is ambiguous and gives ``None``.
     """
-    words = re.findall(r'[a-z]+', text.lower())
+    text = ' '.join(re.findall(r'[a-z]+', text.lower()))
+    words = _SYNONYMS.sub(lambda m: _SYNONYM_TO_NAME[m.group()], text).split()
     colors = {_WORD_TO_COLOR[w] for w in words if w in _WORD_TO_COLOR}
     shapes = {_WORD_TO_SHAPE[w] for w in words if w in _WORD_TO_SHAPE}
     if len(colors) != 1 or len(shapes) != 1:

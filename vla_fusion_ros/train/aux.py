@@ -106,15 +106,19 @@ class PolicyWithProbe(nn.Module):
     def _keep(self, module, inputs, output) -> None:
         self._pooled = output
 
-    def forward(self, images, ids, mask, slots=None, previous=None):
+    def forward(self, images, token_ids=None, mask=None, slots=None, previous=None,
+                cache=None, colors=None):
         """
         Return normalised actions [B, k, A] and auxiliary predictions [B, 8].
 
-        With ``slots`` and ``previous`` the frames are whole episodes for a model with memory
+        The language is ``token_ids`` and ``mask`` (and ``colors``), or a precomputed
+        ``cache``. With ``slots``
+        and ``previous`` the frames are whole episodes for a model with memory
         (:meth:`FusionModel.forward_episodes`).
         """
         if slots is None:
-            actions = self.model(images, ids, mask)
+            actions = self.model(images, token_ids, mask, cache=cache, colors=colors)
         else:
-            actions = self.model.forward_episodes(images, ids, mask, slots, previous)
+            actions = self.model.forward_episodes(images, token_ids, mask, slots, previous,
+                                                  cache=cache, colors=colors)
         return actions, self.probe(self._pooled)

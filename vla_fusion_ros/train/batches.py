@@ -22,6 +22,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import torch
 
 from vla_fusion_ros.train.aux import mirror
+from vla_fusion_ros.train.text_inputs import language_args
 
 
 class Batches:
@@ -32,12 +33,6 @@ class Batches:
         self.hflip = float(config['augment']['hflip'])
         self.seed = int(config['seed'])
         self.scale, self.rank, self.world = scale, rank, world
-
-    @staticmethod
-    def table(tokenizer, dataset):
-        """Return ``(row of each instruction, token ids [I, T], mask [I, T])``."""
-        ids, mask = tokenizer.encode(dataset.instructions)
-        return {text: row for row, text in enumerate(dataset.instructions)}, ids, mask
 
     def _flips(self, count: int, step: Optional[int]) -> Optional[torch.Tensor]:
         if step is None or self.hflip <= 0:
@@ -51,7 +46,10 @@ class Batches:
 
     def frames(self, dataset, table, index: torch.Tensor, step: Optional[int] = None):
         """
-        Return ``(images, ids, mask, target, aux)`` for this process's share of ``index``.
+        Return ``(images, language, target, aux)`` for this process's share of ``index``.
+
+        ``table`` is the instructions' table (:func:`~vla_fusion_ros.train.text_inputs.
+        instruction_table`); ``language`` the model's keyword arguments for the texts.
 
         With ``step`` the batch is a training batch: split between processes and augmented.
         """
@@ -60,7 +58,6 @@ class Batches:
             mine = self._mine(len(index))
             index, flip = index[mine], None if flip is None else flip[mine]
         images, texts, actions = dataset.get_batch(index)  # [B, 3, S, S], [B, k, 2]
-        rows = torch.tensor([table[0][t] for t in texts])
         target = (actions / self.scale).clamp(-1.0, 1.0)  # normalised labels
         aux = None if dataset.aux is None else dataset.aux[
             index if dataset.indices is None else dataset.indices[index]]
@@ -69,12 +66,12 @@ class Batches:
             target = target.clone()
             target[flip, :, 1:] *= -1.0  # mirrored world: angular_z changes sign
             aux = None if aux is None else torch.where(flip[:, None], mirror(aux), aux)
-        return images, table[1][rows], table[2][rows], target, aux
+        return images, language_args(table, texts), target, aux
 
     def episodes(self, batcher, table, chosen: Sequence[int], step: Optional[int] = None
                  ) -> Tuple[tuple, float]:
         """
-        Return ``((images, ids, mask, target, aux, slots, previous), weight)`` for episodes.
+        Return ``((images, language, target, aux, slots, previous), weight)`` for episodes.
 
         With ``step`` the episodes are a training batch: split between processes, augmented,
         and ``weight`` is this process's loss weight (1 in one process).
@@ -88,5 +85,4 @@ class Batches:
             weight = sum(lengths[mine]) * self.world / sum(lengths)
             chosen, flip = chosen[mine], None if flip is None else flip[mine]
         images, texts, target, aux, slots, previous = batcher.batch(chosen, flip)
-        rows = torch.tensor([table[0][t] for t in texts])
-        return (images, table[1][rows], table[2][rows], target, aux, slots, previous), weight
+        return (images, language_args(table, texts), target, aux, slots, previous), weight

@@ -113,7 +113,7 @@ def rollout(policy, seeds: Sequence[int], world: str, world_config=None,
 
     The result has the on-disk format of :mod:`.dataset` (``executed`` holds what was applied,
     ``actions`` the expert's labels), so it joins the training data with
-    :func:`~vla_fusion_ros.train.dataset.concatenate`.
+    :func:`~vla_fusion_ros.train.dataset_parallel.concatenate`.
     """
     if not len(seeds):
         raise ValueError('seeds: a DAgger round needs at least one scene')

@@ -40,7 +40,6 @@ import argparse
 import copy
 from dataclasses import asdict
 import json
-import multiprocessing
 import os
 import sys
 import time
@@ -56,6 +55,7 @@ from vla_fusion_ros.sim.base import (BaseWorldConfig, EVAL_SEED_START, TRAIN_SEE
                                      VAL_SEED_START)
 from vla_fusion_ros.sim.expert import ExpertPolicy
 from vla_fusion_ros.sim.geometry import clamp_action
+from vla_fusion_ros.sim.instructions import make_training_instruction
 from vla_fusion_ros.sim.registry import make_world, parse_size, world_name_of, WORLDS
 
 FORMAT_VERSION = 2
@@ -65,9 +65,14 @@ FORMAT_VERSION = 2
 #: that every camera resolution is in the trained regime.
 RENDER_SIZES: Tuple[Tuple[int, int], ...] = ((64, 64), (160, 120), (320, 240), (640, 480))
 
-__all__ = ['BCDataset', 'concatenate', 'EVAL_SEED_START', 'generate', 'generate_parallel',
-           'load', 'pack', 'parse_size', 'RENDER_SIZES', 'save', 'TRAIN_SEED_START',
-           'VAL_SEED_START']
+#: How training phrases the instructions: the world's own templates, or the training
+#: language of :func:`vla_fusion_ros.sim.instructions.make_training_instruction`.
+LANGUAGES = ('templates', 'varied')
+_LANGUAGE_STREAM = 0x6C616E67  # 'lang': the varied language's own random stream per scene
+
+__all__ = ['BCDataset', 'EVAL_SEED_START', 'generate', 'LANGUAGES', 'load', 'pack',
+           'parse_size', 'RENDER_SIZES', 'save', 'TRAIN_SEED_START', 'VAL_SEED_START',
+           'vary_language']
 
 
 def _clean_chunk(world, expert: ExpertPolicy, first: np.ndarray,
@@ -199,47 +204,29 @@ def pack(images: np.ndarray, rows: Sequence[Tuple], episode_info: Sequence[Tuple
     return data
 
 
-def generate_parallel(episodes: int, seed: int = TRAIN_SEED_START, workers: int = 1,
-                      **kwargs) -> Dict[str, np.ndarray]:
+def vary_language(data: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
     """
-    :func:`generate` split over ``workers`` processes, joined in seed order.
+    Return ``data`` with each episode's instruction rephrased in the training language.
 
-    Every episode depends only on its own seed, so the arrays are exactly those of one
-    process (``test_dataset.py`` checks it); each worker renders with its own MuJoCo context.
+    Each episode gets one instruction naming what its own names, drawn from its scene seed
+    (``[seed, 'lang']``: the same for every run and every model); images and labels are
+    shared, not copied.
     """
-    workers = max(1, min(int(workers), episodes // 2))
-    if workers == 1:
-        return generate(episodes, seed, **kwargs)
-    bounds = np.linspace(0, episodes, workers + 1).astype(int)
-    jobs = [(int(b - a), seed + int(a), dict(kwargs, progress=kwargs.get('progress') and not a))
-            for a, b in zip(bounds, bounds[1:])]
-    with multiprocessing.get_context('spawn').Pool(workers) as pool:
-        parts = pool.starmap(_generate_part, jobs)
-    data = concatenate(parts)
-    meta = json.loads(str(parts[0]['meta']))
-    meta.update(seed=seed, episodes=episodes)
-    data['meta'] = np.asarray(json.dumps(meta))
-    return data
-
-
-def _generate_part(episodes: int, seed: int, kwargs: Dict) -> Dict[str, np.ndarray]:
-    return generate(episodes, seed, **kwargs)
-
-
-def concatenate(parts: Sequence[Dict[str, np.ndarray]]) -> Dict[str, np.ndarray]:
-    """Join datasets of one world (the first one's ``meta``): episodes renumbered, texts merged."""
-    texts: Dict[str, int] = {}
-    ids, episodes, offset = [], [], 0
-    for part in parts:
-        remap = np.array([texts.setdefault(str(t), len(texts)) for t in part['instructions']],
-                         dtype=np.int32)
-        ids.append(remap[part['instruction_id']])
-        episodes.append(part['episode'] + offset)
-        offset += len(part['episode_seed'])
-    out = {key: np.concatenate([p[key] for p in parts])
-           for key in parts[0] if key not in ('instructions', 'meta')}
-    out.update(instruction_id=np.concatenate(ids), episode=np.concatenate(episodes),
-               instructions=np.asarray(list(texts), dtype=np.str_), meta=parts[0]['meta'])
+    instructions: Dict[str, int] = {}
+    new_ids = np.empty(len(data['episode_seed']), dtype=np.int32)
+    for episode, seed in enumerate(data['episode_seed']):
+        named = str(data['episode_target'][episode]).split()  # what its instruction names
+        if len(named) != 2:
+            raise ValueError(f'episode {episode}: target {named!r} is not "<color> <shape>"')
+        rng = np.random.default_rng([int(seed), _LANGUAGE_STREAM])
+        text = make_training_instruction(named[0], named[1], rng)
+        new_ids[episode] = instructions.setdefault(text, len(instructions))
+    out = dict(data)
+    out['instructions'] = np.asarray(list(instructions), dtype=np.str_)
+    out['instruction_id'] = new_ids[data['episode']]
+    meta = json.loads(str(data['meta']))
+    meta['language'] = 'varied'
+    out['meta'] = np.asarray(json.dumps(meta))
     return out
 
 

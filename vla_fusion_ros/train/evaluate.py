@@ -35,7 +35,7 @@ import json
 import os
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from tqdm import tqdm
@@ -55,15 +55,18 @@ def run_episodes(policy, episodes: int, seed_start: int = EVAL_SEED_START,
                  world_config: Optional[BaseWorldConfig] = None, batch_size: int = 100,
                  progress: bool = False, world: str = 'overhead',
                  render_size: Optional[Tuple[int, int]] = None,
-                 instruction: Optional[str] = None) -> List[Dict[str, Any]]:
+                 instruction: Union[None, str, Callable[[Any], str]] = None
+                 ) -> List[Dict[str, Any]]:
     """
     Run ``episodes`` closed-loop episodes of ``policy`` (a :class:`VLAPolicy`) in-process.
 
     Frames are rendered at ``render_size`` (width, height; default the world's square
     ``image_size``) and go through :func:`prepare_rgb`, as the node's frames do. ``instruction``
     replaces every scene's own (the no-information floor uses
-    :data:`UNINFORMATIVE_INSTRUCTION`). Returns one report per episode, in seed order, with the
-    keys of ``sim_world``'s ``~/episode`` reports (:meth:`BaseWorld.report`).
+    :data:`UNINFORMATIVE_INSTRUCTION`); a function of the reset world instead phrases each
+    scene's own way, and becomes the scene's instruction (the held-out language suite,
+    :mod:`.language_eval`). Returns one report per episode, in seed order, with the keys of
+    ``sim_world``'s ``~/episode`` reports (:meth:`BaseWorld.report`).
     """
     if episodes < 1:
         raise ValueError(f'episodes: must be >= 1, got {episodes}')
@@ -76,6 +79,8 @@ def run_episodes(policy, episodes: int, seed_start: int = EVAL_SEED_START,
         for seed in range(seed_start + first, seed_start + min(episodes, first + batch_size)):
             env = make_world(world, config)
             env.reset(seed)
+            if callable(instruction):
+                env.instruction = instruction(env)
             worlds.append(env)
         memory = policy.new_memory(len(worlds)) if hasattr(policy, 'new_memory') else None
         while True:
@@ -84,7 +89,8 @@ def run_episodes(policy, episodes: int, seed_start: int = EVAL_SEED_START,
                 break
             images = np.stack([prepare_rgb(worlds[i].render(width, height), 'rgb8',
                                            policy.image_size) for i in running])
-            texts = [instruction or worlds[i].instruction for i in running]
+            fixed = instruction if isinstance(instruction, str) else None
+            texts = [fixed or worlds[i].instruction for i in running]
             if memory is not None:
                 actions = policy.predict_batch(images, texts, memory=memory, rows=running)
             else:

@@ -41,9 +41,9 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from tqdm import tqdm
-
 from vla_fusion_ros.data.lerobot_dataset import DatasetFormatError
-from vla_fusion_ros.model import load_checkpoint, save_checkpoint, Tokenizer, VLAPolicy
+from vla_fusion_ros.model import load_checkpoint, save_checkpoint, VLAPolicy
+from vla_fusion_ros.model.language import create_tokenizer
 from vla_fusion_ros.model.network import FusionModel
 from vla_fusion_ros.sim.base import VAL_SEED_START
 from vla_fusion_ros.train import dagger, lerobot_source
@@ -52,6 +52,8 @@ from vla_fusion_ros.train.aux import aux_loss, PolicyWithProbe
 from vla_fusion_ros.train.batches import Batches
 from vla_fusion_ros.train.episodes import EpisodeBatcher
 from vla_fusion_ros.train.evaluate import evaluate_in_process, held_out
+from vla_fusion_ros.train.text_inputs import (check_resume_kind, instruction_table, is_frozen,
+                                              training_tables)
 from vla_fusion_ros.train.train_state import (batch_indices, learning_rate, load_state,
                                               parameter_groups, save_state)
 
@@ -87,7 +89,9 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(
             parameter_groups(self.trainable, optim['weight_decay']), lr=optim['lr'],
             betas=tuple(optim['betas']))
-        self.tokenizer = Tokenizer(max_length=self.model_config.language.max_length)
+        self.tokenizer = create_tokenizer(self.model_config.language)
+        # A frozen pretrained encoder runs once per unique instruction, before training.
+        self.frozen, self.encode_seconds = is_frozen(self.model_config), 0.0
         self.scale = torch.tensor(self.model_config.head.action_scale)
         self.batches = Batches(config, self.scale, self.rank, self.world)
         self.state: Dict[str, Any] = {'step': 0, 'history': [], 'best': None,
@@ -104,16 +108,21 @@ class Trainer:
 
     def _loss(self, inputs):
         """Return the action loss (plus the probe's) of a batch of frames or episodes."""
-        images, ids, mask, target, aux = inputs[:5]
+        images, language, target, aux = inputs[:4]
         images = images.contiguous(memory_format=self.memory_format)
-        extra = tuple(inputs[5:])
+        episodes = dict(zip(('slots', 'previous'), inputs[4:]))
         if self.aux_weight > 0:
-            actions, aux_pred = self.net(images, ids, mask, *extra)
+            actions, aux_pred = self.net(images, **language, **episodes)
             return F.mse_loss(actions, target) + self.aux_weight * aux_loss(
                 aux_pred, aux, self.config['loss']['aux_targets'])
-        if extra:
-            return F.mse_loss(self.model.forward_episodes(images, ids, mask, *extra), target)
-        return F.mse_loss(self.net(images, ids, mask), target)
+        if episodes:
+            return F.mse_loss(self._episodes(images, language, **episodes), target)
+        return F.mse_loss(self.net(images, **language), target)
+
+    def _episodes(self, images, language, slots, previous):
+        rest = dict(language)  # cache, or colours
+        return self.model.forward_episodes(images, rest.pop('token_ids', None),
+                                           rest.pop('mask', None), slots, previous, **rest)
 
     def validate(self, val, val_table) -> Dict[str, Any]:
         """Return the validation loss (and closed-loop success on validation seeds)."""
@@ -125,9 +134,9 @@ class Trainer:
                 batcher, count = EpisodeBatcher(val, 1, 0, self.scale), 0
                 for first in range(0, len(batcher), 8):
                     chosen = list(range(first, min(len(batcher), first + 8)))
-                    images, ids, mask, target, _, slots, previous = self.batches.episodes(
+                    images, language, target, _, slots, previous = self.batches.episodes(
                         batcher, val_table, chosen)[0]
-                    actions = self.model.forward_episodes(images, ids, mask, slots, previous)
+                    actions = self._episodes(images, language, slots, previous)
                     total += F.mse_loss(actions, target,
                                         reduction='sum').item() / target[0].numel()
                     count += len(target)
@@ -135,8 +144,8 @@ class Trainer:
                         break
             for first in range(0, count if not self.model_config.head.memory else 0, 256):
                 index = torch.arange(first, min(count, first + 256))
-                images, ids, mask, target, _ = self.batches.frames(val, val_table, index)
-                total += F.mse_loss(self.model(images, ids, mask), target,
+                images, language, target, _ = self.batches.frames(val, val_table, index)
+                total += F.mse_loss(self.model(images, **language), target,
                                     reduction='sum').item() / target[0].numel()
         result = {'val_loss': total / count}
         episodes = int(self.config['eval']['val_episodes'])
@@ -169,6 +178,8 @@ class Trainer:
             'data': {k: v for k, v in info.items() if k != 'meta'},
             'world_name': self.config['data']['world_name'],
             'world': json.loads(info['meta']).get('world'), 'config': training,
+            'language_kind': self.model_config.language.kind,
+            'text_encode_s': round(self.encode_seconds, 1),
             'torch': torch.__version__}}
 
     def run(self, resume: bool = False, stop_after: int = 0) -> Dict[str, Any]:
@@ -198,6 +209,7 @@ class Trainer:
         total = int(sched['steps']) or int(math.ceil(sched['epochs'] * per_epoch))
         loaded = None
         if resume:
+            check_resume_kind(self.out, self.model_config)
             loaded = load_state(os.path.join(self.out, 'state'), self.trainable,
                                 self.optimizer)
             if loaded is not None:
@@ -211,15 +223,11 @@ class Trainer:
         if self.rank == 0:
             with open(os.path.join(self.out, 'config.yaml'), 'w', encoding='utf-8') as handle:
                 handle.write(tc.dump(cfg))
-        if self.lerobot:  # the default words plus the dataset's own
-            language = self.model_config.language
-            self.tokenizer = lerobot_source.tokenizer_for(
-                train.instructions, language.max_length, language.vocab_size, self.log)
         if self.state.get('dagger_rounds'):  # resumed: the rounds' frames join again
             self.rounds.add(train, info, range(self.state['dagger_rounds']))
             batcher = self._batcher(train)
-        table = self.batches.table(self.tokenizer, train)
-        val_table = self.batches.table(self.tokenizer, val)
+        self.tokenizer, table, val_table = training_tables(self, train, val)
+        self.encode_seconds = table['seconds'] + val_table['seconds']
         self.model.train()
         started = time.monotonic() - self.state['wall_time_s']
         bar = tqdm(total=total, initial=self.state['step'], desc='train', unit='step',
@@ -230,7 +238,8 @@ class Trainer:
             due = self.rounds.due(step, self.state.get('dagger_rounds', 0))
             if due:
                 self._dagger(train, info, due)
-                table = self.batches.table(self.tokenizer, train)
+                table = instruction_table(self.model, self.tokenizer, train.instructions,
+                                          self.frozen, self.log)
                 batcher = self._batcher(train)
             lr = learning_rate(step, total, sched, cfg['optim']['lr'])
             for group in self.optimizer.param_groups:

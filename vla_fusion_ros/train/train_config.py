@@ -22,6 +22,7 @@ from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
 from vla_fusion_ros.sim.registry import make_config, WORLDS
 from vla_fusion_ros.train import dagger
 from vla_fusion_ros.train import dataset as bc
+from vla_fusion_ros.train import dataset_parallel
 from vla_fusion_ros.train import lerobot_source
 from vla_fusion_ros.train.aux import AUX_TARGETS, aux_targets
 import yaml
@@ -45,6 +46,7 @@ DEFAULTS: Dict[str, Any] = {
         # A LeRobotDataset v3 folder to train from instead (train --dataset); '' = none. The
         # keys name its camera ('' = its only one), action and task features.
         'lerobot': {'root': '', 'image_key': '', 'action_key': 'action', 'task_key': 'task'},
+        'language': 'templates',    # 'varied': rephrase each episode in the training language
     },
     'model': 'config/model_default.yaml',
     'optim': {'lr': 2.0e-3, 'weight_decay': 1.0e-4, 'betas': [0.9, 0.99], 'grad_clip': 1.0},
@@ -209,6 +211,8 @@ def _validate(config: Dict[str, Any]) -> None:
     need(not (config['dagger']['rounds'] and config['data']['lerobot']['root']),
          'dagger.rounds', 'must be 0 with robot data (no expert to label it)',
          config['dagger']['rounds'])
+    need(config['data']['language'] in bc.LANGUAGES, 'data.language',
+         f'must be one of {", ".join(bc.LANGUAGES)}', config['data']['language'])
     try:
         model_config(config)
         need(config['data']['world_name'] in WORLDS, 'data.world_name',
@@ -226,7 +230,7 @@ def _ensure(path: str, spec: Dict[str, Any], data_cfg: Dict[str, Any], chunk_siz
         log(f'{path} is missing: generating {spec["episodes"]} episodes from seed '
             f'{spec["seed"]}')
         name = data_cfg['world_name']
-        data = bc.generate_parallel(
+        data = dataset_parallel.generate_parallel(
             int(spec['episodes']), int(spec['seed']), workers=int(spec.get('workers', 1)),
             world_config=make_config(name, data_cfg['world']), world=name,
             noise_prob=float(spec.get('noise_prob', 0.5)),
@@ -265,11 +269,16 @@ def prepare_data(config: Dict[str, Any], log=print, generate: bool = True):
     seeds = data['episode_seed']
     if seeds.size and int(seeds.max()) >= EVAL_SEED_START:
         raise TrainConfigError(f'data.path: {cfg["path"]} contains held-out evaluation seeds')
+    if cfg['language'] == 'varied':
+        data = bc.vary_language(data)
     info = {'path': cfg['path'], 'frames': int(len(data['images'])),
-            'episodes': int(len(seeds)), 'meta': data['meta'].item()}
+            'episodes': int(len(seeds)), 'meta': data['meta'].item(),
+            'language': cfg['language'], 'instructions': int(len(data['instructions']))}
     if cfg['val_path']:
         val_data = _ensure(cfg['val_path'], {'noise_prob': 0.5, **cfg['val_generate']},
                            cfg, chunk, size, log)
+        if cfg['language'] == 'varied':
+            val_data = bc.vary_language(val_data)
         train = bc.BCDataset(data, chunk, image_format='float')
         val = bc.BCDataset(val_data, chunk, image_format='float')
         val.aux = aux_targets(val_data)

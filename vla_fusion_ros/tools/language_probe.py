@@ -1,0 +1,128 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+What the frozen MiniLM knows of the held-out synonyms, without any policy.
+
+For every layer of all-MiniLM-L6-v2 (0: the word-piece embeddings, 6: the last, which the
+policy reads), each synonym's features in ``'go to the <word> square'`` (the mean over its
+pieces) are compared with the centroids of the training words of each colour (each shape):
+the nearest centroid (cosine) is the probe's guess. Training words are the names and the
+training synonyms of :mod:`vla_fusion_ros.sim.instructions`; the probe sees no held-out word
+before it guesses it. A word the probe gets wrong at every layer is one whose meaning the
+encoder does not hold, and no adapter trained on the training words can recover it.
+
+::
+
+    python -m vla_fusion_ros.tools.language_probe --out results/language/probe.md
+"""
+
+import argparse
+import os
+import sys
+from typing import Dict, List, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from vla_fusion_ros.sim.instructions import TRAINING_COLOR_SYNONYMS, TRAINING_SHAPE_SYNONYMS
+from vla_fusion_ros.train.language_eval import load_suite
+
+LAYERS = (0, 1, 2, 3, 4, 5, 6)
+
+
+def word_features(module, tokenizer, words: Sequence[str], slot: str) -> np.ndarray:
+    """Return [layers, words, 384]: each word's mean piece feature inside a template."""
+    texts = [f'go to the {w} square' if slot == 'color' else f'go to the red {w}'
+             for w in words]
+    ids, mask = tokenizer.encode(texts)
+    with torch.no_grad():
+        states = module.bert(input_ids=ids, attention_mask=mask.long(),
+                             output_hidden_states=True).hidden_states
+    first = 4 if slot == 'color' else 5  # [CLS] go to the (red) <word>
+    out = np.zeros((len(LAYERS), len(words), states[0].shape[-1]), dtype=np.float32)
+    for i, word in enumerate(words):
+        pieces = len(tokenizer.tokens(word)) - 2
+        for k, layer in enumerate(LAYERS):
+            out[k, i] = states[layer][i, first:first + pieces].mean(0).numpy()
+    return out
+
+
+def probe(module, tokenizer, train: Dict[str, Tuple[str, ...]], test: Dict[str, List[str]],
+          slot: str) -> Dict[str, object]:
+    """Nearest-centroid guesses of every held-out word, per layer."""
+    names = list(train)
+    train_words = [(n, w) for n in names for w in (n, *train[n])]
+    test_words = [(n, w) for n in names for w in test[n]]
+    tr = word_features(module, tokenizer, [w for _, w in train_words], slot)
+    te = word_features(module, tokenizer, [w for _, w in test_words], slot)
+    rows = {w: [] for _, w in test_words}
+    accuracy = []
+    for k in range(len(LAYERS)):
+        cent = np.stack([tr[k][[i for i, (n, _) in enumerate(train_words) if n == name]]
+                         .mean(0) for name in names])
+        cent /= np.linalg.norm(cent, axis=1, keepdims=True)
+        z = te[k] / np.linalg.norm(te[k], axis=1, keepdims=True)
+        guesses = [names[j] for j in (z @ cent.T).argmax(1)]
+        for (_, word), guess in zip(test_words, guesses):
+            rows[word].append(guess)
+        accuracy.append(float(np.mean([g == n for g, (n, _) in zip(guesses, test_words)])))
+    return {'truth': {w: n for n, w in test_words}, 'guesses': rows, 'accuracy': accuracy}
+
+
+def lexicon_line(truth: Dict[str, str]) -> str:
+    """Say what the colour lexicon makes of each held-out colour word (its nearest hue)."""
+    from vla_fusion_ros.sim.color_lexicon import lexicon, lookup
+    from vla_fusion_ros.sim.color_synonyms import palette_color
+    cells, right = [], 0
+    for word, name in truth.items():
+        found = lookup(word)
+        guess = palette_color(lexicon()[found]) if found else ''
+        right += guess == name
+        shown = f'{found} {"#%02x%02x%02x" % tuple(round(255 * c) for c in lexicon()[found])}' \
+            if found else 'not in the lexicon'
+        cells.append(f'{word} ({shown}): {guess or "no palette hue"}')
+    return ('The colour lexicon (`language.color_lexicon`), the same words: '
+            + '; '.join(cells) + f'. Nearest palette hue right: {right / len(truth):.0%}.')
+
+
+def main(argv=None) -> int:
+    """Probe the held-out colour and shape synonyms; print and write a markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument('--out', help='write the markdown report here')
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    from vla_fusion_ros.model.minilm import MiniLMModule, MiniLMTokenizer
+    module, tokenizer = MiniLMModule().eval(), MiniLMTokenizer(24)
+    suite = load_suite()
+    lines = ['# What the frozen MiniLM knows of the held-out synonyms', '',
+             'Command: `python -m vla_fusion_ros.tools.language_probe'
+             + ''.join(f' {a}' for a in (argv if argv is not None else sys.argv[1:])) + '`. '
+             'Nearest centroid (cosine) of the training words of each name, per layer of the '
+             'encoder (0: word-piece embeddings; 6: the last, which the policy reads). Chance: '
+             '25% for colours, 33% for shapes.', '']
+    for slot, train, group in (('color', TRAINING_COLOR_SYNONYMS, 'unseen_color_synonyms'),
+                               ('shape', TRAINING_SHAPE_SYNONYMS, 'unseen_shape_synonyms')):
+        table = getattr(suite[group], 'colors' if slot == 'color' else 'shapes')
+        result = probe(module, tokenizer, train, table, slot)
+        lines += [f'## {group}', '', '| word (is) | ' + ' | '.join(f'layer {k}' for k in LAYERS)
+                  + ' |', '|---|' + '---|' * len(LAYERS)]
+        for word, guesses in result['guesses'].items():
+            truth = result['truth'][word]
+            lines.append(f'| {word} ({truth}) | ' + ' | '.join(
+                g if g == truth else f'~~{g}~~' for g in guesses) + ' |')
+        lines.append('| **right** | ' + ' | '.join(f'{a:.0%}' for a in result['accuracy'])
+                     + ' |')
+        lines.append('')
+        if slot == 'color':
+            lines += [lexicon_line(result['truth']), '']
+    text = '\n'.join(lines)
+    print(text)
+    if args.out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out, 'w', encoding='utf-8') as handle:
+            handle.write(text)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

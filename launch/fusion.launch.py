@@ -6,7 +6,7 @@ Launch the fusion node, and with ``use_sim:=true`` the simulated camera feeding 
     ros2 launch vla_fusion_ros fusion.launch.py use_sim:=true \
         instruction:="go to the red circle"
 
-Arguments: params_file, use_sim, image_topic, instruction, device, checkpoint, output_type
+Arguments: params_file, use_sim, world, image_topic, instruction, device, checkpoint, output_type
 (``ros2 launch vla_fusion_ros fusion.launch.py --show-args`` lists them with their choices).
 Parameters come from ``config/fusion.yaml`` (or ``params_file``). instruction, device,
 checkpoint and output_type override it only when given: their empty default keeps the file's
@@ -60,6 +60,11 @@ def _nodes(context):
         name: ParameterValue(LaunchConfiguration(name), value_type=str)
         for name in PARAMETER_ARGUMENTS if LaunchConfiguration(name).perform(context)
     }
+    world = LaunchConfiguration('world').perform(context)
+    if world and 'checkpoint' not in overrides:
+        # The simulated world's own model, from the package's share directory.
+        overrides['checkpoint'] = PathJoinSubstitution(
+            [FindPackageShare('vla_fusion_ros'), 'models', f'{world}.safetensors'])
     parameters = [params_file]
     if overrides:
         parameters.append(overrides)
@@ -68,7 +73,8 @@ def _nodes(context):
         executable='sim_camera',
         name='sim_camera',
         condition=IfCondition(LaunchConfiguration('use_sim')),
-        parameters=[params_file],
+        # world:= (when given) overrides the file's sim_camera world
+        parameters=[params_file] + ([{'world': world}] if world else []),
         remappings=[('~/image_raw', LaunchConfiguration('image_topic'))],
         output='screen',
     )
@@ -94,6 +100,10 @@ def generate_launch_description():
         DeclareLaunchArgument(
             'use_sim', default_value='false', choices=['true', 'false', 'True', 'False'],
             description='Also start the simulated camera (publishing on image_topic).'),
+        DeclareLaunchArgument(
+            'world', default_value='', choices=['', 'overhead', 'first_person'],
+            description='With use_sim: the simulated world the camera shows, and (unless '
+                        'checkpoint is given) the model trained in it' + keep + '.'),
         DeclareLaunchArgument(
             'image_topic', default_value='/camera/image_raw',
             description='Image topic the fusion node subscribes to (and sim_camera publishes).'),

@@ -4,13 +4,16 @@
 
 import numpy as np
 import pytest
+from vla_fusion_ros.sim.base import EVAL_SEED_START
 from vla_fusion_ros.sim.expert import ExpertPolicy
-from vla_fusion_ros.sim.world import EVAL_SEED_START, World
+from vla_fusion_ros.sim.registry import make_world
 from vla_fusion_ros.train import evaluate, metrics
 
 
 class ConstantPolicy:
     """A stand-in for VLAPolicy: the same action for every frame, and a call log."""
+
+    image_size = (64, 64)
 
     def __init__(self, action):
         self.action = np.asarray(action, dtype=np.float32)
@@ -31,30 +34,42 @@ def test_wilson_interval_known_values():
     assert metrics.wilson_interval(0, 0) == [0.0, 1.0]
 
 
-def test_a_policy_that_stands_still_fails_every_held_out_episode():
-    policy = ConstantPolicy([[0.0, 0.0]])
+def test_a_policy_that_spins_fails_every_held_out_episode():
+    policy = ConstantPolicy([[0.0, 1.0]])
     reports = evaluate.run_episodes(policy, 5, batch_size=3)
     assert [r['seed'] for r in reports] == list(range(EVAL_SEED_START, EVAL_SEED_START + 5))
-    assert all(not r['success'] and r['steps'] == 60 for r in reports)
+    assert all(not r['success'] and r['steps'] == 60 and r['reason'] == 'timeout'
+               for r in reports)
     assert policy.batches[:2] == [3, 3] and sum(policy.batches) == 5 * 60
     summary = metrics.summarize(reports)
     assert summary['success_rate'] == 0.0 and summary['mean_steps'] == 60.0
     assert summary['ci95'][0] == 0.0 and summary['seeds'] == [EVAL_SEED_START,
                                                               EVAL_SEED_START + 4]
+    assert summary['reasons']['timeout'] == 5
 
 
-def test_the_expert_in_the_loop_succeeds(monkeypatch):
+def test_standing_still_succeeds_only_where_the_target_is_absent():
+    reports = evaluate.run_episodes(ConstantPolicy([[0.0, 0.0]]), 40)
+    assert all(r['reason'] == 'stopped' and r['steps'] == 3 for r in reports)
+    assert [r['success'] for r in reports] == [r['absent'] for r in reports]
+    summary = metrics.summarize(reports)
+    assert 0 < summary['absent']['episodes'] < 40
+    assert summary['absent']['success_rate'] == 1.0 and summary['present']['successes'] == 0
+
+
+@pytest.mark.parametrize('name', ['overhead', 'first_person'])
+def test_the_expert_in_the_loop_succeeds(monkeypatch, name):
     # An oracle that reads the running worlds' state (in the order run_episodes feeds them)
     # and answers with the expert's action: the evaluator must count its successes.
     worlds = []
 
-    class RecordingWorld(World):
-        def __init__(self, config=None):
-            super().__init__(config)
-            worlds.append(self)
+    def recording_world(world_name, config=None):
+        worlds.append(make_world(world_name, config))
+        return worlds[-1]
 
     class Oracle:
         expert = ExpertPolicy()
+        image_size = (64, 64)
 
         def predict_batch(self, images, instructions):
             running = [w for w in worlds if not w.done]
@@ -63,11 +78,24 @@ def test_the_expert_in_the_loop_succeeds(monkeypatch):
                 assert np.array_equal(world.render(), image)
             return np.stack([self.expert.act(w) for w in running])[:, None, :]
 
-    monkeypatch.setattr(evaluate, 'World', RecordingWorld)
-    summary = evaluate.evaluate_in_process(Oracle(), 6)
+    monkeypatch.setattr(evaluate, 'make_world', recording_world)
+    summary = evaluate.evaluate_in_process(Oracle(), 6, world=name)
     assert summary['successes'] == 6 and summary['ci95'][1] == 1.0
-    assert 1 <= summary['mean_steps_success'] < 30
-    assert 'success 6/6 = 100.0%' in metrics.format_summary('expert', summary)
+    assert 1 <= summary['mean_steps_success'] < 40
+    assert 'strict success 6/6 = 100.0%' in metrics.format_summary('expert', summary)
+
+
+def test_the_uninformative_instruction_replaces_every_scene_s_own():
+    seen = []
+
+    class Listener(ConstantPolicy):
+        def predict_batch(self, images, instructions):
+            seen.extend(instructions)
+            return super().predict_batch(images, instructions)
+
+    evaluate.evaluate_in_process(Listener([[0.0, 1.0]]), 2,
+                                 instruction=evaluate.UNINFORMATIVE_INSTRUCTION)
+    assert set(seen) == {'go to the object'}
 
 
 def test_agreement_compares_outcomes_by_seed():
@@ -83,3 +111,19 @@ def test_cli_refuses_a_broken_checkpoint(tmp_path, capsys):
     bad.write_bytes(b'not a checkpoint')
     assert evaluate.main(['--checkpoint', str(bad), '--episodes', '1']) == 2
     assert 'bad.safetensors' in capsys.readouterr().err
+
+
+def test_results_page_puts_every_figure_beside_its_floors():
+    from vla_fusion_ros.train import results_report
+    reports = evaluate.run_episodes(ConstantPolicy([[0.0, 0.0]]), 20)
+    summary = metrics.summarize(reports)
+    page = results_report.render(
+        'overhead', {'training': {'steps': 10, 'wall_time_s': 1.0}},
+        {'episodes': 20, 'seed_start': EVAL_SEED_START, 'in_process': summary,
+         'uninformed': summary, 'parity': {'64x64': summary, '640x480': summary}},
+        ['python -m vla_fusion_ros.train.evaluate'],
+        [{'step': 10, 'val_loss': 0.5, 'val_success': 0.1}])
+    assert page.count(metrics.format_rate(summary)) >= 4
+    assert 'floor: the same model told "go to the object"' in page
+    assert 'vision-only model, same recipe | not measured' in page
+    assert 'Spread between the best and the worst resolution: 0.0 points' in page

@@ -131,3 +131,13 @@ def test_huge_declared_size_is_refused_before_allocation():
     msg = Image(height=100000, width=100000, encoding='rgb8', step=300000, data=b'')
     with pytest.raises(ImageConversionError, match='height \\* step'):
         image_msg_to_array(msg)
+
+
+def test_the_node_preprocesses_with_the_dataset_s_function():
+    """Train/deploy parity: the node and the dataset generator hold one prepare_rgb."""
+    from vla_fusion_ros.model import preprocess
+    from vla_fusion_ros.ros import fusion_core, image_conversion
+    from vla_fusion_ros.train import dataset
+    assert fusion_core.prepare_rgb is preprocess.prepare_rgb
+    assert image_conversion.prepare_rgb is preprocess.prepare_rgb
+    assert dataset.prepare_rgb is preprocess.prepare_rgb

@@ -78,7 +78,7 @@ def test_duplicate_layers_are_refused(checkpoint):
 def test_overrides_that_match_the_shipped_model_load_it():
     from vla_fusion_ros.ros.policy_loader import default_checkpoint
     shipped = default_checkpoint()
-    assert shipped, 'the package ships models/default.safetensors'
+    assert shipped, 'the package ships models/overhead.safetensors'
     policy, log = _load(fusion_layers=[2, 1])
     assert any(shipped in line for line in log.lines), log.lines
     assert not any('UNTRAINED' in line for line in log.lines), log.lines

@@ -148,7 +148,7 @@ def test_config_overrides_and_errors(tmp_path):
     model = train_config.model_config(config)
     assert model.fusion.operator == 'cross_attention' and model.fusion.layers == [0, 1]
     assert model.seed == 7 and config['optim']['lr'] == 1e-3
-    default = train_config.load_config(os.path.join(REPO, 'config', 'train_default.yaml'),
+    default = train_config.load_config(os.path.join(REPO, 'config', 'train_overhead.yaml'),
                                        ['model.fusion.mode=late'])
     assert train_config.model_config(default).fusion.mode == 'late'
     with pytest.raises(train_config.TrainConfigError, match='optim.lrr'):

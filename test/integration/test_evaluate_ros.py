@@ -11,7 +11,7 @@ plumbing: stamps, remaps, reports, isolation and shutdown.
 
 import pytest
 from vla_fusion_ros.model import FusionModel, ModelConfig, save_checkpoint, Tokenizer, VLAPolicy
-from vla_fusion_ros.sim.world import EVAL_SEED_START
+from vla_fusion_ros.sim.base import EVAL_SEED_START
 from vla_fusion_ros.train import evaluate
 
 from conftest import tiny_model  # noqa: I100 (the tests' own)
@@ -23,19 +23,24 @@ pytestmark = pytest.mark.ros
 
 
 @pytest.mark.slow
-def test_ros_path_reproduces_the_in_process_episodes(tmp_path):
+@pytest.mark.parametrize('world, memory', [('overhead', 0), ('first_person', 8)])
+def test_ros_path_reproduces_the_in_process_episodes(tmp_path, world, memory):
+    """Both worlds; the first-person model carries memory from frame to frame in the node."""
     from vla_fusion_ros.train.ros_eval import evaluate_ros
-    config = ModelConfig.from_dict(TINY_MODEL)
+    config = ModelConfig.from_dict({**TINY_MODEL, 'head': {**TINY_MODEL.get('head', {}),
+                                                           'memory': memory}})
     path = str(tmp_path / 'tiny.safetensors')
     save_checkpoint(path, FusionModel(config), Tokenizer(max_length=8), config)
     episodes = 2
-    local = evaluate.evaluate_in_process(VLAPolicy.from_checkpoint(path), episodes)
-    ros = evaluate_ros(path, episodes, timeout=120.0, log_dir=str(tmp_path))
+    local = evaluate.evaluate_in_process(VLAPolicy.from_checkpoint(path), episodes,
+                                         world=world)
+    ros = evaluate_ros(path, episodes, timeout=120.0, log_dir=str(tmp_path), world=world)
     assert [r['seed'] for r in ros['reports']] == [EVAL_SEED_START, EVAL_SEED_START + 1]
     assert ros['timeouts'] == 0 and 101 <= ros['domain_id'] <= 200
     for mine, theirs in zip(local['reports'], ros['reports']):
         assert mine['instruction'] == theirs['instruction']
         assert mine['success'] == theirs['success'] and mine['steps'] == theirs['steps']
+        assert mine['reason'] == theirs['reason'] and theirs['world'] == world
         assert mine['final_distance_m'] == pytest.approx(theirs['final_distance_m'], abs=2e-3)
 
 

@@ -80,6 +80,35 @@ def test_sim_camera_rejects_invalid_parameter(start_node):
     assert "parameter 'encoding'" in cam.output and 'rgb8, bgr8, mono8' in cam.output
 
 
+@pytest.mark.parametrize('world', ['overhead', 'first_person'])
+def test_sim_camera_shows_a_world_at_its_resolution(start_node, ros_probe, world):
+    """world:= makes the camera show that world's held-out scene, rendered at its size."""
+    from vla_fusion_ros.sim.base import EVAL_SEED_START
+    from vla_fusion_ros.sim.registry import make_world
+    received = []
+    ros_probe.create_subscription(Image, '/cam/world', received.append,
+                                  make_qos('best_effort', 'keep_last', 10))
+    cam = start_node('sim_camera', params={'frequency': 10.0, 'width': 160, 'height': 120,
+                                           'seed': 2, 'world': world},
+                     remaps={'~/image_raw': '/cam/world'})
+    assert ros_probe.spin_until(lambda: received, timeout=20.0), cam.output
+    reference = make_world(world)
+    reference.reset(EVAL_SEED_START + 2)
+    np.testing.assert_array_equal(image_msg_to_array(received[-1]), reference.render(160, 120))
+    assert cam.stop(signal.SIGINT) == 0, cam.output
+
+
+def test_graph_runner_world_argument_picks_the_camera_scene_and_the_model():
+    """use_sim:=true world:=overhead: the camera shows it, the node serves its model."""
+    from vla_fusion_ros.tools.graph import fusion_graph
+    camera, node = fusion_graph({'use_sim': 'true', 'world': 'overhead'})
+    assert camera.overrides == {'world': 'overhead'}
+    assert node.overrides['checkpoint'].endswith('models/overhead.safetensors')
+    assert fusion_graph({'use_sim': 'true'})[1].overrides['checkpoint'] == ''
+    with pytest.raises(ValueError, match='world'):
+        fusion_graph({'world': 'mars'})
+
+
 def test_sim_camera_applies_frequency_and_frame_id_at_run_time():
     """Writable parameters take effect when set (the timer is rebuilt for a new rate)."""
     import rclpy

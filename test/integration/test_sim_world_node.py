@@ -107,7 +107,13 @@ def test_lockstep_episode_matches_the_in_process_world(start_node, ros_probe):
     report = probe.reports[0]
     assert report['seed'] == 3 and report['instruction'] == reference.instruction
     assert report['steps'] == 6 and report['success'] is False and report['timeouts'] == 0
-    assert report['aborted'] is False
+    assert report['aborted'] is False and report['reason'] == 'timeout'
+    replay = World(WorldConfig(max_steps=6, image_size=SIZE))
+    replay.reset(3)
+    for action in report['actions']:  # the executed actions replay the episode exactly
+        replay.step(action)
+    np.testing.assert_array_equal(replay.pose, reference.pose)
+    assert report['world'] == 'overhead' and report['absent'] == reference.target_absent
     assert proc.proc.wait(timeout=TIMEOUT) == 0, proc.stop()
     proc.stop()
     assert 'Traceback' not in proc.output, proc.output
@@ -118,7 +124,7 @@ def test_stamped_commands_timeouts_and_reset(start_node, ros_probe):
     probe = Probe(ros_probe, TwistStamped)
     proc = start_node('sim_world', params={
         'seed': 5, 'cmd_type': 'twist_stamped', 'resend_period': 0.0, 'command_timeout': 1.5,
-        'image_size': SIZE})
+        'image_size': SIZE, 'stop_steps': 100})
     probe.wait(lambda: probe.frames, 'the first frame', proc)
     probe.wait_connected(proc)
     first = probe.frames[-1]
@@ -143,7 +149,7 @@ def test_stamped_commands_timeouts_and_reset(start_node, ros_probe):
     probe.wait(lambda: probe.reports and len(probe.instructions) >= 2, 'the reset', proc)
     report = probe.reports[-1]
     assert report['seed'] == 5 and report['aborted'] is True and report['timeouts'] >= 1
-    reference = World(WorldConfig(image_size=SIZE))
+    reference = World(WorldConfig(image_size=SIZE, stop_steps=100))
     reference.reset(42)
     assert probe.instructions[-1] == reference.instruction
     probe.wait(lambda: any(np.array_equal(pixels(f), reference.render())
@@ -157,7 +163,7 @@ def test_realtime_mode_steps_without_commands_then_idles(start_node, ros_probe):
     probe = Probe(ros_probe)
     proc = start_node('sim_world', params={
         'mode': 'realtime', 'rate': 25.0, 'episodes': 1, 'max_steps': 8, 'image_size': SIZE,
-        'instruction_lead': 1.0, 'on_finish': 'idle'})
+        'instruction_lead': 1.0, 'on_finish': 'idle', 'stop_steps': 100})
     probe.wait(lambda: probe.reports, 'the episode report', proc)
     assert probe.reports[0]['steps'] == 8 and probe.reports[0]['timeouts'] == 0
     for frame in probe.frames[1:]:

@@ -36,7 +36,7 @@ pytestmark = pytest.mark.ros
 
 CANNOT_START = '[FusionNode] cannot start:'
 #: The model_config cases run with policy_loader.default_checkpoint patched to find nothing:
-#: with models/default.safetensors shipped, the node never reads model_config.
+#: with models/overhead.safetensors shipped, the node never reads model_config.
 NO_SHIPPED_MODEL = 'model_config'
 
 #: Runs in a child process: import the node once, then fork one child per case.
@@ -52,7 +52,7 @@ for case in json.loads(sys.stdin.read()):
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         sys.argv = ['fusion_node', '--ros-args'] + case['args']
-        if case['no_shipped_model']:   # as in a build without models/default.safetensors
+        if case['no_shipped_model']:   # as in a build without models/overhead.safetensors
             from vla_fusion_ros.ros import policy_loader
             policy_loader.default_checkpoint = lambda: None
         try:

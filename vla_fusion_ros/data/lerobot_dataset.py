@@ -34,7 +34,7 @@ from vla_fusion_ros.data import lerobot_v3_schema as v3
 from vla_fusion_ros.data.video import decode, VideoError
 # The node's preprocessing. It lives in ros/ today and imports no rclpy; it is moving to a
 # ROS-free module.
-from vla_fusion_ros.ros.image_conversion import prepare_rgb
+from vla_fusion_ros.model.preprocess import prepare_rgb
 
 
 class DatasetFormatError(ValueError):

@@ -196,9 +196,14 @@ class HeadConfig:
     action_names: List[str] = field(default_factory=lambda: ['linear_x', 'angular_z'])
     # Physical value of a normalised action of 1.0, per dimension (m/s, rad/s).
     action_scale: List[float] = field(default_factory=lambda: [0.5, 1.5])
+    # Recurrent memory (GRU state size) carried from frame to frame; 0 = none (each frame
+    # alone). The first-person world needs it: a robot that has turned a full circle sees the
+    # very frame it started from, and must stop there instead of turning again.
+    memory: int = 0
 
     def __post_init__(self):
         _int('head.action_dim', self.action_dim, 1, 64)
+        _int('head.memory', self.memory, 0, 4096)
         _int('head.chunk_size', self.chunk_size, 1, 256)
         _int('head.hidden', self.hidden, 1, 65536)
         _choice('head.pool', self.pool, POOLS)

@@ -65,26 +65,62 @@ class ActionHead(nn.Module):
     Pooled tokens (plus an optional extra vector) -> MLP -> tanh -> [B, chunk, action_dim].
 
     Actions are normalised to [-1, 1]; multiply by ``HeadConfig.action_scale`` for physical
-    units.
+    units. With ``memory > 0`` a GRU cell reads the pooled features and the previous executed
+    action (normalised) and its state joins the MLP's input: ``state`` [B, memory +
+    action_dim] is the previous hidden state and action; the new hidden state is left in
+    :attr:`next_hidden` (zeros stand for an episode's start).
     """
 
     def __init__(self, cfg: HeadConfig, dim: int, extra_dim: int = 0):
         super().__init__()
         self.chunk_size = cfg.chunk_size
         self.action_dim = cfg.action_dim
+        self.memory = cfg.memory
         self.pool = AttentionPool(dim, cfg.queries) if cfg.pool == 'attention' else MeanPool(dim)
         self.ln_extra = nn.LayerNorm(extra_dim) if extra_dim else None
-        self.mlp = MLP(self.pool.out_dim + extra_dim, cfg.hidden,
-                       cfg.chunk_size * cfg.action_dim)
+        width = self.pool.out_dim + extra_dim
+        self.cell = nn.GRUCell(width + cfg.action_dim, cfg.memory) if cfg.memory else None
+        self.next_hidden: Optional[torch.Tensor] = None
+        self.mlp = MLP(width + cfg.memory, cfg.hidden, cfg.chunk_size * cfg.action_dim)
 
-    def forward(self, tokens: torch.Tensor, grid: Tuple[int, int],
-                extra: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """Map tokens [B, N, D] (and ``extra`` [B, E]) to actions [B, chunk, action_dim]."""
+    def features(self, tokens: torch.Tensor, grid: Tuple[int, int],
+                 extra: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Pool tokens [B, N, D] (and ``extra`` [B, E]) into the head's input [B, P]."""
         x = self.pool(tokens, grid)  # [B, P]
         if self.ln_extra is not None:
             x = torch.cat([x, self.ln_extra(extra)], dim=-1)  # [B, P + E]
-        actions = torch.tanh(self.mlp(x))  # [B, chunk * A]
-        return actions.view(-1, self.chunk_size, self.action_dim)
+        return x
+
+    def decode(self, x: torch.Tensor) -> torch.Tensor:
+        """Map head inputs [..., P (+ memory)] to actions [..., chunk, action_dim]."""
+        actions = torch.tanh(self.mlp(x))  # [..., chunk * A]
+        return actions.view(*x.shape[:-1], self.chunk_size, self.action_dim)
+
+    def forward(self, tokens: torch.Tensor, grid: Tuple[int, int],
+                extra: Optional[torch.Tensor] = None,
+                state: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Map tokens [B, N, D] (and ``extra`` [B, E]) to actions [B, chunk, action_dim]."""
+        x = self.features(tokens, grid, extra)  # [B, P]
+        if self.cell is None:
+            return self.decode(x)
+        if state is None:
+            state = x.new_zeros(x.shape[0], self.memory + self.action_dim)
+        hidden = self.cell(torch.cat([x, state[:, self.memory:]], -1), state[:, :self.memory])
+        self.next_hidden = hidden  # [B, M]
+        return self.decode(torch.cat([x, hidden], -1))
+
+    def run_sequence(self, x: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
+        """
+        Run the memory over episodes: inputs [B, T, P] and previous actions [B, T, A].
+
+        Returns actions [B, T, chunk, A]; each episode starts from a zero state.
+        """
+        hidden = x.new_zeros(x.shape[0], self.memory)
+        states = []
+        for t in range(x.shape[1]):
+            hidden = self.cell(torch.cat([x[:, t], previous[:, t]], -1), hidden)
+            states.append(hidden)
+        return self.decode(torch.cat([x, torch.stack(states, 1)], -1))
 
 
 POOLS: Dict[str, type] = {'attention': AttentionPool, 'mean': MeanPool}

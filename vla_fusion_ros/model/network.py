@@ -99,26 +99,52 @@ class FusionModel(nn.Module):
             nn.init.normal_(module.query, std=1.0)
 
     def forward(self, images: torch.Tensor, token_ids: Optional[torch.Tensor] = None,
-                mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+                mask: Optional[torch.Tensor] = None,
+                state: Optional[torch.Tensor] = None) -> torch.Tensor:
         """
         Return normalised actions [B, chunk, action_dim] in [-1, 1].
 
         ``token_ids`` and ``mask`` ([B, T], mask True for real tokens) may be ``None`` only
-        in ``vision_only`` mode, which never reads them.
+        in ``vision_only`` mode, which never reads them. ``state`` is the memory's input
+        ([B, memory + action_dim], ``head.memory > 0`` only; ``None``: an episode's start).
         """
+        tokens, grid, extra = self.encode(images, token_ids, mask)
+        return self.head(tokens, grid, extra, state)
+
+    def encode(self, images: torch.Tensor, token_ids: Optional[torch.Tensor] = None,
+               mask: Optional[torch.Tensor] = None):
+        """Return ``(tokens [B, N, D], grid, extra [B, E] or None)``: what the head reads."""
         if self.mode == 'vision_only':
             features, grids = self.vision(images)
-            return self.head(features[-1], grids[-1])
+            return features[-1], grids[-1], None
         if token_ids is None or mask is None:
             raise ValueError(f'fusion.mode={self.mode!r} needs token_ids and mask')
         if self.mode == 'early':
             tokens, grid = self.early(images, token_ids, mask)  # [B, N, D]
-            return self.head(tokens, grid)
+            return tokens, grid, None
         if self.mode == 'late':
             features, grids = self.vision(images)
             sentence = masked_mean(self.language(token_ids, mask)[-1], mask)  # [B, Dl]
-            return self.head(features[-1], grids[-1], sentence)
+            return features[-1], grids[-1], sentence
         return self._forward_intermediate(images, token_ids, mask)
+
+    def forward_episodes(self, images: torch.Tensor, token_ids: Optional[torch.Tensor],
+                         mask: Optional[torch.Tensor], slots: torch.Tensor,
+                         previous: torch.Tensor) -> torch.Tensor:
+        """
+        Actions for whole episodes at once (training a model with memory).
+
+        ``images`` [F, C, H, W], ``token_ids``/``mask`` [F, T]: the frames of B episodes;
+        ``slots`` [F] their flat positions in a [B, L] grid (episode * L + step);
+        ``previous`` [B, L, A]: each frame's previous executed action (normalised). Returns
+        actions [F, chunk, A], frame by frame.
+        """
+        tokens, grid, extra = self.encode(images, token_ids, mask)
+        x = self.head.features(tokens, grid, extra)  # [F, P]
+        batch, length = previous.shape[:2]
+        grid_x = x.new_zeros(batch * length, x.shape[-1]).index_copy(0, slots, x)
+        actions = self.head.run_sequence(grid_x.view(batch, length, -1), previous)
+        return actions.flatten(0, 1)[slots]  # [F, chunk, A]
 
     def _forward_intermediate(self, images, token_ids, mask):
         f_v, grid = self.vision.stem(images)  # [B, N, Dv]
@@ -136,7 +162,7 @@ class FusionModel(nn.Module):
             done = max(done, due)
             f_v, f_l = self.fusion[str(i)](f_v, f_l, mask)
             self._grids[i] = grid
-        return self.head(f_v, grid)
+        return f_v, grid, None
 
     def fusion_attention(self) -> Dict[int, torch.Tensor]:
         """

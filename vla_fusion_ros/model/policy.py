@@ -77,6 +77,9 @@ class VLAPolicy:
         self.engine: Optional[Engine] = None  # None: eager PyTorch
         self.backend = 'torch'
         self._last: Optional[Tuple[np.ndarray, str]] = None  # for attention_map under engines
+        self.memory_size = config.head.memory
+        self._memory: Optional[dict] = None  # predict()'s own memory (models with memory)
+        self._memory_text: Optional[str] = None
         if config.vision.in_channels != 3:
             raise ConfigError(f'vision.in_channels: {config.vision.in_channels} (the policy '
                               'feeds RGB images; valid: 3)')
@@ -124,11 +127,39 @@ class VLAPolicy:
         x = torch.from_numpy(np.ascontiguousarray(images)).to(self.device)  # [B, H, W, 3]
         return x.permute(0, 3, 1, 2).float().div_(255.0)  # [B, 3, H, W]
 
+    def new_memory(self, batch: int) -> Optional[dict]:
+        """
+        Return a fresh memory for ``batch`` episodes (``None`` for a model without memory).
+
+        Pass it to :meth:`predict_batch` step after step; it holds each episode's hidden state
+        and previous action.
+        """
+        if not self.memory_size:
+            return None
+        return {'hidden': torch.zeros(batch, self.memory_size, device=self.device),
+                'previous': torch.zeros(batch, self.action_dim, device=self.device)}
+
+    def reset_memory(self) -> None:
+        """Forget what :meth:`predict` remembered: the next frame starts a new episode."""
+        self._memory = None
+
+    def _state(self, memory: Optional[dict], rows) -> Optional[torch.Tensor]:
+        if memory is None:
+            return None
+        return torch.cat([memory['hidden'][rows], memory['previous'][rows]], -1)
+
+    def _remember(self, memory: Optional[dict], rows, actions: torch.Tensor) -> None:
+        if memory is not None:
+            memory['hidden'][rows] = self.model.head.next_hidden
+            memory['previous'][rows] = actions[:, 0].clamp(-1.0, 1.0)  # what was executed
+
     def predict(self, rgb: np.ndarray, instruction: str) -> np.ndarray:
         """
         Return float32 actions [chunk_size, action_dim] in physical units for one frame.
 
-        ``rgb`` is uint8 (H, W, 3), already resized to :attr:`image_size`.
+        ``rgb`` is uint8 (H, W, 3), already resized to :attr:`image_size`. A model with
+        memory remembers the frames since :meth:`reset_memory` (or since the instruction
+        changed) and assumes that its first action was executed.
         """
         if not isinstance(rgb, np.ndarray) or rgb.ndim != 3:
             raise ValueError(f'expected one uint8 RGB image (H, W, 3), got {_describe(rgb)}')
@@ -137,18 +168,32 @@ class VLAPolicy:
             self._check_images(rgb[None])
             self._last = (rgb, instruction)
             return self.engine(rgb, ids, mask)
+        if self.memory_size and (self._memory is None or self._memory_text != instruction):
+            self._memory, self._memory_text = self.new_memory(1), instruction
+        memory = self._memory if self.memory_size else None
         with torch.inference_mode():
-            actions = self.model(self._images(rgb[None]), ids, mask)  # [1, chunk, A]
+            actions = self.model(self._images(rgb[None]), ids, mask,
+                                 self._state(memory, slice(None)))  # [1, chunk, A]
+            self._remember(memory, slice(None), actions)
             return (actions[0] * self._scale).float().cpu().numpy()
 
-    def predict_batch(self, images: np.ndarray, instructions: Sequence[str]) -> np.ndarray:
-        """Return float32 actions [B, chunk_size, action_dim] for uint8 images [B, H, W, 3]."""
+    def predict_batch(self, images: np.ndarray, instructions: Sequence[str],
+                      memory: Optional[dict] = None, rows=None) -> np.ndarray:
+        """
+        Return float32 actions [B, chunk_size, action_dim] for uint8 images [B, H, W, 3].
+
+        ``memory`` (from :meth:`new_memory`) carries a model's memory between calls;
+        ``rows`` picks the episodes of the memory these images belong to (default: all).
+        """
         if len(instructions) != len(images):
             raise ValueError(f'{len(images)} images but {len(instructions)} instructions')
         ids, mask = self.tokenizer.encode(list(instructions))
+        rows = slice(None) if rows is None else torch.as_tensor(rows, dtype=torch.long)
         with torch.inference_mode():
             x = self._images(images)  # [B, 3, H, W]
-            actions = self.model(x, ids.to(self.device), mask.to(self.device))
+            actions = self.model(x, ids.to(self.device), mask.to(self.device),
+                                 self._state(memory, rows))
+            self._remember(memory, rows, actions)
             return (actions * self._scale).float().cpu().numpy()
 
     def attention_map(self) -> Optional[np.ndarray]:
@@ -194,6 +239,12 @@ class VLAPolicy:
         if backend not in BACKENDS:
             raise ValueError(f'backend {backend!r} is unknown (valid: {", ".join(BACKENDS)})')
         names = auto_backends(self.device) if backend == 'auto' else [backend]
+        if self.memory_size:
+            # The engines export one stateless frame; a model with memory runs eagerly.
+            if backend not in ('auto', 'torch'):
+                raise ValueError(f'backend {backend!r} cannot serve a model with memory '
+                                 '(head.memory > 0); use torch or auto')
+            names = ['torch']
         ids, mask = self._encode('')
         problems = []
         for name in names:

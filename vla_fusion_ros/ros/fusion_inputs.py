@@ -111,6 +111,10 @@ class FusionInputs:
             self.queue.clear()   # chunks predicted for the old instruction are void
             self.instruction = instruction
             self.instruction_from_topic = from_topic
+            # Every instruction message starts a new task: a model with memory forgets.
+            reset = getattr(self.policy, 'reset_memory', None)
+            if reset is not None:
+                reset()
         if instruction is None:
             self.counters.add('instructions_rejected')
             self.liveness.forget('instruction', f'instruction refused ({problem})')

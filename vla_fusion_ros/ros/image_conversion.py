@@ -13,16 +13,20 @@ converter does the same job with the same checks as cv_bridge's C++ core:
 Every check happens before any reshape, and a failure raises :class:`ImageConversionError`
 naming the field at fault. Decoding is zero-copy: the array returned by
 :func:`image_msg_to_array` is a strided view of the message's buffer (row padding and all), so
-the only copy a frame pays for is the resize the model input needs (:func:`prepare_rgb`).
+the only copy a frame pays for is the resize the model input needs (:func:`prepare_rgb`, from
+:mod:`vla_fusion_ros.model.preprocess`, re-exported here).
 """
 
 import struct
 import sys
-import threading
-from typing import List, Optional, Tuple
+from typing import Tuple
 
 import cv2
 import numpy as np
+
+# The model's preprocessing lives without ROS (the dataset generator calls the same function).
+from vla_fusion_ros.model.preprocess import (  # noqa: F401 (re-exported)
+    area_resize, prepare_rgb, TO_RGB, to_rgb8)
 
 try:  # pragma: no cover - depends on the installation
     from cv_bridge import CvBridge as _CvBridge
@@ -42,13 +46,7 @@ ENCODINGS = {
 }
 
 #: Colour conversions from each encoding to RGB (``None``: already RGB).
-_TO_RGB = {
-    'rgb8': None,
-    'bgr8': cv2.COLOR_BGR2RGB,
-    'rgba8': cv2.COLOR_RGBA2RGB,
-    'bgra8': cv2.COLOR_BGRA2RGB,
-    'mono8': cv2.COLOR_GRAY2RGB,
-}
+_TO_RGB = TO_RGB
 
 #: The largest frame accepted, in bytes (a 4K RGBA frame is 33 MB). Bigger is malformed.
 MAX_FRAME_BYTES = 64 * 1024 * 1024
@@ -101,80 +99,6 @@ def image_msg_to_array(msg) -> np.ndarray:
     if itemsize > 1 and bool(msg.is_bigendian) != _host_is_bigendian():
         array = array.byteswap()  # a copy, only for foreign-endian 16-bit frames
     return array
-
-
-def to_rgb8(array: np.ndarray, encoding: str) -> np.ndarray:
-    """Convert a decoded array to ``uint8`` RGB (a copy unless it already is rgb8)."""
-    if encoding == 'mono16':
-        array = (array >> 8).astype(np.uint8)
-        encoding = 'mono8'
-    code = _TO_RGB[encoding]
-    if code is None:
-        return array
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[:, :, 0]
-    return cv2.cvtColor(array, code)
-
-
-def area_resize(src: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
-    """
-    Resize ``src`` to ``size`` (width, height) by area averaging, fast for large reductions.
-
-    OpenCV's INTER_AREA is fast for exact halving and slow for other ratios. So an even-sized
-    frame is first halved (exact 2x2 means) while the half is still at least the target's
-    size, then area-resized the rest of the way; halving as far as the target's size allows
-    beat stopping at twice its size. The benchmark times both
-    (results/benchmark/benchmark.md, "Optimisations"). The result stays close to one direct
-    INTER_AREA (test_benchmark.py bounds the difference), except at sharp edges, where a 2x2
-    block straddles an output pixel's border and the halving averaged it whole. The halves
-    go to per-thread scratch buffers,
-    so the returned image is the only new array. The plan (the halves' buffers) is cached
-    per input shape, so a steady stream pays no Python bookkeeping per frame.
-    """
-    plan = _halving_plan(src.shape, src.dtype, size)
-    for half in plan:
-        src = cv2.resize(src, (half.shape[1], half.shape[0]), dst=half,
-                         interpolation=cv2.INTER_AREA)
-    return cv2.resize(src, size, interpolation=cv2.INTER_AREA)
-
-
-_SCRATCH = threading.local()
-
-
-def _halving_plan(shape: Tuple[int, ...], dtype, size: Tuple[int, int]) -> List[np.ndarray]:
-    """Return this thread's scratch buffers for the exact halvings of ``shape`` toward ``size``."""
-    plans = getattr(_SCRATCH, 'plans', None)
-    if plans is None:
-        plans = _SCRATCH.plans = {}
-    key = (shape, dtype, size)
-    plan = plans.get(key)
-    if plan is None:
-        if len(plans) >= 8:  # frame sizes changed: drop the old buffers
-            plans.clear()
-        plan = plans[key] = []
-        width, height = size
-        while (shape[1] % 2 == 0 and shape[0] % 2 == 0
-               and shape[1] // 2 >= width and shape[0] // 2 >= height):
-            shape = (shape[0] // 2, shape[1] // 2) + tuple(shape[2:])
-            plan.append(np.empty(shape, dtype=dtype))
-    return plan
-
-
-def prepare_rgb(array: np.ndarray, encoding: str, size: Optional[Tuple[int, int]]) -> np.ndarray:
-    """
-    Resize (area interpolation) then convert to RGB: the model's input, one copy in all.
-
-    Resizing first means any colour conversion runs on the small image, not the full frame,
-    which is read once (:func:`area_resize`). ``size`` is ``(width, height)``; ``None``
-    keeps the frame's size.
-    """
-    if size is not None and (array.shape[1], array.shape[0]) != tuple(size):
-        src = array[:, :, 0] if array.shape[2] == 1 else array
-        resized = area_resize(src, tuple(size))
-        if resized.ndim == 2:
-            resized = resized[:, :, None]
-        return to_rgb8(resized, encoding)
-    return np.ascontiguousarray(to_rgb8(array, encoding))
 
 
 _PNG_MAGIC = b'\x89PNG\r\n\x1a\n'

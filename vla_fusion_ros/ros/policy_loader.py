@@ -4,7 +4,9 @@
 Find and load the policy the fusion node serves.
 
 Order: the ``checkpoint`` parameter; else, unless ``model_config`` is given, the model shipped
-in the package's share directory (``models/default.safetensors``); else an untrained model
+in the package's share directory (``models/overhead.safetensors``, the overhead world's model; the
+first-person world's, ``models/first_person.safetensors``, is chosen with ``checkpoint`` or
+the launch file's ``world:=first_person``); else an untrained model
 built from ``model_config``, with a loud warning, because an untrained VLA publishes noise. A
 checkpoint that exists but does not load is an error, never a silent fallback to an untrained
 model. ``fusion_operator``/``fusion_layers`` must match a checkpoint's (layers compared as a
@@ -19,7 +21,7 @@ from vla_fusion_ros.ros.node_settings import FusionSettings, layer_override
 from vla_fusion_ros.ros.params import ParameterError
 
 PACKAGE = 'vla_fusion_ros'
-DEFAULT_CHECKPOINT = os.path.join('models', 'default.safetensors')
+DEFAULT_CHECKPOINT = os.path.join('models', 'overhead.safetensors')
 DEFAULT_MODEL_CONFIG = os.path.join('config', 'model_default.yaml')
 
 

@@ -1,7 +1,15 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-``sim_camera``: a simulated camera that publishes deterministic synthetic scenes.
+``sim_camera``: a simulated camera that publishes a simulated world's view, or synthetic scenes.
+
+With ``world:=overhead`` or ``world:=first_person`` it shows the scene of seed
+``EVAL_SEED_START + seed`` (a held-out scene) from the robot's start pose, rendered at the
+camera's ``width`` x ``height``: what the shipped models were trained on (their datasets are
+rendered at camera resolutions up to 640x480 and preprocessed by the node's own function). The
+robot does not move (``sim_world`` is the world that does). ``config/fusion.yaml`` sets
+``world: overhead`` for the launch file's ``use_sim``. With ``world:=''`` (the default) it
+publishes synthetic shapes:
 
 In the spirit of image_tools' ``cam2image``: ``sensor_msgs/Image`` at a fixed rate with stamped
 headers, configurable size, encoding, frame_id and QoS (best-effort sensor data by default).
@@ -19,6 +27,8 @@ from vla_fusion_ros.ros.image_conversion import array_to_image_msg
 from vla_fusion_ros.ros.params import ParameterError, ParameterSet
 from vla_fusion_ros.ros.qos import DURABILITY, HISTORY, make_qos, RELIABILITY
 from vla_fusion_ros.ros.runtime import run_node
+from vla_fusion_ros.sim.base import EVAL_SEED_START
+from vla_fusion_ros.sim.registry import make_world, WORLDS
 from vla_fusion_ros.sim.shapes import SyntheticScene
 
 ENCODINGS = ('rgb8', 'bgr8', 'mono8')
@@ -52,10 +62,19 @@ class SimCamera(Node):
                                read_only=True)
         durability = params.declare('qos_durability', 'volatile', 'QoS durability.',
                                     choices=tuple(DURABILITY), read_only=True)
+        about = ('Simulated world to show: overhead, first_person, or empty for synthetic '
+                 'drifting shapes.')
+        world = params.declare('world', '', about,
+                               choices=('',) + WORLDS, read_only=True)
         params.finish()
 
         self.scene = SyntheticScene(self.width, self.height, seed=self.seed,
                                     num_shapes=self.num_shapes)
+        self.world = None
+        if world:
+            self.world = make_world(world)
+            self.world.reset(EVAL_SEED_START + self.seed)
+            self.world.render(self.width, self.height)  # a missing renderer fails at start
         self.frame_index = 0
         self.publisher = self.create_publisher(
             Image, '~/image_raw', make_qos(reliability, history, depth, durability))
@@ -74,7 +93,9 @@ class SimCamera(Node):
 
     def publish_frame(self) -> None:
         """Render the next frame, stamp it and publish it."""
-        msg = array_to_image_msg(self.scene.render(self.frame_index), self.encoding, Image)
+        frame = (self.world.render(self.width, self.height) if self.world is not None
+                 else self.scene.render(self.frame_index))
+        msg = array_to_image_msg(frame, self.encoding, Image)
         msg.header.stamp = self.get_clock().now().to_msg()
         msg.header.frame_id = self.frame_id
         self.publisher.publish(msg)

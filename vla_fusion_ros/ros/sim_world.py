@@ -1,15 +1,22 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-``sim_world``: the simulated world as a ROS node, driven by ``cmd_vel``.
+``sim_world``: a simulated world as a ROS node, driven by ``cmd_vel``.
 
-Publishes the rendered view on ``~/image_raw`` (``sensor_msgs/Image`` rgb8, stamped,
-best-effort), the episode's instruction on ``~/instruction`` (latched) and, when an episode
-ends, a JSON report on ``~/episode`` (latched, last 100 kept):
-``{"seed", "instruction", "target", "success", "steps", "timeouts", "final_distance_m",
-"aborted", "episode", "first_frame_stamp_ns", "last_frame_stamp_ns"}`` (the header stamps of
-the episode's first and last published frame, so that a recorder can keep exactly the frames
-of that episode; null before the first frame). Subscribes ``cmd_vel`` (``Twist`` or, with
+``world:=overhead`` (the arena drawn from above) or ``world:=first_person`` (MuJoCo, a camera on
+the robot); every field of the world's config is a parameter (:mod:`.world_params`), and
+``image_width``/``image_height`` set the camera's resolution. Publishes the camera on
+``~/image_raw`` (``sensor_msgs/Image`` rgb8, stamped, best-effort), with ``publish_map:=true``
+the arena from above on ``~/map_image``, the episode's instruction on ``~/instruction``
+(latched) and, when an episode ends, a JSON report on ``~/episode`` (latched, last 100 kept):
+``{"seed", "instruction", "target", "absent", "success", "reason", "steps", "timeouts",
+"final_distance_m", "world", "aborted", "episode", "actions"}`` (``actions``: every executed
+``[v, w]``, so the episode can be replayed exactly); ``success`` is strict and ``reason`` one
+of ``reached``, ``collision``, ``out_of_arena``, ``stopped``, ``timeout``
+(:mod:`vla_fusion_ros.sim.base`). The report also carries ``"first_frame_stamp_ns"`` and
+``"last_frame_stamp_ns"`` (the header stamps of the episode's first and last published frame,
+so that a recorder can keep exactly the frames of that episode; null before the first frame).
+Subscribes ``cmd_vel`` (``Twist`` or, with
 ``cmd_type:=twist_stamped``, ``TwistStamped``) and ``~/reset`` (``std_msgs/Int64``: abandon
 the episode and start the given seed).
 
@@ -36,7 +43,6 @@ report so that subscribers receive it; ``on_finish:=idle`` keeps the node up, wa
 ``~/reset``.
 """
 
-import dataclasses
 import json
 import sys
 import time
@@ -47,56 +53,17 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Int64, String
 
 from vla_fusion_ros.ros.image_conversion import array_to_image_msg
-from vla_fusion_ros.ros.params import ParameterError, ParameterSet
+from vla_fusion_ros.ros.params import ParameterError, ParameterSet  # noqa: F401 (re-export)
 from vla_fusion_ros.ros.qos import latched_qos, make_qos, RELIABILITY
 from vla_fusion_ros.ros.runtime import run_node
-from vla_fusion_ros.sim.world import (DISTRACTOR_RULES, INSTRUCTION_MODES, VIEWS, World,
-                                      WorldConfig)
+from vla_fusion_ros.ros.world_params import world_config_from_parameters, WORLD_PARAMETERS
+from vla_fusion_ros.sim.registry import make_world
+from vla_fusion_ros.sim.world import draw_overhead
 
 MODES = ('lockstep', 'realtime')
 CMD_TYPES = ('twist', 'twist_stamped')
 ON_FINISH = ('exit', 'idle')
 STAMP_TOLERANCE_NS = 100_000  # 0.1 ms: float-seconds round trips are exact to about 0.5 us
-
-#: Descriptions and rules of the ROS parameters that mirror :class:`WorldConfig` fields.
-WORLD_PARAMETERS = {
-    'arena_size_m': ('Side of the square arena in metres.', None, (0.5, 100.0)),
-    'num_objects': ('Objects in the scene: the target and its distractors.', None, (1, 12)),
-    'object_radius_m': ('Radius of every object in metres.', None, (0.01, 10.0)),
-    'distractor_rule': ('compositional: distractors share the target colour or shape.',
-                        DISTRACTOR_RULES, None),
-    'robot_radius_m': ('Radius of the robot in metres.', None, (0.01, 10.0)),
-    'max_linear': ('Limit of |linear.x| in m/s; commands are clamped.', None, (0.01, 100.0)),
-    'max_angular': ('Limit of |angular.z| in rad/s; commands are clamped.', None, (0.01, 100.0)),
-    'dt': ('Simulated seconds per step.', None, (0.001, 10.0)),
-    'success_radius_m': ('Success: robot centre this close to the target centre.', None,
-                         (0.01, 10.0)),
-    'max_steps': ('Step budget of an episode.', None, (1, 100000)),
-    'min_start_distance_m': ('Least start distance to the target in metres.', None,
-                             (0.0, 50.0)),
-    'instruction_mode': ('templates: varied phrasing; canonical: "go to the <color> <shape>".',
-                         INSTRUCTION_MODES, None),
-    'image_size': ('Side of the square image in pixels.', None, (16, 1024)),
-    'view': ('Camera: overhead (whole arena) or egocentric (robot-centred, heading up).',
-             VIEWS, None),
-    'egocentric_extent_m': ('Side of the square the egocentric view shows, in metres.', None,
-                            (0.1, 100.0)),
-}
-
-
-def world_config_from_parameters(params: ParameterSet) -> WorldConfig:
-    """Declare one ROS parameter per :class:`WorldConfig` field and build the config."""
-    values = {}
-    for field in dataclasses.fields(WorldConfig):
-        description, choices, value_range = WORLD_PARAMETERS[field.name]
-        values[field.name] = params.declare(field.name, field.default, description,
-                                            choices=choices, value_range=value_range,
-                                            read_only=True)
-    try:
-        return WorldConfig(**values)
-    except ValueError as exc:  # WorldConfig's messages start with the field's name
-        name, _, problem = str(exc).partition(': ')
-        raise ParameterError(f"parameter '{name}': {problem}") from None
 
 
 def _same_stamp(a, b) -> bool:
@@ -119,7 +86,16 @@ class SimWorld(Node):
         super().__init__('sim_world', **kwargs)
         # Every writable parameter is an attribute read where it is used: set = applied.
         params = ParameterSet(self, on_change=lambda changes: self.__dict__.update(changes))
-        self.config = world_config_from_parameters(params)
+        self.world_name, self.config = world_config_from_parameters(params)
+        self.image_width = params.declare(
+            'image_width', 0, 'Camera width in pixels; 0 = image_size.', value_range=(0, 4096),
+            read_only=True) or self.config.image_size
+        self.image_height = params.declare(
+            'image_height', 0, 'Camera height in pixels; 0 = image_width.',
+            value_range=(0, 4096), read_only=True) or self.image_width
+        self.publish_map = params.declare(
+            'publish_map', False, 'Also publish the arena seen from above on ~/map_image '
+            '(image_size square), for displays and the demo.', read_only=True)
         self.next_seed = params.declare('seed', 0, 'Seed of the first episode.',
                                         value_range=(0, 2**62), read_only=True)
         self.episodes = params.declare('episodes', 0, 'Episodes to run; 0 = forever.',
@@ -156,7 +132,9 @@ class SimWorld(Node):
                                value_range=(1, 1000), read_only=True)
         params.finish()
 
-        self.world = World(self.config)
+        self.world = make_world(self.world_name, self.config)
+        self.world.reset(self.next_seed)  # render once now: a missing renderer fails at start
+        self.world.render(self.image_width, self.image_height)
         self.phase = 'starting'     # starting -> waiting (lockstep) | running -> finished
         self.episodes_done = 0
         self.episode_index = 0
@@ -170,6 +148,9 @@ class SimWorld(Node):
 
         self.image_pub = self.create_publisher(Image, '~/image_raw',
                                                make_qos(reliability, 'keep_last', depth))
+        self.map_pub = (self.create_publisher(Image, '~/map_image',
+                                              make_qos(reliability, 'keep_last', depth))
+                        if self.publish_map else None)
         self.instruction_pub = self.create_publisher(String, '~/instruction', latched_qos())
         self.episode_pub = self.create_publisher(
             String, '~/episode', make_qos('reliable', 'keep_last', 100, 'transient_local'))
@@ -182,7 +163,8 @@ class SimWorld(Node):
         self.timer = self.create_timer(period, self._on_tick)
         self._start_episode(self.next_seed)
         self.get_logger().info(
-            f'{self.mode} world: {self.config.image_size}px {self.config.view} view on '
+            f'{self.mode} {self.world_name} world: {self.image_width}x{self.image_height} '
+            f'camera on '
             f'{self.image_pub.topic_name}, commands ({self.cmd_type}) on '
             f'{self.cmd_sub.topic_name}; {self.episodes or "unlimited"} episodes from seed '
             f'{self.world.seed}')
@@ -201,12 +183,9 @@ class SimWorld(Node):
 
     def _report(self, aborted: bool) -> None:
         world = self.world
-        report = {'seed': world.seed, 'instruction': world.instruction,
-                  'target': f'{world.target.color} {world.target.shape}',
-                  'success': bool(world.success), 'steps': world.steps,
-                  'timeouts': self.timeouts, 'aborted': aborted,
-                  'final_distance_m': round(world.distance_to_target(), 4),
-                  'episode': self.episode_index,
+        report = {**world.report(), 'world': self.world_name, 'timeouts': self.timeouts,
+                  'aborted': aborted, 'episode': self.episode_index,
+                  'actions': [list(a) for a in world.actions],
                   'first_frame_stamp_ns': self.episode_stamps[0],
                   'last_frame_stamp_ns': self.episode_stamps[1]}
         self.episode_index += 1
@@ -232,10 +211,16 @@ class SimWorld(Node):
     # --- frames and ticks ---------------------------------------------------------------------
 
     def _publish_frame(self, first: bool) -> None:
-        msg = array_to_image_msg(self.world.render(), 'rgb8', Image)
+        msg = array_to_image_msg(self.world.render(self.image_width, self.image_height),
+                                 'rgb8', Image)
         self.frame_stamp = self.get_clock().now().to_msg()
         msg.header.stamp = self.frame_stamp
         msg.header.frame_id = self.frame_id
+        if self.map_pub is not None:
+            view = array_to_image_msg(draw_overhead(self.world, self.config.image_size),
+                                      'rgb8', Image)
+            view.header = msg.header
+            self.map_pub.publish(view)
         stamp_ns = self.frame_stamp.sec * 1_000_000_000 + self.frame_stamp.nanosec
         if self.episode_stamps[0] is None:
             self.episode_stamps[0] = stamp_ns

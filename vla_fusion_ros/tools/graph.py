@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Dict, List, Optional
 
-from vla_fusion_ros.harness.executables import default_params_file
+from vla_fusion_ros.harness.executables import default_params_file, share_file
 from vla_fusion_ros.harness.graph import Graph, NodeSpec
 
 #: The launch file's arguments and their defaults (launch/fusion.launch.py mirrors these).
@@ -31,6 +31,7 @@ LAUNCH_ARGUMENTS = {
     'device': 'cpu',
     'checkpoint': '',
     'output_type': 'twist',
+    'world': '',                # with use_sim: overhead | first_person ('' = the YAML's)
 }
 
 
@@ -48,11 +49,19 @@ def fusion_graph(arguments: Optional[Dict[str, str]] = None) -> List[NodeSpec]:
         raise ValueError(f'params_file: no such file: {params}')
     remap = {'~/image_raw': args['image_topic']}
     nodes = []
+    if args['world'] not in ('', 'overhead', 'first_person'):
+        raise ValueError(f"world: invalid value {args['world']!r} (valid: overhead, "
+                         'first_person)')
+    checkpoint = args['checkpoint']
     if args['use_sim'] == 'true':
-        nodes.append(NodeSpec('sim_camera', 'sim_camera', params, remaps=dict(remap)))
+        world = {'world': args['world']} if args['world'] else {}
+        nodes.append(NodeSpec('sim_camera', 'sim_camera', params, overrides=world,
+                              remaps=dict(remap)))
+    if args['world'] and not checkpoint:
+        checkpoint = share_file('models', f'{args["world"]}.safetensors')
     nodes.append(NodeSpec('fusion_node', 'fusion_node', params, overrides={
         'instruction': args['instruction'], 'device': args['device'],
-        'checkpoint': args['checkpoint'], 'output_type': args['output_type']},
+        'checkpoint': checkpoint, 'output_type': args['output_type']},
         remaps=dict(remap)))
     return nodes
 

@@ -8,7 +8,7 @@ the dataset) and the target's position (recomputed from the episode's scene seed
 reads the action head's pooled features and predicts, in arena units (the half-side is 1):
 
 ``[robot x, robot y, cos(theta), sin(theta), target x, target y, target x and y in the robot
-frame]``
+frame]`` (for an absent target, the robot's own position: zero in the robot frame)
 
 Its MSE is added to the action loss (``loss.aux_weight``). The probe pushes the pooled features
 to say where the robot is, which way it faces and where the *named* object is, which is what
@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from vla_fusion_ros.model.attention import MLP
-from vla_fusion_ros.sim.world import World, WorldConfig
+from vla_fusion_ros.sim.registry import make_config, make_world
 
 AUX_DIM = 8
 
@@ -33,14 +33,18 @@ AUX_DIM = 8
 def aux_targets(data: Dict[str, np.ndarray]) -> torch.Tensor:
     """Return float32 [F, 8] auxiliary targets for the frames of a generated dataset."""
     meta = json.loads(str(data['meta']))
-    world = World(WorldConfig(**meta['world']))
+    name = meta.get('world_name', 'overhead')
+    world = make_world(name, make_config(name, meta['world']))
     half = 0.5 * world.config.arena_size_m
-    targets = np.empty((len(data['episode_seed']), 2))
+    targets = np.full((len(data['episode_seed']), 2), np.nan)
     for i, seed in enumerate(data['episode_seed']):
         world.reset(int(seed))
-        targets[i] = (world.target.x, world.target.y)
+        if world.target is not None:
+            targets[i] = (world.target.x, world.target.y)
     pose = data['poses']  # [F, 3]
     goal = targets[data['episode']]  # [F, 2]
+    missing = np.isnan(goal[:, 0])
+    goal[missing] = pose[missing, :2]  # absent target: 'here' (relative position 0)
     c, s = np.cos(pose[:, 2]), np.sin(pose[:, 2])
     dx, dy = goal[:, 0] - pose[:, 0], goal[:, 1] - pose[:, 1]
     out = np.stack([pose[:, 0] / half, pose[:, 1] / half, c, s, goal[:, 0] / half,
@@ -73,7 +77,15 @@ class PolicyWithProbe(nn.Module):
     def _keep(self, module, inputs, output) -> None:
         self._pooled = output
 
-    def forward(self, images, ids, mask):
-        """Return normalised actions [B, k, A] and auxiliary predictions [B, 8]."""
-        actions = self.model(images, ids, mask)
+    def forward(self, images, ids, mask, slots=None, previous=None):
+        """
+        Return normalised actions [B, k, A] and auxiliary predictions [B, 8].
+
+        With ``slots`` and ``previous`` the frames are whole episodes for a model with memory
+        (:meth:`FusionModel.forward_episodes`).
+        """
+        if slots is None:
+            actions = self.model(images, ids, mask)
+        else:
+            actions = self.model.forward_episodes(images, ids, mask, slots, previous)
         return actions, self.probe(self._pooled)

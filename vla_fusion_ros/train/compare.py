@@ -140,7 +140,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--budget', choices=tuple(BUDGETS), default='small')
     parser.add_argument('--seeds', type=int, default=3)
     parser.add_argument('--jobs', type=int, default=2, help='training processes at once')
-    parser.add_argument('--config', default='config/train_default.yaml')
+    parser.add_argument('--config', default='config/train_overhead.yaml')
     parser.add_argument('--runs', default='runs/compare', help='where the runs live')
     parser.add_argument('--out', default='results/comparison')
     parser.add_argument('--only', nargs='*', help='restrict to these variant names')

@@ -139,8 +139,8 @@ def markdown(rows, verdict_info, budget, seeds, wall_time_s) -> str:
              'run uses the same recipe as the shipped model (AdamW, warm-up and cosine decay, '
              'mirror augmentation, the auxiliary state probe), scaled to this budget.', '',
              f'This budget is {budget["steps"] * budget["batch_size"]:,} training samples per '
-             "run, a fraction of the shipped model's (config/train_default.yaml), so absolute "
-             "success here is below the shipped model's (results/training/default.md): it "
+             "run, a fraction of the shipped model's (config/train_overhead.yaml), so absolute "
+             "success here is below the shipped model's (results/training/overhead.md): it "
              'measures how fast each design learns. It is identical for every variant, so the '
              'comparison is fair.', '',
              'Regenerate: `python -m vla_fusion_ros.train.compare --budget '

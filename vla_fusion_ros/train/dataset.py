@@ -3,14 +3,19 @@
 """
 Behaviour-cloning data from the simulated world's expert, on disk and as a torch Dataset.
 
-The generator runs the expert (:class:`vla_fusion_ros.sim.expert.ExpertPolicy`) in the world.
-With probability ``noise_prob`` per step, Gaussian noise is added to the action that is
+The generator runs the expert (:class:`vla_fusion_ros.sim.expert.ExpertPolicy`) in a world
+(``--world overhead|first_person``). **Train/deploy parity**: each episode renders at a camera
+resolution drawn from ``--render-sizes`` (default 64x64, 160x120, 320x240 and 640x480, the
+simulated camera's), and every frame goes through
+:func:`vla_fusion_ros.model.preprocess.prepare_rgb`, the very function the fusion node applies
+to camera messages, to become the model's square input. With probability ``noise_prob`` per
+step, Gaussian noise is added to the action that is
 *executed*, so the robot drifts off the expert's path and the data shows how to recover. The
 label stored for every frame is always the expert's clean action for the state in that frame.
 
 With ``chunk_size = k > 1`` every frame also stores the next ``k`` clean expert actions, from a
 noise-free rollout of the expert starting at that frame's state (what a chunking policy should
-execute open loop); the rollout pads with zeros once it reaches the target.
+execute open loop); the rollout pads with zeros once the episode ends.
 
 On-disk format: one ``.npz`` (compressed; loadable with ``allow_pickle=False``) holding
 
@@ -18,8 +23,9 @@ On-disk format: one ``.npz`` (compressed; loadable with ``allow_pickle=False``) 
   ``executed`` float32 ``[F, 2]`` what was applied (clamped); ``poses`` float64 ``[F, 3]``;
 - ``episode`` int32 ``[F]``, ``step`` int32 ``[F]``, ``instruction_id`` int32 ``[F]`` indexing
   ``instructions`` (unique strings);
-- ``episode_seed`` int64, ``episode_length`` int32, ``episode_success`` bool, ``episode_target``
-  str (``'<color> <shape>'``), all ``[E]``;
+- ``episode_seed`` int64, ``episode_length`` int32, ``episode_success`` bool (strict),
+  ``episode_target`` str (the named ``'<color> <shape>'``), ``episode_absent`` bool,
+  ``episode_reason`` str, ``episode_render_size`` int32 ``[E, 2]``, all per episode;
 - ``action_chunks`` float32 ``[F, k, 2]`` when ``k > 1``; ``meta``: a JSON string.
 
 Seeds: episode ``i`` uses scene seed ``seed + i``. Training data comes from
@@ -31,6 +37,7 @@ CLI: ``python -m vla_fusion_ros.train.dataset --episodes 3000 --seed 0 --out dat
 """
 
 import argparse
+import copy
 from dataclasses import asdict
 import json
 import os
@@ -43,40 +50,54 @@ import torch
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
+from vla_fusion_ros.model.preprocess import prepare_rgb
+from vla_fusion_ros.sim.base import (BaseWorldConfig, EVAL_SEED_START, TRAIN_SEED_START,
+                                     VAL_SEED_START)
 from vla_fusion_ros.sim.expert import ExpertPolicy
-from vla_fusion_ros.sim.world import (clamp_action, DISTRACTOR_RULES, EVAL_SEED_START,
-                                      INSTRUCTION_MODES, TRAIN_SEED_START, VAL_SEED_START,
-                                      VIEWS, World, WorldConfig)
+from vla_fusion_ros.sim.geometry import clamp_action
+from vla_fusion_ros.sim.registry import make_world, parse_size, world_name_of, WORLDS
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
-__all__ = ['BCDataset', 'EVAL_SEED_START', 'TRAIN_SEED_START', 'VAL_SEED_START', 'generate',
-           'load', 'save']
+#: Camera resolutions (width, height) the default datasets render at, one drawn per episode:
+#: the model's own size and the usual camera sizes up to the simulated camera's 640x480, so
+#: that every camera resolution is in the trained regime.
+RENDER_SIZES: Tuple[Tuple[int, int], ...] = ((64, 64), (160, 120), (320, 240), (640, 480))
+
+__all__ = ['BCDataset', 'EVAL_SEED_START', 'RENDER_SIZES', 'TRAIN_SEED_START',
+           'VAL_SEED_START', 'generate', 'load', 'parse_size', 'save']
 
 
-def _clean_chunk(world: World, expert: ExpertPolicy, pose: np.ndarray, first: np.ndarray,
+def _clean_chunk(world, expert: ExpertPolicy, first: np.ndarray,
                  chunk_size: int) -> np.ndarray:
-    """Return the expert's next ``chunk_size`` clean actions from ``pose`` (zeros at target)."""
-    cfg, target = world.config, world.target
+    """Return the expert's next ``chunk_size`` clean actions from now (zeros once done)."""
     chunk = np.zeros((chunk_size, 2), dtype=np.float32)
     chunk[0] = first
+    clone = copy.copy(world)
+    clone.pose = world.pose.copy()
     for j in range(1, chunk_size):
-        pose = world.predict_pose(pose, chunk[j - 1])
-        if np.hypot(pose[0] - target.x, pose[1] - target.y) <= cfg.success_radius_m:
+        if clone.step(chunk[j - 1]).done:
             break
-        chunk[j] = expert.act_from_state(pose, (target.x, target.y), cfg.max_linear,
-                                         cfg.max_angular)
+        chunk[j] = expert.act(clone)
     return chunk
 
 
 def generate(episodes: int, seed: int = TRAIN_SEED_START,
-             world_config: Optional[WorldConfig] = None, expert: Optional[ExpertPolicy] = None,
-             noise_prob: float = 0.5, noise_std: Tuple[float, float] = (0.3, 1.0),
-             chunk_size: int = 1, allow_eval_seeds: bool = False,
-             progress: bool = False) -> Dict[str, np.ndarray]:
+             world_config: Optional[BaseWorldConfig] = None,
+             expert: Optional[ExpertPolicy] = None, noise_prob: float = 0.5,
+             noise_std: Tuple[float, float] = (0.3, 1.0), chunk_size: int = 1,
+             allow_eval_seeds: bool = False, progress: bool = False, world: str = '',
+             render_sizes: Sequence[Tuple[int, int]] = ((64, 64),),
+             image_size: int = 64) -> Dict[str, np.ndarray]:
     """
     Run ``episodes`` expert episodes on scene seeds ``seed .. seed + episodes - 1``.
 
+    Every frame is rendered at a camera resolution drawn per episode from ``render_sizes``
+    and turned into the model's ``image_size`` square input by
+    :func:`vla_fusion_ros.model.preprocess.prepare_rgb`, the node's own preprocessing.
+
+    :param world: ``overhead`` or ``first_person`` ('' = the world of ``world_config``, or
+        overhead).
     :param noise_std: standard deviations of the noise on ``[linear_x, angular_z]``.
     :returns: the arrays of the on-disk format (see the module docstring).
     """
@@ -93,46 +114,52 @@ def generate(episodes: int, seed: int = TRAIN_SEED_START,
         raise ValueError(f'noise_std: expected two values >= 0, got {noise_std}')
     if chunk_size < 1:
         raise ValueError(f'chunk_size: must be >= 1, got {chunk_size}')
-    world = World(world_config or WorldConfig())
+    if not render_sizes:
+        raise ValueError('render_sizes: give at least one WIDTHxHEIGHT')
+    name = world or (world_name_of(world_config) if world_config is not None else 'overhead')
+    env = make_world(name, world_config)
     expert = expert or ExpertPolicy()
-    cfg = world.config
-    size = cfg.image_size
+    cfg = env.config
+    size = int(image_size)
     capacity = episodes * 32
     images = np.empty((capacity, size, size, 3), dtype=np.uint8)
     rows: List[Tuple] = []  # per frame: label, executed, pose, episode, step, instruction_id
     chunks: List[np.ndarray] = []
     instructions: Dict[str, int] = {}
-    ep_seed, ep_length, ep_success, ep_target = [], [], [], []
+    episode_info: List[Tuple] = []
     std = np.asarray(noise_std, dtype=np.float64)
     for index in tqdm(range(episodes), desc='episodes', unit='ep', disable=not progress):
         scene_seed = seed + index
-        world.reset(scene_seed)
+        env.reset(scene_seed)
         noise_rng = np.random.default_rng([scene_seed, 0x6E6F697365])  # its own stream
-        text_id = instructions.setdefault(world.instruction, len(instructions))
-        while not world.done:
+        width, height = render_sizes[int(noise_rng.integers(len(render_sizes)))]
+        text_id = instructions.setdefault(env.instruction, len(instructions))
+        while not env.done:
             frame = len(rows)
             if frame == capacity:
                 capacity = capacity * 3 // 2
                 images = np.resize(images, (capacity, size, size, 3))
-            images[frame] = world.render()
-            label = expert.act(world)
+            images[frame] = prepare_rgb(env.render(width, height), 'rgb8', (size, size))
+            label = expert.act(env)
             executed = label.astype(np.float64)
             if noise_rng.random() < noise_prob:
                 executed = executed + noise_rng.normal(0.0, std)
             executed = np.array(clamp_action(executed, cfg.max_linear, cfg.max_angular),
                                 dtype=np.float32)  # exactly what is stored
             if chunk_size > 1:
-                chunks.append(_clean_chunk(world, expert, world.pose, label, chunk_size))
-            rows.append((label, executed, world.pose.copy(), index, world.steps, text_id))
-            world.step(executed)
-        ep_seed.append(scene_seed)
-        ep_length.append(world.steps)
-        ep_success.append(world.success)
-        ep_target.append(f'{world.target.color} {world.target.shape}')
+                chunks.append(_clean_chunk(env, expert, label, chunk_size))
+            rows.append((label, executed, env.pose.copy(), index, env.steps, text_id))
+            env.step(executed)
+        episode_info.append((scene_seed, env.steps, env.success, ' '.join(env.named),
+                             env.target_absent, env.reason, (width, height)))
     label, executed, poses, episode, step, text_ids = zip(*rows)
-    meta = {'format_version': FORMAT_VERSION, 'world': asdict(cfg), 'expert': asdict(expert),
-            'seed': seed, 'episodes': episodes, 'noise_prob': noise_prob,
-            'noise_std': list(noise_std), 'chunk_size': chunk_size}
+    ep_seed, ep_length, ep_success, ep_target, ep_absent, ep_reason, ep_size = zip(
+        *episode_info)
+    meta = {'format_version': FORMAT_VERSION, 'world_name': name, 'world': asdict(cfg),
+            'expert': asdict(expert), 'seed': seed, 'episodes': episodes,
+            'noise_prob': noise_prob, 'noise_std': list(noise_std), 'chunk_size': chunk_size,
+            'render_sizes': [list(s) for s in render_sizes], 'image_size': size,
+            'preprocess': 'vla_fusion_ros.model.preprocess.prepare_rgb'}
     data = {
         'images': images[:len(rows)],
         'actions': np.asarray(label, dtype=np.float32),
@@ -146,6 +173,9 @@ def generate(episodes: int, seed: int = TRAIN_SEED_START,
         'episode_length': np.asarray(ep_length, dtype=np.int32),
         'episode_success': np.asarray(ep_success, dtype=bool),
         'episode_target': np.asarray(ep_target, dtype=np.str_),
+        'episode_absent': np.asarray(ep_absent, dtype=bool),
+        'episode_reason': np.asarray(ep_reason, dtype=np.str_),
+        'episode_render_size': np.asarray(ep_size, dtype=np.int32),
         'meta': np.asarray(json.dumps(meta)),
     }
     if chunk_size > 1:
@@ -197,6 +227,7 @@ class BCDataset(Dataset):
         self.actions = torch.from_numpy(np.ascontiguousarray(chunks[:, :chunk_size]))
         self.instruction_id = torch.from_numpy(data['instruction_id'].astype(np.int64))
         self.episode = data['episode']
+        self.executed = torch.from_numpy(np.ascontiguousarray(data['executed']))
         self.indices = None if indices is None else torch.as_tensor(indices, dtype=torch.long)
 
     def __len__(self) -> int:
@@ -233,31 +264,39 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--noise-prob', type=float, default=0.5)
     parser.add_argument('--noise-std', type=float, nargs=2, default=(0.3, 1.0),
                         metavar=('LINEAR', 'ANGULAR'))
-    parser.add_argument('--view', choices=VIEWS, default='overhead')
-    parser.add_argument('--image-size', type=int, default=64)
-    parser.add_argument('--num-objects', type=int, default=4)
-    parser.add_argument('--distractor-rule', choices=DISTRACTOR_RULES, default='compositional')
-    parser.add_argument('--instruction-mode', choices=INSTRUCTION_MODES, default='templates')
+    parser.add_argument('--world', choices=WORLDS, default='overhead')
+    parser.add_argument('--render-sizes', nargs='+', default=[f'{w}x{h}' for w, h in RENDER_SIZES],
+                        help='camera resolutions, one drawn per episode (default: %(default)s)')
+    parser.add_argument('--image-size', type=int, default=64, help='model input side (px)')
+    parser.add_argument('--set', nargs='*', default=[], metavar='FIELD=VALUE',
+                        help='world config fields, e.g. absent_prob=0.2 num_objects=3')
     parser.add_argument('--allow-eval-seeds', action='store_true')
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args(argv)
     try:
-        config = WorldConfig(view=args.view, image_size=args.image_size,
-                             num_objects=args.num_objects, distractor_rule=args.distractor_rule,
-                             instruction_mode=args.instruction_mode)
+        overrides = {}
+        for item in args.set:
+            key, _, text = item.partition('=')
+            overrides[key] = json.loads(text) if text[:1] in '0123456789-[{tf' else text
+        from vla_fusion_ros.sim.registry import make_config
+        config = make_config(args.world, overrides)
         start = time.monotonic()
         data = generate(args.episodes, args.seed, config, noise_prob=args.noise_prob,
                         noise_std=tuple(args.noise_std), chunk_size=args.chunk_size,
-                        allow_eval_seeds=args.allow_eval_seeds, progress=not args.no_progress)
+                        allow_eval_seeds=args.allow_eval_seeds, progress=not args.no_progress,
+                        world=args.world, image_size=args.image_size,
+                        render_sizes=[parse_size(t) for t in args.render_sizes])
         generated = time.monotonic() - start
         save(args.out, data)
-    except ValueError as exc:
+    except (ValueError, json.JSONDecodeError) as exc:
         print(f'dataset: {exc}', file=sys.stderr)
         return 2
-    print(f'{args.out}: {len(data["images"])} frames, {args.episodes} episodes '
-          f'(seeds {args.seed}..{args.seed + args.episodes - 1}), expert success '
-          f'{data["episode_success"].mean():.1%} under noise, generated in {generated:.1f} s, '
-          f'{os.path.getsize(args.out) / 1e6:.1f} MB')
+    frames = len(data['images'])
+    print(f'{args.out}: {args.world} world, {frames} frames, {args.episodes} episodes '
+          f'(seeds {args.seed}..{args.seed + args.episodes - 1}; '
+          f'{int(data["episode_absent"].sum())} absent-target), expert strict success '
+          f'{data["episode_success"].mean():.1%} under noise, generated in {generated:.1f} s '
+          f'({frames / generated:.0f} frames/s), {os.path.getsize(args.out) / 1e6:.1f} MB')
     return 0
 
 

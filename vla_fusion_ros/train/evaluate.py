@@ -1,12 +1,20 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Closed-loop evaluation of a policy in the simulated world, on held-out scene seeds.
+Closed-loop evaluation of a policy in a simulated world, on held-out scene seeds, honestly.
+
+Success is **strict** (:mod:`vla_fusion_ros.sim.base`): reach the named object without touching
+another, or, when it is absent, stop without touching anything. Every figure stands beside its
+**no-information floors** on the same scenes, with Wilson 95% intervals and n: the same policy
+told :data:`UNINFORMATIVE_INSTRUCTION` (``'go to the object'``), and a vision-only model trained
+with the same recipe (``--vision-only``). ``--parity 64x64 160x120 320x240 640x480`` adds the
+camera-resolution table: frames rendered at each size, preprocessed by the node's
+:func:`~vla_fusion_ros.model.preprocess.prepare_rgb`.
 
 Episode ``i`` is the scene of seed ``seed_start + i`` (``EVAL_SEED_START`` = 1,000,000 by
 default: never seen in training or validation). Two paths give the same episodes:
 
-- in-process (default, fast): many :class:`World` instances step together and one
+- in-process (default, fast): many worlds step together and one
   :meth:`VLAPolicy.predict_batch` call acts for all running episodes;
 - ``--ros``: the deployed path. ``sim_world`` (lockstep, ``TwistStamped``) and ``fusion_node``
   run as separate installed processes talking over DDS, in a private ROS domain; this process
@@ -17,7 +25,9 @@ frame (what the fusion node does when a new frame arrives every step).
 
 CLI::
 
-    python -m vla_fusion_ros.train.evaluate --checkpoint models/default.safetensors --ros
+    python -m vla_fusion_ros.train.evaluate --checkpoint models/overhead.safetensors --ros
+    python -m vla_fusion_ros.train.evaluate --checkpoint models/first_person.safetensors \
+        --vision-only models/first_person_vision_only.safetensors
 """
 
 import argparse
@@ -25,76 +35,139 @@ import json
 import os
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from tqdm import tqdm
 
-from vla_fusion_ros.sim.world import EVAL_SEED_START, World, WorldConfig
+from vla_fusion_ros.model.preprocess import prepare_rgb
+from vla_fusion_ros.sim.base import BaseWorldConfig, EVAL_SEED_START
+from vla_fusion_ros.sim.registry import make_config, make_world, WORLDS
 from vla_fusion_ros.train.metrics import agreement, format_summary, summarize
 
-__all__ = ['evaluate_in_process', 'main', 'run_episodes']
+#: The no-information instruction: names neither a colour nor a shape.
+UNINFORMATIVE_INSTRUCTION = 'go to the object'
+
+__all__ = ['evaluate_in_process', 'main', 'run_episodes', 'UNINFORMATIVE_INSTRUCTION']
 
 
 def run_episodes(policy, episodes: int, seed_start: int = EVAL_SEED_START,
-                 world_config: Optional[WorldConfig] = None, batch_size: int = 100,
-                 progress: bool = False) -> List[Dict[str, Any]]:
+                 world_config: Optional[BaseWorldConfig] = None, batch_size: int = 100,
+                 progress: bool = False, world: str = 'overhead',
+                 render_size: Optional[Tuple[int, int]] = None,
+                 instruction: Optional[str] = None) -> List[Dict[str, Any]]:
     """
     Run ``episodes`` closed-loop episodes of ``policy`` (a :class:`VLAPolicy`) in-process.
 
-    Returns one report per episode, in seed order, with the keys of ``sim_world``'s
-    ``~/episode`` reports: seed, instruction, target, success, steps, final_distance_m.
+    Frames are rendered at ``render_size`` (width, height; default the world's square
+    ``image_size``) and go through :func:`prepare_rgb`, as the node's frames do. ``instruction``
+    replaces every scene's own (the no-information floor uses
+    :data:`UNINFORMATIVE_INSTRUCTION`). Returns one report per episode, in seed order, with the
+    keys of ``sim_world``'s ``~/episode`` reports (:meth:`BaseWorld.report`).
     """
     if episodes < 1:
         raise ValueError(f'episodes: must be >= 1, got {episodes}')
-    config = world_config or WorldConfig()
+    config = world_config or make_config(world)
+    width, height = render_size or (config.image_size, config.image_size)
     reports: List[Dict[str, Any]] = []
     bar = tqdm(total=episodes, desc='episodes', unit='ep', disable=not progress)
     for first in range(0, episodes, batch_size):
         worlds = []
         for seed in range(seed_start + first, seed_start + min(episodes, first + batch_size)):
-            world = World(config)
-            world.reset(seed)
-            worlds.append(world)
+            env = make_world(world, config)
+            env.reset(seed)
+            worlds.append(env)
+        memory = policy.new_memory(len(worlds)) if hasattr(policy, 'new_memory') else None
         while True:
-            running = [w for w in worlds if not w.done]
+            running = [i for i, w in enumerate(worlds) if not w.done]
             if not running:
                 break
-            images = np.stack([w.render() for w in running])  # [B, S, S, 3] uint8
-            actions = policy.predict_batch(images, [w.instruction for w in running])
-            for world, action in zip(running, actions[:, 0]):  # first action of each chunk
-                world.step(action)
-                if world.done:
+            images = np.stack([prepare_rgb(worlds[i].render(width, height), 'rgb8',
+                                           policy.image_size) for i in running])
+            texts = [instruction or worlds[i].instruction for i in running]
+            if memory is not None:
+                actions = policy.predict_batch(images, texts, memory=memory, rows=running)
+            else:
+                actions = policy.predict_batch(images, texts)
+            for i, action in zip(running, actions[:, 0]):  # first action of each chunk
+                if worlds[i].step(action).done:
                     bar.update(1)
-        for world in worlds:
-            reports.append({'seed': world.seed, 'instruction': world.instruction,
-                            'target': f'{world.target.color} {world.target.shape}',
-                            'success': bool(world.success), 'steps': world.steps,
-                            'final_distance_m': round(world.distance_to_target(), 4)})
+        reports.extend(w.report() for w in worlds)
     bar.close()
     return reports
 
 
 def evaluate_in_process(policy, episodes: int, seed_start: int = EVAL_SEED_START,
-                        progress: bool = False) -> Dict[str, Any]:
+                        progress: bool = False, world: str = 'overhead',
+                        world_config: Optional[BaseWorldConfig] = None,
+                        render_size: Optional[Tuple[int, int]] = None,
+                        instruction: Optional[str] = None) -> Dict[str, Any]:
     """Run and summarise in-process episodes; the summary carries the reports and the time."""
     start = time.monotonic()
-    reports = run_episodes(policy, episodes, seed_start, progress=progress)
+    reports = run_episodes(policy, episodes, seed_start, world_config, progress=progress,
+                           world=world, render_size=render_size, instruction=instruction)
     summary = summarize(reports)
     summary['wall_time_s'] = round(time.monotonic() - start, 2)
+    summary['world'] = world
+    if render_size:
+        summary['render_size'] = list(render_size)
+    if instruction:
+        summary['instruction'] = instruction
     summary['reports'] = reports
     return summary
 
 
+def checkpoint_world(path: str) -> str:
+    """Return the world a checkpoint was trained in (from its metadata; overhead if unsaid)."""
+    from vla_fusion_ros.model import load_checkpoint
+    metadata = load_checkpoint(path)[3] or {}
+    training = metadata.get('training', {}) if isinstance(metadata, dict) else {}
+    name = training.get('world_name') or (training.get('data') or {}).get('world_name')
+    return name if name in WORLDS else 'overhead'
+
+
+def evaluate_with_floors(policy, episodes: int, seed_start: int, world: str,
+                         vision_only=None, render_size=None, progress: bool = False
+                         ) -> Dict[str, Any]:
+    """
+    Strict success of ``policy`` beside its no-information floors, on the same scenes.
+
+    ``uninformed``: the same policy, every instruction replaced by
+    :data:`UNINFORMATIVE_INSTRUCTION`; ``vision_only``: a vision-only model trained with the
+    same recipe (when given).
+    """
+    out = {'policy': evaluate_in_process(policy, episodes, seed_start, progress, world,
+                                         render_size=render_size),
+           'uninformed': evaluate_in_process(policy, episodes, seed_start, progress, world,
+                                             render_size=render_size,
+                                             instruction=UNINFORMATIVE_INSTRUCTION)}
+    if vision_only is not None:
+        out['vision_only'] = evaluate_in_process(vision_only, episodes, seed_start, progress,
+                                                 world, render_size=render_size)
+    return out
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Evaluate a checkpoint from the command line."""
+    from vla_fusion_ros.train.dataset import parse_size
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('--checkpoint', default='models/default.safetensors')
+    parser.add_argument('--checkpoint', default='models/overhead.safetensors')
+    parser.add_argument('--world', choices=WORLDS, default=None,
+                        help="default: the checkpoint's own world")
     parser.add_argument('--episodes', type=int, default=100)
     parser.add_argument('--seed-start', type=int, default=EVAL_SEED_START)
+    parser.add_argument('--render-size', default='',
+                        help='camera resolution WIDTHxHEIGHT (default: the model input size)')
+    parser.add_argument('--parity', nargs='*', default=None, metavar='WxH',
+                        help='also evaluate at these camera resolutions (the parity table)')
+    parser.add_argument('--vision-only', default='',
+                        help='a vision-only checkpoint trained with the same recipe: its '
+                        'success is reported as a no-information floor')
+    parser.add_argument('--no-floors', action='store_true',
+                        help='skip the uninformative-instruction floor')
     parser.add_argument('--ros', action='store_true',
                         help='also evaluate through ROS (sim_world + fusion_node over DDS)')
-    parser.add_argument('--ros-only', action='store_true', help='skip the in-process run')
+    parser.add_argument('--ros-only', action='store_true', help='skip the in-process runs')
     parser.add_argument('--threads', type=int, default=1, help='torch threads (in-process)')
     parser.add_argument('--ros-timeout', type=float, default=0.0,
                         help='seconds for the ROS run; 0 = 60 s + 3 s per episode')
@@ -107,26 +180,50 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     torch.set_num_threads(max(1, args.threads))
     try:
         policy = VLAPolicy.from_checkpoint(args.checkpoint)
-    except CheckpointError as exc:
+        world = args.world or checkpoint_world(args.checkpoint)
+        blind = VLAPolicy.from_checkpoint(args.vision_only) if args.vision_only else None
+        size = parse_size(args.render_size) if args.render_size else None
+        parity = [parse_size(t) for t in (args.parity or [])]
+    except (CheckpointError, ValueError) as exc:
         print(f'evaluate: {exc}', file=sys.stderr)
         return 2
+    progress = not args.no_progress
     out: Dict[str, Any] = {'checkpoint': args.checkpoint, 'identity': policy.identity,
-                           'episodes': args.episodes, 'seed_start': args.seed_start}
+                           'world': world, 'episodes': args.episodes,
+                           'seed_start': args.seed_start}
     if not args.ros_only:
         out['in_process'] = evaluate_in_process(policy, args.episodes, args.seed_start,
-                                                progress=not args.no_progress)
-        print(format_summary('in-process', out['in_process']))
+                                                progress, world, render_size=size)
+        print(format_summary(f'{world}, in-process', out['in_process']))
+        if not args.no_floors:
+            out['uninformed'] = evaluate_in_process(
+                policy, args.episodes, args.seed_start, progress, world, render_size=size,
+                instruction=UNINFORMATIVE_INSTRUCTION)
+            print(format_summary(f'  floor: same policy told "{UNINFORMATIVE_INSTRUCTION}"',
+                                 out['uninformed']))
+        if blind is not None:
+            out['vision_only'] = evaluate_in_process(blind, args.episodes, args.seed_start,
+                                                     progress, world, render_size=size)
+            print(format_summary('  floor: vision-only model, same recipe',
+                                 out['vision_only']))
+        if parity:
+            out['parity'] = {}
+            for w, h in parity:
+                result = evaluate_in_process(policy, args.episodes, args.seed_start, progress,
+                                             world, render_size=(w, h))
+                out['parity'][f'{w}x{h}'] = result
+                print(format_summary(f'  camera {w}x{h}', result))
     if args.ros or args.ros_only:
         from vla_fusion_ros.train.ros_eval import evaluate_ros
         timeout = args.ros_timeout or 60.0 + 3.0 * args.episodes
         try:
             out['ros'] = evaluate_ros(os.path.abspath(args.checkpoint), args.episodes,
-                                      args.seed_start, timeout=timeout,
-                                      progress=not args.no_progress)
+                                      args.seed_start, timeout=timeout, progress=progress,
+                                      world=world, render_size=size)
         except RuntimeError as exc:
             print(f'evaluate: ROS run failed: {exc}', file=sys.stderr)
             return 1
-        print(format_summary('ROS (sim_world + fusion_node over DDS)', out['ros']))
+        print(format_summary(f'{world}, ROS (sim_world + fusion_node over DDS)', out['ros']))
         if 'in_process' in out:
             out['agreement'] = agreement(out['in_process']['reports'], out['ros']['reports'])
             match = out['agreement']

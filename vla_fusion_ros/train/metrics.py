@@ -12,6 +12,8 @@ from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
+from vla_fusion_ros.sim.base import REASONS
+
 
 def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> List[float]:
     """Return the Wilson score interval ``[low, high]`` of a binomial proportion (95%)."""
@@ -24,26 +26,49 @@ def wilson_interval(successes: int, trials: int, z: float = 1.959964) -> List[fl
     return [max(0.0, centre - half), min(1.0, centre + half)]
 
 
-def summarize(reports: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
-    """Success rate with its Wilson 95% interval, and step counts, of episode reports."""
+def _rate(reports: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     n = len(reports)
     wins = sum(1 for r in reports if r['success'])
+    return {'episodes': n, 'successes': wins, 'success_rate': wins / n if n else 0.0,
+            'ci95': wilson_interval(wins, n)}
+
+
+def summarize(reports: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """
+    Strict success with its Wilson 95% interval, by end reason and by target presence.
+
+    ``reasons`` counts how episodes ended (:data:`vla_fusion_ros.sim.base.REASONS`);
+    ``present`` and ``absent`` split the rate by whether the named object was in the scene.
+    """
     steps = [r['steps'] for r in reports]
     won = [r['steps'] for r in reports if r['success']]
-    return {'episodes': n, 'successes': wins, 'success_rate': wins / n if n else 0.0,
-            'ci95': wilson_interval(wins, n),
-            'mean_steps': float(np.mean(steps)) if steps else 0.0,
-            'mean_steps_success': float(np.mean(won)) if won else 0.0,
-            'seeds': [min(r['seed'] for r in reports), max(r['seed'] for r in reports)]
-            if n else []}
+    out = _rate(reports)
+    out.update({
+        'reasons': {k: sum(1 for r in reports if r.get('reason') == k) for k in REASONS},
+        'present': _rate([r for r in reports if not r.get('absent')]),
+        'absent': _rate([r for r in reports if r.get('absent')]),
+        'mean_steps': float(np.mean(steps)) if steps else 0.0,
+        'mean_steps_success': float(np.mean(won)) if won else 0.0,
+        'seeds': [min(r['seed'] for r in reports), max(r['seed'] for r in reports)]
+        if reports else []})
+    return out
+
+
+def format_rate(summary: Dict[str, Any]) -> str:
+    """``'k/n = p% (95% CI a%-b%)'``."""
+    low, high = summary['ci95']
+    return (f'{summary["successes"]}/{summary["episodes"]} = {summary["success_rate"]:.1%} '
+            f'(95% CI {low:.1%}-{high:.1%})')
 
 
 def format_summary(name: str, summary: Dict[str, Any]) -> str:
-    """One line: success rate, its interval and the step counts."""
-    low, high = summary['ci95']
-    return (f'{name}: success {summary["successes"]}/{summary["episodes"]} = '
-            f'{summary["success_rate"]:.1%} (95% CI {low:.1%}-{high:.1%}), mean steps '
-            f'{summary["mean_steps"]:.1f} (successes {summary["mean_steps_success"]:.1f}), '
+    """One line: strict success, its interval, the split and how episodes ended."""
+    reasons = ', '.join(f'{k} {v}' for k, v in summary.get('reasons', {}).items() if v)
+    line = f'{name}: strict success {format_rate(summary)}'
+    if 'present' in summary:
+        line += (f'; target present {format_rate(summary["present"])}, absent '
+                 f'{format_rate(summary["absent"])}')
+    return (line + f'; ends: {reasons or "-"}; mean steps {summary["mean_steps"]:.1f}, '
             f'{summary.get("wall_time_s", 0):.1f} s')
 
 

@@ -23,14 +23,14 @@ import os
 import random
 import tempfile
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from tqdm import tqdm
 
 from vla_fusion_ros.harness.environment import isolated_env
 from vla_fusion_ros.harness.executables import default_params_file
 from vla_fusion_ros.harness.graph import Graph, NodeSpec
-from vla_fusion_ros.sim.world import EVAL_SEED_START
+from vla_fusion_ros.sim.base import EVAL_SEED_START
 from vla_fusion_ros.train.metrics import summarize
 
 #: fusion_node parameters for evaluation: every frame answered, nothing dropped for age.
@@ -39,10 +39,13 @@ FUSION_OVERRIDES = {'output_type': 'twist_stamped', 'control_rate': 1000.0,
                     'device': 'cpu', 'instruction': ''}
 
 
-def eval_graph(checkpoint: str, episodes: int, seed_start: int) -> List[NodeSpec]:
-    """Return the two nodes of the evaluation graph."""
+def eval_graph(checkpoint: str, episodes: int, seed_start: int, world: str = 'overhead',
+               render_size: Optional[Tuple[int, int]] = None) -> List[NodeSpec]:
+    """Return the two nodes of the evaluation graph (the camera at ``render_size``)."""
     params = default_params_file()
+    width, height = render_size or (0, 0)
     world = NodeSpec('sim_world', 'sim_world', params, overrides={
+        'world': world, 'image_width': width, 'image_height': height,
         'mode': 'lockstep', 'cmd_type': 'twist_stamped', 'episodes': episodes,
         'seed': seed_start, 'on_finish': 'exit', 'command_timeout': 30.0, 'exit_delay': 1.0})
     fusion = NodeSpec('fusion_node', 'fusion_node', params,
@@ -64,6 +67,7 @@ def _collect(domain_id: int, episodes: int, graph: Graph, deadline: float, progr
 
     def on_report(msg: String) -> None:
         report = json.loads(msg.data)
+        report.pop('actions', None)  # the replay log: not needed for a summary
         if not report.get('aborted') and report['seed'] not in reports:
             reports[report['seed']] = report
             bar.update(1)
@@ -97,7 +101,8 @@ def _collect(domain_id: int, episodes: int, graph: Graph, deadline: float, progr
 
 def evaluate_ros(checkpoint: str, episodes: int, seed_start: int = EVAL_SEED_START,
                  timeout: float = 300.0, progress: bool = False,
-                 domain_id: Optional[int] = None, log_dir: Optional[str] = None
+                 domain_id: Optional[int] = None, log_dir: Optional[str] = None,
+                 world: str = 'overhead', render_size: Optional[Tuple[int, int]] = None
                  ) -> Dict[str, Any]:
     """
     Run ``episodes`` episodes through ``sim_world`` and ``fusion_node``; summarise them.
@@ -111,7 +116,8 @@ def evaluate_ros(checkpoint: str, episodes: int, seed_start: int = EVAL_SEED_STA
     if checkpoint and not os.path.isfile(checkpoint):
         raise RuntimeError(f'{checkpoint}: no such checkpoint')
     domain_id = domain_id if domain_id is not None else random.SystemRandom().randint(101, 200)
-    graph = Graph(eval_graph(checkpoint, episodes, seed_start), env=isolated_env(domain_id),
+    graph = Graph(eval_graph(checkpoint, episodes, seed_start, world, render_size),
+                  env=isolated_env(domain_id),
                   log_dir=log_dir or tempfile.mkdtemp(prefix='vla_ros_eval_'))
     start = time.monotonic()
     try:

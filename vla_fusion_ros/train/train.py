@@ -5,7 +5,7 @@ Train a fusion policy by behaviour cloning: config-driven, resumable, determinis
 
 ::
 
-    python -m vla_fusion_ros.train.train --config config/train_default.yaml --out runs/default
+    python -m vla_fusion_ros.train.train --config config/train_overhead.yaml --out runs/overhead
     python -m vla_fusion_ros.train.train --out runs/x --resume --set schedule.steps=2000
     python -m vla_fusion_ros.train.train --dataset DATASET --out runs/robot
     torchrun --nproc_per_node 2 -m vla_fusion_ros.train.train --config ... --out ...
@@ -41,11 +41,13 @@ from tqdm import tqdm
 from vla_fusion_ros.data.lerobot_dataset import DatasetFormatError
 from vla_fusion_ros.model import load_checkpoint, save_checkpoint, Tokenizer, VLAPolicy
 from vla_fusion_ros.model.network import FusionModel
-from vla_fusion_ros.sim.world import EVAL_SEED_START, VAL_SEED_START
+from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
 from vla_fusion_ros.train import lerobot_source
 from vla_fusion_ros.train import train_config as tc
 from vla_fusion_ros.train.aux import mirror, PolicyWithProbe
-from vla_fusion_ros.train.evaluate import evaluate_in_process
+from vla_fusion_ros.train.episodes import EpisodeBatcher
+from vla_fusion_ros.train.evaluate import (evaluate_in_process, format_summary,
+                                           UNINFORMATIVE_INSTRUCTION)
 from vla_fusion_ros.train.train_state import (batch_indices, learning_rate, load_state,
                                               parameter_groups, save_state)
 
@@ -120,13 +122,52 @@ class Trainer:
             aux = None if aux is None else torch.where(flip[:, None], mirror(aux), aux)
         return images, table[1][rows], table[2][rows], target, aux
 
+    def _episode_batch(self, batcher: EpisodeBatcher, table, chosen, step: Optional[int]):
+        """Model inputs and targets for whole episodes (a model with memory)."""
+        flip = None
+        if step is not None and self.config['augment']['hflip'] > 0:
+            gen = torch.Generator().manual_seed(self.config['seed'] * 7_919 + step)
+            flip = torch.rand(len(chosen), generator=gen) < self.config['augment']['hflip']
+        images, texts, target, items, slots, previous = batcher.batch(chosen, flip)
+        dataset = batcher.dataset
+        aux = dataset.aux[items if dataset.indices is None else dataset.indices[items]]
+        if flip is not None:
+            per_frame = torch.repeat_interleave(
+                flip, torch.bincount(slots // previous.shape[1], minlength=len(chosen)))
+            aux = torch.where(per_frame[:, None], mirror(aux), aux)
+        rows = torch.tensor([table[0][t] for t in texts])
+        return images, table[1][rows], table[2][rows], target, aux, slots, previous
+
+    def _loss(self, inputs):
+        """Return the action loss (plus the probe's) of a batch from :meth:`_batch` or episodes."""
+        images, ids, mask, target, aux = inputs[:5]
+        extra = tuple(inputs[5:])
+        if self.aux_weight > 0:
+            actions, aux_pred = self.net(images, ids, mask, *extra)
+            return F.mse_loss(actions, target) + self.aux_weight * F.mse_loss(aux_pred, aux)
+        if extra:
+            return F.mse_loss(self.model.forward_episodes(images, ids, mask, *extra), target)
+        return F.mse_loss(self.net(images, ids, mask), target)
+
     def validate(self, val, val_table) -> Dict[str, Any]:
         """Return the validation loss (and closed-loop success on validation seeds)."""
         self.model.eval()
         count = min(len(val), int(self.config['data']['val_max_frames']))
         total = 0.0
         with torch.no_grad():
-            for first in range(0, count, 256):
+            if self.model_config.head.memory:
+                batcher, count = EpisodeBatcher(val, 1, 0, self.scale), 0
+                for first in range(0, len(batcher), 8):
+                    chosen = list(range(first, min(len(batcher), first + 8)))
+                    images, ids, mask, target, _, slots, previous = self._episode_batch(
+                        batcher, val_table, chosen, None)
+                    actions = self.model.forward_episodes(images, ids, mask, slots, previous)
+                    total += F.mse_loss(actions, target,
+                                        reduction='sum').item() / target[0].numel()
+                    count += len(target)
+                    if count >= int(self.config['data']['val_max_frames']):
+                        break
+            for first in range(0, count if not self.model_config.head.memory else 0, 256):
                 index = torch.arange(first, min(count, first + 256))
                 images, ids, mask, target, _ = self._batch(val, val_table, index)
                 total += F.mse_loss(self.model(images, ids, mask), target,
@@ -135,7 +176,8 @@ class Trainer:
         episodes = int(self.config['eval']['val_episodes'])
         if episodes > 0:
             policy = VLAPolicy(self.model_config, self.tokenizer, self.model)
-            summary = evaluate_in_process(policy, episodes, VAL_SEED_START + 50_000)
+            summary = evaluate_in_process(policy, episodes, VAL_SEED_START + 50_000,
+                                          world=self.config['data']['world_name'])
             result['val_success'] = summary['success_rate']
         self.model.train()
         return result
@@ -158,6 +200,7 @@ class Trainer:
             'wall_time_s': round(self.state['wall_time_s'], 1),
             'train_loss': hist[-1]['loss'] if hist else None, 'best': self.state['best'],
             'data': {k: v for k, v in info.items() if k != 'meta'},
+            'world_name': self.config['data']['world_name'],
             'world': json.loads(info['meta']).get('world'), 'config': training,
             'torch': torch.__version__}}
 
@@ -177,7 +220,13 @@ class Trainer:
         if batch % self.world:
             raise tc.TrainConfigError(f'schedule.batch_size: {batch} is not divisible by '
                                       f'the {self.world} processes')
-        per_epoch = len(train) // batch
+        batcher = None
+        if self.model_config.head.memory:
+            if self.world > 1:
+                raise tc.TrainConfigError('head.memory: training a model with memory runs in '
+                                          'one process (no torchrun)')
+            batcher = EpisodeBatcher(train, batch, cfg['seed'], self.scale)
+        per_epoch = len(train) // batch if batcher is None else batcher.steps_per_epoch()
         if per_epoch < 1:
             raise tc.TrainConfigError(f'schedule.batch_size: {batch} exceeds the '
                                       f'{len(train)} training frames')
@@ -212,14 +261,11 @@ class Trainer:
             lr = learning_rate(step, total, sched, cfg['optim']['lr'])
             for group in self.optimizer.param_groups:
                 group['lr'] = lr
-            index = batch_indices(step, batch, len(train), cfg['seed'])
-            images, ids, mask, target, aux = self._batch(train, table, index, step)
-            if self.aux_weight > 0:
-                actions, aux_pred = self.net(images, ids, mask)
-                loss = (F.mse_loss(actions, target)
-                        + self.aux_weight * F.mse_loss(aux_pred, aux))
+            if batcher is None:
+                index = batch_indices(step, batch, len(train), cfg['seed'])
+                loss = self._loss(self._batch(train, table, index, step))
             else:
-                loss = F.mse_loss(self.net(images, ids, mask), target)
+                loss = self._loss(self._episode_batch(batcher, table, batcher.pick(step), step))
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if cfg['optim']['grad_clip']:
@@ -272,12 +318,19 @@ class Trainer:
             episodes = int(self.config['eval']['episodes'])
             if episodes > 0:
                 policy = VLAPolicy.from_checkpoint(best)
-                result = evaluate_in_process(policy, episodes, EVAL_SEED_START)
+                world = self.config['data']['world_name']
+                result = evaluate_in_process(policy, episodes, EVAL_SEED_START, world=world)
+                floor = evaluate_in_process(policy, episodes, EVAL_SEED_START, world=world,
+                                            instruction=UNINFORMATIVE_INSTRUCTION)
                 result.pop('reports')
+                floor.pop('reports')
                 metadata['eval'] = result
-                self.log(f'closed-loop success on {episodes} held-out episodes: '
-                         f'{result["success_rate"]:.1%} (95% CI {result["ci95"][0]:.1%}-'
-                         f'{result["ci95"][1]:.1%})')
+                metadata['eval_uninformed'] = floor
+                self.log(format_summary(f'held-out {world} scenes', result))
+                self.log(format_summary(f'  floor: same policy told "{UNINFORMATIVE_INSTRUCTION}"',
+                                        floor))
+                self.log('  floor: the vision-only model of the same recipe: train it with '
+                         '--set model.fusion.mode=vision_only and evaluate with --vision-only')
                 model = load_checkpoint(best)[0]
                 save_checkpoint(final, model, self.tokenizer, self.model_config, metadata)
             summary = metadata
@@ -303,8 +356,8 @@ def dataset_overrides(args: argparse.Namespace) -> List[str]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Train from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument('--config', default='config/train_default.yaml')
-    parser.add_argument('--out', default='runs/default')
+    parser.add_argument('--config', default='config/train_overhead.yaml')
+    parser.add_argument('--out', default='runs/overhead')
     parser.add_argument('--resume', action='store_true', help='continue from <out>/state')
     parser.add_argument('--set', nargs='+', action='append', metavar='KEY=VALUE',
                         help='override config keys, e.g. model.fusion.operator=film')

@@ -3,7 +3,7 @@
 """
 The training configuration: a YAML file, ``--set key=value`` overrides, validation, data.
 
-A training config is a mapping with the sections documented in ``config/train_default.yaml``:
+A training config is a mapping with the sections documented in ``config/train_overhead.yaml``:
 ``data`` (where the behaviour-cloning data lives and how to generate it when it is missing),
 ``model`` (a path to a model YAML, or the model config inline), ``optim``, ``schedule``,
 ``augment``, ``eval`` and a top-level ``seed``. Overrides address any key by its dotted path
@@ -12,12 +12,14 @@ A ``model`` given as a path is read into a mapping first, so overrides reach int
 """
 
 import copy
+import json
 import os
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 from vla_fusion_ros.model import ModelConfig
-from vla_fusion_ros.sim.world import EVAL_SEED_START, VAL_SEED_START, WorldConfig
+from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
+from vla_fusion_ros.sim.registry import make_config, WORLDS
 from vla_fusion_ros.train import dataset as bc
 from vla_fusion_ros.train import lerobot_source
 from vla_fusion_ros.train.aux import aux_targets
@@ -34,7 +36,10 @@ DEFAULTS: Dict[str, Any] = {
         'val_generate': {'episodes': 100, 'seed': VAL_SEED_START},
         'val_fraction': 0.05,
         'val_max_frames': 2000,     # validation loss over at most this many frames
-        'world': {},                # WorldConfig fields for generation (defaults: the world's)
+        'world_name': 'overhead',   # overhead | first_person
+        'world': {},                # world config fields for generation (defaults: the world's)
+        # Camera sizes, one drawn per episode, each preprocessed by the node's prepare_rgb.
+        'render_sizes': ['64x64', '160x120', '320x240', '640x480'],
         # A LeRobotDataset v3 folder to train from instead (train --dataset); '' = none. The
         # keys name its camera ('' = its only one), action and task features.
         'lerobot': {'root': '', 'image_key': '', 'action_key': 'action', 'task_key': 'task'},
@@ -173,21 +178,28 @@ def _validate(config: Dict[str, Any]) -> None:
          config['data']['val_fraction'])
     try:
         model_config(config)
-        WorldConfig(**config['data']['world'])
+        need(config['data']['world_name'] in WORLDS, 'data.world_name',
+             f'must be one of {", ".join(WORLDS)}', config['data']['world_name'])
+        make_config(config['data']['world_name'], config['data']['world'])
+        [bc.parse_size(t) for t in config['data']['render_sizes']]
     except (TypeError, ValueError) as exc:
         raise TrainConfigError(f'model or data.world: {exc}') from None
 
 
-def _ensure(path: str, spec: Dict[str, Any], world: Dict[str, Any], chunk_size: int,
-            log) -> Dict[str, np.ndarray]:
+def _ensure(path: str, spec: Dict[str, Any], data_cfg: Dict[str, Any], chunk_size: int,
+            image_size: int, log) -> Dict[str, np.ndarray]:
     """Load the dataset at ``path``; generate and save it first if it is missing."""
     if not os.path.isfile(path):
         log(f'{path} is missing: generating {spec["episodes"]} episodes from seed '
             f'{spec["seed"]}')
-        data = bc.generate(int(spec['episodes']), int(spec['seed']), WorldConfig(**world),
+        name = data_cfg['world_name']
+        data = bc.generate(int(spec['episodes']), int(spec['seed']),
+                           make_config(name, data_cfg['world']), world=name,
                            noise_prob=float(spec.get('noise_prob', 0.5)),
                            noise_std=tuple(spec.get('noise_std', (0.3, 1.0))),
-                           chunk_size=chunk_size)
+                           chunk_size=chunk_size, image_size=image_size,
+                           render_sizes=[bc.parse_size(t) for t in data_cfg['render_sizes']],
+                           progress=True)
         bc.save(path, data)
         return data
     return bc.load(path)
@@ -210,7 +222,13 @@ def prepare_data(config: Dict[str, Any], log=print, generate: bool = True):
         return lerobot_source.prepare(config, model.vision.image_size, chunk, log)
     if not generate and not os.path.isfile(cfg['path']):
         raise FileNotFoundError(cfg['path'])
-    data = _ensure(cfg['path'], cfg['generate'], cfg['world'], chunk, log)
+    size = model_config(config).vision.image_size
+    data = _ensure(cfg['path'], cfg['generate'], cfg, chunk, size, log)
+    meta = json.loads(str(data['meta']))
+    if meta.get('world_name', 'overhead') != cfg['world_name']:
+        raise TrainConfigError(f'data.path: {cfg["path"]} holds the '
+                               f'{meta.get("world_name", "overhead")} world, not '
+                               f'data.world_name={cfg["world_name"]}')
     seeds = data['episode_seed']
     if seeds.size and int(seeds.max()) >= EVAL_SEED_START:
         raise TrainConfigError(f'data.path: {cfg["path"]} contains held-out evaluation seeds')
@@ -218,7 +236,7 @@ def prepare_data(config: Dict[str, Any], log=print, generate: bool = True):
             'episodes': int(len(seeds)), 'meta': data['meta'].item()}
     if cfg['val_path']:
         val_data = _ensure(cfg['val_path'], {'noise_prob': 0.5, **cfg['val_generate']},
-                           cfg['world'], chunk, log)
+                           cfg, chunk, size, log)
         train = bc.BCDataset(data, chunk, image_format='float')
         val = bc.BCDataset(val_data, chunk, image_format='float')
         val.aux = aux_targets(val_data)

@@ -15,6 +15,7 @@ import signal
 import time
 
 from geometry_msgs.msg import TwistStamped
+from nav_msgs.msg import Odometry
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
@@ -65,6 +66,8 @@ class Robot:
                                           make_qos('reliable', 'keep_last', 100))
         self.joints = probe.create_publisher(JointState, '/joint_states',
                                              make_qos('reliable', 'keep_last', 100))
+        self.odom = probe.create_publisher(Odometry, '/odom',
+                                           make_qos('reliable', 'keep_last', 100))
         self.events = probe.create_publisher(String, '/episode',
                                              make_qos('reliable', 'keep_last', 100))
 
@@ -85,6 +88,9 @@ class Robot:
         cmd.twist.linear.x, cmd.twist.angular.z = 0.01 * i, -0.02 * i
         self.cmd.publish(cmd)
         self.joints.publish(JointState(header=cmd.header, name=['wheel'], position=[0.5 * i]))
+        odom = Odometry(header=cmd.header)
+        odom.pose.pose.position.x, odom.twist.twist.linear.x = 0.1 * i, 0.01 * i
+        self.odom.publish(odom)
         return stamp.sec * 1_000_000_000 + stamp.nanosec
 
     def event(self, text, settle=0.3):
@@ -150,8 +156,9 @@ def test_a_camera_that_stops_leaves_a_gap_the_converter_counts(
     robot = Robot(ros_probe)
     out = str(tmp_path / 'bags')
     proc = start_node('recorder', params={**RECORDER, 'output_dir': out,
-                                          'image_timeout': 0.4})
-    robot.wait_matched(proc, [robot.camera, robot.cmd, robot.events])
+                                          'image_timeout': 0.4, 'state_topic': '/odom',
+                                          'state_type': 'odometry'})
+    robot.wait_matched(proc, [robot.camera, robot.cmd, robot.events, robot.odom])
     ros_probe.publish_instruction(robot.instruction, 'go to the red cube')
     robot.event('start')
     for i in range(30):
@@ -167,13 +174,32 @@ def test_a_camera_that_stops_leaves_a_gap_the_converter_counts(
     dataset = str(tmp_path / 'dataset')
     code = bag_to_lerobot.main([closed_bags(out)[0], '--out', dataset, '--fps', '10',
                                 '--episode-topic', '/episode', '--clock', 'header',
-                                '--action-tolerance', '0.05'])
+                                '--action-tolerance', '0.05', '--state-topic', '/odom'])
     report = capsys.readouterr()
     assert code == 0, report.err
     assert validate(dataset) == []
     table = pq.read_table(glob.glob(os.path.join(dataset, 'data', '*', '*.parquet'))[0])
     timestamps = np.array(table.column('timestamp').to_pylist())
     assert len(timestamps) == 20 and np.diff(timestamps).max() > 0.9   # the hole, not filled
+    # The odometry became the state: x and linear velocity of the frame's own message.
+    state = np.array(table.column('observation.state').to_pylist())
+    action = np.array(table.column('action').to_pylist())
+    np.testing.assert_allclose(state[:, 0], 10 * action[:, 0], atol=1e-6)   # x = 0.1 i
+    np.testing.assert_allclose(state[:, 3], action[:, 0], atol=1e-6)        # v = 0.01 i
+
+
+def test_bad_settings_stop_the_recorder_and_the_teleop_with_one_line(start_node, tmp_path):
+    """An unwritable output_dir, and teleop outside realtime: status 2 and one line each."""
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('not a folder')
+    recorder = start_node('recorder', params={'output_dir': str(blocker / 'bags')})
+    world = start_node('sim_world', params={'teleop': 'expert', 'mode': 'lockstep'})
+    assert recorder.wait(TIMEOUT) == 2 and world.wait(TIMEOUT) == 2
+    for proc, text in ((recorder, "parameter 'output_dir': cannot write to"),
+                       (world, "parameter 'teleop': expert needs mode realtime")):
+        lines = [line for line in proc.output.splitlines() if line.strip()]
+        assert len(lines) == 1 and 'cannot start' in lines[0] and text in lines[0], \
+            proc.output
 
 
 def test_sigint_in_the_middle_of_an_episode_leaves_a_readable_bag(

@@ -80,6 +80,8 @@ class Recorder(Node):
 
     def __init__(self, **kwargs):
         super().__init__('recorder', **kwargs)
+        self.recorder = None            # until the settings are checked
+        self.closed = False
         params = ParameterSet(self, on_change=self._apply)
         output_dir = params.declare('output_dir', 'bags', 'Folder that receives the bags (one '
                                     'per episode).', read_only=True)
@@ -185,7 +187,6 @@ class Recorder(Node):
         self.silent_since = None        # the camera went quiet (monotonic), while reported
         self.started = time.monotonic()
         self.reported = 0               # episodes already logged
-        self.closed = False
         self.timer = self.create_timer(0.25, self._on_timer)
         self.last_progress = time.monotonic()
         where = f'one bag per episode ({episode_name})' if episode_name else 'one bag'
@@ -250,7 +251,7 @@ class Recorder(Node):
 
     def destroy_node(self):
         """Write what is queued and close the open bag, then destroy the node."""
-        if not self.closed:
+        if self.recorder is not None and not self.closed:
             self.closed = True
             done = self.recorder.close()
             stats = self.recorder.stats()

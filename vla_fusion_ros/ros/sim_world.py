@@ -45,7 +45,10 @@ Modes:
   (``teleop_noise_prob``, ``teleop_noise_std``; :mod:`vla_fusion_ros.sim.teleop`, the same
   seeded stream as the in-process dataset generator, so a recorded episode equals the
   generated one of the same seed). ``cmd_vel`` is not subscribed; the first frame of an episode
-  waits until ``~/image_raw`` has a subscriber (a recorder). No fusion node is needed.
+  waits until ``~/image_raw`` has a subscriber (a recorder). No fusion node is needed. Frames
+  are stamped as a camera with its own clock would stamp them: the episode's first frame at
+  the wall time, frame k at ``k / rate`` s after it (the receive times a recorder logs still
+  show the host's timing jitter; ``--clock header`` aligns on the regular stamps).
 
 Each episode starts by publishing its instruction, then, ``instruction_lead`` s later, its
 first frame, so that the policy has the new instruction before the new scene. Episode seeds
@@ -61,6 +64,7 @@ import time
 
 from geometry_msgs.msg import Twist, TwistStamped
 from rclpy.node import Node
+from rclpy.time import Time
 from sensor_msgs.msg import Image
 from std_msgs.msg import Int64, String
 
@@ -201,6 +205,7 @@ class SimWorld(Node):
         self.reset_sub = self.create_subscription(Int64, '~/reset', self._on_reset,
                                                   make_qos('reliable', 'keep_last', 10))
         period = 0.02 if self.mode == 'lockstep' else 1.0 / (rate or 1.0 / self.config.dt)
+        self.step_ns = int(round(period * 1e9))   # realtime: the nominal time between frames
         self.timer = self.create_timer(period, self._on_tick)
         self._start_episode(self.next_seed)
         self.get_logger().info(
@@ -260,7 +265,11 @@ class SimWorld(Node):
     def _publish_frame(self, first: bool) -> None:
         msg = array_to_image_msg(self.world.render(self.image_width, self.image_height),
                                  'rgb8', Image)
-        self.frame_stamp = self.get_clock().now().to_msg()
+        stamp = self.get_clock().now()
+        if self.teleop is not None and self.episode_stamps[0] is not None:
+            # The camera's own clock: on the world's schedule from the episode's first frame.
+            stamp = Time(nanoseconds=self.episode_stamps[0] + self.world.steps * self.step_ns)
+        self.frame_stamp = stamp.to_msg()
         msg.header.stamp = self.frame_stamp
         msg.header.frame_id = self.frame_id
         if self.map_pub is not None:

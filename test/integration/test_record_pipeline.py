@@ -58,7 +58,8 @@ def test_teleop_recording_converts_to_the_in_process_episodes(tmp_path, capsys):
     frames = load(dataset, 32)
 
     expected = generate(EPISODES, seed=0, render_sizes=[CAMERA])
-    assert len(frames.actions) == len(expected['actions']), report.out
+    assert len(frames.actions) == len(expected['actions']), \
+        report.out + result.stdout[-3000:] + result.stderr[-3000:]
     np.testing.assert_array_equal(frames.actions, expected['actions'])
     np.testing.assert_array_equal(frames.episode_index, expected['episode'])
     tasks = [frames.tasks[i] for i in frames.task_index]

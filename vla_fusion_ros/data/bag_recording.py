@@ -20,6 +20,12 @@ last message of each *carried* topic (the instruction, which is published once a
 is written again at the start of every bag, stamped with the start event's time, so that each
 bag holds the instruction in force.
 
+Messages from several topics reach the caller in an order its executor chose, not always the
+order they arrived in, and a frame handed over after a ``success`` event that arrived later
+would fall outside its episode. So the writer holds every item ``reorder_window_s`` and writes
+in receive-time order: give receive times the middleware took on arrival (rclpy's
+``MessageInfo``), and the episode boundaries follow the arrival order.
+
 Without episodes, one bag is open from :meth:`EpisodeRecorder.start` to
 :meth:`EpisodeRecorder.close`. :meth:`~EpisodeRecorder.close` writes everything still queued,
 then closes the bag: its metadata (``metadata.yaml``) and MCAP summary are written only then.
@@ -27,6 +33,8 @@ then closes the bag: its metadata (``metadata.yaml``) and MCAP summary are writt
 
 from collections import Counter, deque
 from dataclasses import dataclass, field
+import heapq
+import math
 import os
 import re
 import threading
@@ -95,13 +103,16 @@ class EpisodeRecorder:
     def __init__(self, out_dir: str, topics: Iterable[RecordedTopic], *,
                  frame_topic: str, episode_topic: Optional[str] = None,
                  storage: str = 'mcap', prefix: str = 'episode',
-                 queue_limit_bytes: int = 256 * 1024 * 1024):
+                 queue_limit_bytes: int = 256 * 1024 * 1024, reorder_window_s: float = 0.25):
         if storage not in STORAGES:
             raise ValueError(f'storage: {storage!r} (valid: {", ".join(STORAGES)})')
         if not re.fullmatch(r'[A-Za-z0-9_.-]+', prefix):
             raise ValueError(f'prefix: {prefix!r} (letters, digits, _ . - only)')
         if queue_limit_bytes < 1:
             raise ValueError(f'queue_limit_bytes: must be >= 1, got {queue_limit_bytes}')
+        if not 0.0 <= reorder_window_s <= 60.0:
+            raise ValueError(f'reorder_window_s: must be in [0, 60], got {reorder_window_s}')
+        self.reorder_window_s = float(reorder_window_s)
         self.out_dir = out_dir
         self.topics = {t.topic: t for t in topics}
         if episode_topic:
@@ -188,27 +199,42 @@ class EpisodeRecorder:
     # --- the writer thread -------------------------------------------------------------------
 
     def _run(self) -> None:
+        """Take items off the queue; write them in receive-time order, ``reorder_window`` late."""
+        heap: List[Tuple[int, int, Tuple]] = []
+        count, closing, newest = 0, False, 0
+        window = int(self.reorder_window_s * 1e9)
         while True:
             with self._cond:
-                while not self._queue:
-                    self._cond.wait()
-                item = self._queue.popleft()
-            if item[0] == 'close':
-                self._guarded(self._close_bag, None)
-                return
-            try:
-                self._handle(item)
-            except Exception as exc:  # noqa: BLE001 - disk full, permissions: stop writing
-                self._fail(exc)
-            finally:
+                if not self._queue and not closing:
+                    self._cond.wait(timeout=0.05 if heap else None)
+                incoming = list(self._queue)
+                self._queue.clear()
+            for item in incoming:
+                if item[0] == 'close':
+                    closing = True
+                elif item[0] == 'open':
+                    self._guarded(self._open_bag, item[1])
+                else:
+                    heapq.heappush(heap, (item[2], count, item))
+                    count += 1
+                    newest = max(newest, item[2])
+            # Receive times are the host's clock (or, under sim time, the node's: then the
+            # newest one stands in for "now").
+            watermark = math.inf if closing else max(time.time_ns(), newest) - window
+            while heap and heap[0][0] <= watermark:
+                item = heapq.heappop(heap)[2]
+                self._guarded(self._handle, item)
                 if item[0] == 'msg':
                     with self._cond:
                         self._stats.queue_bytes -= len(item[3])
+            if closing:
+                self._guarded(self._close_bag, None)
+                return
 
     def _guarded(self, action, *args) -> None:
         try:
             action(*args)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - disk full, permissions: stop writing
             self._fail(exc)
 
     def _fail(self, exc: Exception) -> None:

@@ -15,7 +15,7 @@ Arguments (``''`` keeps the params file's value):
 - ``use_sim``: ``true`` also starts the simulated world, its topics remapped onto the
   recorder's, its ``cmd_vel`` commands recorded as ``TwistStamped`` (the world's
   ``cmd_type``) and its episodes marked on the episode topic (``/episode_events`` unless
-  given);
+  given), its images received with the world's QoS reliability;
 - ``output_dir``, ``image_topic``, ``instruction_topic``, ``command_topic``, ``command_type``,
   ``episode_topic``, ``state_topic``, ``state_type``: the recorder's parameters of those names;
 - ``world``, ``episodes``, ``seed``: the simulated world's (with ``use_sim``).
@@ -98,6 +98,8 @@ def record_nodes(arguments: Dict[str, str], default_params_file: str) -> List[Pl
             SIM_EPISODE_TOPIC
         overrides['episode_topic'] = episode_topic
         overrides.setdefault('command_type', sim_file.get('cmd_type', 'twist'))
+        overrides.setdefault('image_qos_reliability',
+                             sim_file.get('image_qos_reliability', 'best_effort'))
         sim = {'world': args['world'],
                'episodes': args['episodes'] and _integer('episodes', args['episodes']),
                'seed': args['seed'] and _integer('seed', args['seed'])}

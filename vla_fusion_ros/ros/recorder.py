@@ -19,7 +19,9 @@ Bags are MCAP (or sqlite3) folders ``<output_dir>/<bag_prefix>_<NNNNNN>``, writt
 (:class:`~vla_fusion_ros.data.bag_recording.EpisodeRecorder`): subscriptions take the serialized
 bytes (``raw``), so a frame is never deserialized, and the executor hands them to a queue that
 drops (and counts) rather than waits when the disk falls behind. The receive time of each
-message (this node's clock) is its time in the bag, as rosbag2 records.
+message is its time in the bag, as rosbag2 records: the middleware's arrival stamp (Iron and
+newer; this node's clock on Humble or under ``use_sim_time``), and messages are written, and
+split into episodes, in that order after ``reorder_window`` s.
 
 Every ``progress_period`` s the log shows episodes, frames and seconds recorded, drops and the
 queue. A camera that stops is reported (and, once back, the length of the gap); nothing fills
@@ -40,6 +42,7 @@ import time
 from geometry_msgs.msg import Twist, TwistStamped
 from rclpy.node import Node
 from rclpy.serialization import serialize_message
+from rclpy.subscription import Subscription
 from sensor_msgs.msg import CompressedImage, Image, JointState
 from std_msgs.msg import String
 
@@ -61,6 +64,8 @@ COMMAND_TYPES = {'twist': (Twist, types.TWIST),
 STATE_TYPES = ('odometry', 'joint_state')
 DURABILITIES = ('transient_local', 'volatile')
 MB = 1024 * 1024
+#: Callbacks get rclpy's MessageInfo (the middleware's receive time) since Iron; Humble's do not.
+MESSAGE_INFO = hasattr(Subscription, 'CallbackType')
 
 
 def _state_type(name: str):
@@ -128,6 +133,9 @@ class Recorder(Node):
         queue_mb = params.declare('queue_limit_mb', 256, 'Messages waiting for the disk, in '
                                   'MB; beyond it new ones are dropped and counted.',
                                   value_range=(1, 65536), read_only=True)
+        reorder = params.declare('reorder_window', 0.25, 'Seconds messages wait so that they '
+                                 'are written (and split into episodes) in arrival order.',
+                                 value_range=(0.0, 10.0), read_only=True)
         self.progress_period = params.declare('progress_period', 5.0, 'Seconds between '
                                               'progress lines; 0 = none.',
                                               value_range=(0.0, 3600.0))
@@ -157,16 +165,20 @@ class Recorder(Node):
         episode_name = None
         if episode_topic:
             self.episode_sub = self.create_subscription(
-                String, episode_topic, self._on_event, make_qos('reliable', 'keep_last', 100))
+                String, episode_topic, self._on_event if MESSAGE_INFO else
+                functools.partial(self._on_event, info=None),
+                make_qos('reliable', 'keep_last', 100))
             episode_name = self.episode_sub.topic_name
         self.topic_names = []           # resolved names, by subscription index
         self.record_subs = []
         recorded = []
         for index, (cls, msgtype, topic, qos, carried) in enumerate(wanted):
             # A raw callback gets only the bytes: each subscription's callback knows its index.
-            sub = self.create_subscription(
-                cls, topic, functools.partial(self._on_message, index), qos, raw=True,
-                event_callbacks=self._qos_warnings(topic))
+            callback = functools.partial(self._on_message, index)
+            if not MESSAGE_INFO:
+                callback = functools.partial(callback, info=None)
+            sub = self.create_subscription(cls, topic, callback, qos, raw=True,
+                                           event_callbacks=self._qos_warnings(topic))
             self.topic_names.append(sub.topic_name)
             self.record_subs.append(sub)
             recorded.append(RecordedTopic(sub.topic_name, msgtype, carried=carried,
@@ -181,7 +193,8 @@ class Recorder(Node):
                                  f'({exc})') from None
         self.recorder = EpisodeRecorder(output_dir, recorded, frame_topic=self.image_topic,
                                         episode_topic=episode_name, storage=storage,
-                                        prefix=prefix, queue_limit_bytes=queue_mb * MB)
+                                        prefix=prefix, queue_limit_bytes=queue_mb * MB,
+                                        reorder_window_s=reorder)
         self.recorder.start(self._now_ns())
         self.last_image = None          # monotonic time of the newest frame
         self.silent_since = None        # the camera went quiet (monotonic), while reported
@@ -199,9 +212,17 @@ class Recorder(Node):
     def _now_ns(self) -> int:
         return self.get_clock().now().nanoseconds
 
-    def _on_message(self, index: int, data: bytes) -> None:
+    def _receive_ns(self, info) -> int:
+        """Return when the message arrived: the middleware's stamp, else now (this clock)."""
+        if info is not None and not self.get_clock().ros_time_is_active:
+            stamp = int(info.get('received_timestamp') or 0)
+            if stamp > 0:
+                return stamp
+        return self._now_ns()
+
+    def _on_message(self, index: int, data: bytes, info) -> None:
         topic = self.topic_names[index]
-        self.recorder.put(topic, self._now_ns(), data)
+        self.recorder.put(topic, self._receive_ns(info), data)
         if index == 0:      # the camera
             now = time.monotonic()
             if self.silent_since is not None:
@@ -211,9 +232,9 @@ class Recorder(Node):
                 self.silent_since = None
             self.last_image = now
 
-    def _on_event(self, msg: String) -> None:
+    def _on_event(self, msg: String, info) -> None:
         try:
-            self.recorder.event(self._now_ns(), msg.data, serialize_message(msg))
+            self.recorder.event(self._receive_ns(info), msg.data, serialize_message(msg))
         except ValueError as exc:
             self.get_logger().warning(f'{self.episode_sub.topic_name}: {exc}: ignored')
 

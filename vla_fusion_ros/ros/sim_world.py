@@ -45,7 +45,9 @@ Modes:
   (``teleop_noise_prob``, ``teleop_noise_std``; :mod:`vla_fusion_ros.sim.teleop`, the same
   seeded stream as the in-process dataset generator, so a recorded episode equals the
   generated one of the same seed). ``cmd_vel`` is not subscribed; the first frame of an episode
-  waits until ``~/image_raw`` has a subscriber (a recorder). No fusion node is needed. Frames
+  waits until ``~/image_raw`` has a subscriber (a recorder) and ``~/episode_events`` one too
+  (or ``EVENTS_GRACE`` s have passed: a recorder without episodes). No fusion node is needed.
+  Frames
   are stamped as a camera with its own clock would stamp them: the episode's first frame at
   the wall time, frame k at ``k / rate`` s after it (the receive times a recorder logs still
   show the host's timing jitter; ``--clock header`` aligns on the regular stamps).
@@ -82,6 +84,7 @@ CMD_TYPES = ('twist', 'twist_stamped')
 ON_FINISH = ('exit', 'idle')
 TELEOPS = ('none', 'expert')
 START_LEAD = 0.1            # s between the 'start' event and the episode's first frame
+EVENTS_GRACE = 2.0          # teleop: s to wait for an episode-event subscriber after a viewer
 STAMP_TOLERANCE_NS = 100_000  # 0.1 ms: float-seconds round trips are exact to about 0.5 us
 
 
@@ -181,6 +184,7 @@ class SimWorld(Node):
         self.last_sent = 0.0        # ... and last (re-)published
         self.phase_due = 0.0        # start of the first frame, or the exit
         self.start_sent = False     # the episode's 'start' event is out
+        self.viewer_since = None    # teleop: monotonic time ~/image_raw got a subscriber
         self.latest = None          # realtime: ((v, w), monotonic receive time)
 
         self.image_pub = self.create_publisher(Image, '~/image_raw',
@@ -306,7 +310,12 @@ class SimWorld(Node):
     def _ready(self) -> bool:
         """Return whether an episode may start (lockstep: viewer and commander; teleop: viewer)."""
         if self.teleop is not None:
-            return self.image_pub.get_subscription_count() > 0
+            if self.image_pub.get_subscription_count() == 0:
+                self.viewer_since = None
+                return False
+            self.viewer_since = self.viewer_since or time.monotonic()
+            return (self.events_pub.get_subscription_count() > 0
+                    or time.monotonic() - self.viewer_since >= EVENTS_GRACE)
         return self.mode != 'lockstep' or (
             self.image_pub.get_subscription_count() > 0
             and self.count_publishers(self.cmd_sub.topic_name) > 0)

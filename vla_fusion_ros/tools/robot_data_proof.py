@@ -152,6 +152,7 @@ def stage_cost(work: str, seconds: float, domain: int) -> Dict[str, Any]:
             'queue_drops': _dropped(recorder.output),
             'recorder_cpu_percent': round(100.0 * (cpu1 - cpu0) / (wall1 - wall0), 1),
             'bag_bytes': counts['bytes'], 'bag_seconds': round(counts['seconds'], 1),
+            'frame_rate_hz': round(counts['messages'] / counts['seconds'], 1),
             'bag_mb_per_s': round(counts['bytes'] / 1e6 / counts['seconds'], 2),
             'convert': convert}
 

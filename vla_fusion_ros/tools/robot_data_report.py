@@ -129,8 +129,9 @@ def markdown(result: Dict[str, Any]) -> str:
         '',
         "## The recorder's own cost",
         '',
-        f'`sim_camera` at {cost["camera"]} into `recorder` (one bag) for '
-        f'{cost["seconds_measured"]:.0f} s, the teleop played by the proof process:',
+        f'`sim_camera` at {cost["camera"]} (it delivered {cost["frame_rate_hz"]:.1f} Hz on '
+        f'this machine) into `recorder` (one bag, {cost["bag_seconds"]:.0f} s), the teleop '
+        f'played by the proof process; CPU measured over {cost["seconds_measured"]:.0f} s:',
         '',
         '| frames published while subscribed | recorded | lost | queue drops | recorder CPU '
         '| bag MB/s |',

@@ -166,7 +166,8 @@ def stage_record(work: str, args, domain: int) -> Dict[str, Any]:
         params = yaml.safe_load(handle)
     width, height = args.camera
     params['sim_world']['ros__parameters'].update(
-        rate=float(args.rate), image_width=width, image_height=height, on_finish='exit')
+        rate=float(args.rate), image_width=width, image_height=height, on_finish='exit',
+        instruction_lead=float(args.instruction_lead))
     params['recorder']['ros__parameters'].update(progress_period=60.0)
     params_file = os.path.join(folder, 'record.yaml')
     with open(params_file, 'w', encoding='utf-8') as handle:
@@ -277,7 +278,9 @@ def main(argv=None) -> int:
     parser.add_argument('--out', default='runs/robot_data', help='work folder')
     parser.add_argument('--results', default='results/robot_data')
     parser.add_argument('--episodes', type=int, default=4000)
-    parser.add_argument('--rate', type=float, default=30.0, help='teleop steps per second')
+    parser.add_argument('--rate', type=float, default=60.0, help='teleop steps per second')
+    parser.add_argument('--instruction-lead', type=float, default=0.1,
+                        help="s between an episode's instruction and its first frame")
     parser.add_argument('--camera', default='160x120', help='WIDTHxHEIGHT of the camera')
     parser.add_argument('--steps', type=int, default=0, help='training steps (0: recipe)')
     parser.add_argument('--eval-episodes', type=int, default=300)

@@ -65,7 +65,8 @@ def markdown(result: Dict[str, Any]) -> str:
         '',
         'Regenerate: `flock /work/cpu.lock nice -n 5 python -m '
         'vla_fusion_ros.tools.robot_data_proof --out runs/robot_data --results '
-        f'results/robot_data --episodes {s["episodes"]} --rate {s["rate"]:g} --camera '
+        f'results/robot_data --episodes {s["episodes"]} --rate {s["rate"]:g} '
+        f'--instruction-lead {s["instruction_lead"]:g} --camera '
         f'{width}x{height} --eval-episodes {s["eval_episodes"]}'
         + (f' --steps {s["steps"]}' if s['steps'] else '') + '`.',
         '',

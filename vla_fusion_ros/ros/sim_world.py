@@ -45,8 +45,9 @@ Modes:
   (``teleop_noise_prob``, ``teleop_noise_std``; :mod:`vla_fusion_ros.sim.teleop`, the same
   seeded stream as the in-process dataset generator, so a recorded episode equals the
   generated one of the same seed). ``cmd_vel`` is not subscribed; the first frame of an episode
-  waits until ``~/image_raw`` has a subscriber (a recorder) and ``~/episode_events`` one too
-  (or ``EVENTS_GRACE`` s have passed: a recorder without episodes). No fusion node is needed.
+  waits until ``~/image_raw`` has had a subscriber (a recorder) for ``DISCOVERY_SETTLE`` s and
+  ``~/episode_events`` has one too (or ``EVENTS_GRACE`` s have passed: a recorder without
+  episodes). No fusion node is needed.
   Frames
   are stamped as a camera with its own clock would stamp them: the episode's first frame at
   the wall time, frame k at ``k / rate`` s after it (the receive times a recorder logs still
@@ -85,6 +86,11 @@ ON_FINISH = ('exit', 'idle')
 TELEOPS = ('none', 'expert')
 START_LEAD = 0.1            # s between the 'start' event and the episode's first frame
 EVENTS_GRACE = 2.0          # teleop: s to wait for an episode-event subscriber after a viewer
+#: teleop: s a new viewer must have been there before an episode starts. The publisher counts
+#: a subscriber as soon as it has discovered it; until the subscriber has discovered the
+#: publisher back, what is sent reaches it only later through reliability repairs (a 'start'
+#: event arrived 130 ms late, after the episode's first frames).
+DISCOVERY_SETTLE = 1.0
 STAMP_TOLERANCE_NS = 100_000  # 0.1 ms: float-seconds round trips are exact to about 0.5 us
 
 
@@ -314,8 +320,9 @@ class SimWorld(Node):
                 self.viewer_since = None
                 return False
             self.viewer_since = self.viewer_since or time.monotonic()
-            return (self.events_pub.get_subscription_count() > 0
-                    or time.monotonic() - self.viewer_since >= EVENTS_GRACE)
+            waited = time.monotonic() - self.viewer_since
+            return waited >= DISCOVERY_SETTLE and (
+                self.events_pub.get_subscription_count() > 0 or waited >= EVENTS_GRACE)
         return self.mode != 'lockstep' or (
             self.image_pub.get_subscription_count() > 0
             and self.count_publishers(self.cmd_sub.topic_name) > 0)

@@ -22,7 +22,8 @@ interrupted run continues where it stopped; ``--fresh`` starts over):
 3. **convert**: ``bag_to_lerobot`` with ``--clock header`` (the teleop stamps each command
    with its frame's stamp), the world's episode events, failed episodes kept (the in-process
    dataset keeps them too).
-4. **train**, with the recipe of ``config/train_overhead.yaml`` (model, optimiser, steps,
+4. **train** (after generating the in-process dataset; the three side by side, one torch
+   thread each), with the recipe of ``config/train_overhead.yaml`` (model, optimiser, steps,
    augmentation) and the same model selection for every model (lowest validation loss on the
    same held-out 5% of the episodes; no closed-loop selection, no final evaluation):
    ``recorded`` from the dataset alone; ``in_process`` on the same scenes generated in-process
@@ -47,7 +48,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from vla_fusion_ros.data import lerobot_v3_schema as v3
 from vla_fusion_ros.harness import environment
@@ -203,8 +204,18 @@ def stage_record(work: str, args, domain: int) -> Dict[str, Any]:
             'rate_hz': args.rate, 'camera': f'{width}x{height}'}
 
 
-def stage_train(work: str, name: str, args, dataset: str) -> Dict[str, Any]:
-    """Train one model with the recipe; return its summary's essentials."""
+def stage_generate(work: str, args) -> Dict[str, Any]:
+    """Generate the in-process dataset of the same scenes (the training data of two models)."""
+    width, height = args.camera
+    path = os.path.join(work, 'in_process.npz')
+    seconds = _run([sys.executable, '-m', 'vla_fusion_ros.train.dataset', '--episodes',
+                    str(args.episodes), '--seed', '0', '--render-sizes', f'{width}x{height}',
+                    '--out', path, '--no-progress'], os.path.join(work, 'generate.log'))
+    return {'path': path, 'seconds': round(seconds, 1)}
+
+
+def train_command(work: str, name: str, args, dataset: str) -> Tuple[List[str], List[str]]:
+    """Return the training command of model ``name`` and its config overrides."""
     out = os.path.join(work, 'train', name)
     width, height = args.camera
     sets = ['data.val_path=', 'eval.val_episodes=0', 'eval.episodes=0', 'threads=1']
@@ -219,14 +230,35 @@ def stage_train(work: str, name: str, args, dataset: str) -> Dict[str, Any]:
                  f'data.render_sizes=[{width}x{height}]',
                  f'data.generate.episodes={args.episodes}', 'data.generate.seed=0',
                  f'loss.aux_weight={1.0 if name == "in_process_probe" else 0.0}']
-    seconds = _run(command + ['--set', *sets], os.path.join(work, f'train_{name}.log'))
-    with open(os.path.join(out, 'summary.json'), encoding='utf-8') as handle:
-        training = json.load(handle)['training']
-    return {'checkpoint': os.path.join(out, 'model.safetensors'), 'wall_time_s': round(seconds),
-            'steps': training['steps'], 'best': training['best'],
+    return command + ['--set', *sets], sets
+
+
+def stage_train(work: str, args, dataset: str, names: List[str]) -> Dict[str, Dict]:
+    """Train the models ``names`` side by side (one torch thread each); return summaries."""
+    running = {}
+    for name in names:
+        command, sets = train_command(work, name, args, dataset)
+        log = open(os.path.join(work, f'train_{name}.log'), 'w', encoding='utf-8')
+        running[name] = (subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                          cwd=REPO), log, sets, time.monotonic())
+    results = {}
+    for name, (proc, log, sets, started) in running.items():
+        code = proc.wait()
+        seconds = time.monotonic() - started
+        log.close()
+        if code != 0:
+            raise RuntimeError(f'training {name} failed ({code}): see {log.name}')
+        out = os.path.join(work, 'train', name)
+        with open(os.path.join(out, 'summary.json'), encoding='utf-8') as handle:
+            training = json.load(handle)['training']
+        results[name] = {
+            'checkpoint': os.path.join(out, 'model.safetensors'),
+            'wall_time_s': round(seconds), 'loop_time_s': training['wall_time_s'],
+            'parallel': len(names), 'steps': training['steps'], 'best': training['best'],
             'train_frames': training['data'].get('train_frames'),
             'frames': training['data'].get('frames'),
             'aux_weight': training['config']['loss']['aux_weight'], 'sets': sets}
+    return results
 
 
 def stage_data_check(work: str, dataset: str) -> Dict[str, Any]:
@@ -304,10 +336,18 @@ def main(argv=None) -> int:
         _convert(bags, dataset, int(args.rate), os.path.join(work, 'convert.log'),
                  ['--clock', 'header', '--episode-topic', SIM_EPISODE_TOPIC,
                   '--keep-failed']))[1], args.fresh)
+    generated = _cached(os.path.join(work, 'generate.json'),
+                        lambda: stage_generate(work, args), args.fresh)
     os.makedirs(os.path.join(work, 'train'), exist_ok=True)
-    models = {name: _cached(os.path.join(work, f'train_{name}.json'),
-                            lambda name=name: stage_train(work, name, args, dataset),
-                            args.fresh) for name in MODELS}
+    paths = {name: os.path.join(work, f'train_{name}.json') for name in MODELS}
+    missing = [n for n in MODELS if args.fresh or not os.path.isfile(paths[n])]
+    for name, summary in stage_train(work, args, dataset, missing).items():
+        with open(paths[name], 'w', encoding='utf-8') as handle:
+            json.dump(summary, handle, indent=1)
+    models = {}
+    for name in MODELS:
+        with open(paths[name], encoding='utf-8') as handle:
+            models[name] = json.load(handle)
     data_check = _cached(os.path.join(work, 'data_check.json'),
                          lambda: stage_data_check(work, dataset), args.fresh)
     shipped = os.path.join(REPO, 'models', 'overhead.safetensors')
@@ -316,7 +356,8 @@ def main(argv=None) -> int:
                                  lambda path=path: stage_evaluate(path, args, domain),
                                  args.fresh) for name, path in checkpoints.items()}
     result = {'settings': {k: v for k, v in vars(args).items() if k not in ('out', 'results')},
-              'cost': cost, 'record': record, 'convert': convert, 'models': models,
+              'cost': cost, 'record': record, 'convert': convert, 'generate': generated,
+              'models': models,
               'data_check': data_check,
               'evaluations': evaluations,
               'wall_time_s': round(time.monotonic() - started, 1)}

@@ -44,7 +44,7 @@ def _points(x: float) -> str:
 def _row(name: str, evaluation: Dict[str, Any], model: Dict[str, Any]) -> str:
     ros, floor = evaluation['ros'], evaluation['floor']
     frames = model.get('train_frames', '') if model else ''
-    minutes = f'{model["wall_time_s"] / 60:.1f}' if model else ''
+    minutes = f'{model.get("loop_time_s", model["wall_time_s"]) / 60:.1f}' if model else ''
     return (f'| {LABELS.get(name, name)} | {format_rate(ros)} | {format_rate(ros["present"])} '
             f'| {format_rate(ros["absent"])} | {format_rate(floor)} | {frames} | {minutes} |')
 
@@ -77,7 +77,7 @@ def markdown(result: Dict[str, Any]) -> str:
         'intervals.',
         '',
         '| model | strict success | target present | target absent | floor | training frames '
-        '| training min |',
+        '| training loop, min |',
         '|---|---|---|---|---|---|---|',
     ]
     order = ('recorded', 'in_process', 'in_process_probe', 'shipped')
@@ -125,7 +125,8 @@ def markdown(result: Dict[str, Any]) -> str:
         '- **Recipe**: `config/train_overhead.yaml` (model, optimiser, '
         f'{models["recorded"]["steps"]} steps, mirroring); all three choose their checkpoint '
         'by validation loss on the same held-out 5% of the episodes (no closed-loop '
-        'selection: a robot has no simulator); overrides: `'
+        f'selection: a robot has no simulator); the {models["recorded"].get("parallel", 1)} '
+        'trained side by side, one torch thread each; overrides: `'
         + ' '.join(models['in_process']['sets']) + '`.',
         '',
         "## The recorder's own cost",

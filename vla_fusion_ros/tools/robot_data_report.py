@@ -150,8 +150,23 @@ def markdown(result: Dict[str, Any]) -> str:
     return '\n'.join(lines)
 
 
+#: What proof.json keeps of each episode report (enough to pair runs by scene).
+REPORT_KEYS = ('seed', 'success', 'absent', 'reason', 'steps')
+
+
+def _slim(result: Dict[str, Any]) -> Dict[str, Any]:
+    """Return ``result`` with every episode report cut down to :data:`REPORT_KEYS`."""
+    out = json.loads(json.dumps(result))
+    for evaluation in out.get('evaluations', {}).values():
+        for run in evaluation.values():
+            run['reports'] = [{k: r[k] for k in REPORT_KEYS if k in r}
+                              for r in run.get('reports', [])]
+    return out
+
+
 def write(result: Dict[str, Any], folder: str) -> List[str]:
     """Write ``proof.json`` and ``proof.md`` into ``folder``; return their paths."""
+    result = _slim(result)
     os.makedirs(folder, exist_ok=True)
     paths = [os.path.join(folder, 'proof.json'), os.path.join(folder, 'proof.md')]
     with open(paths[0], 'w', encoding='utf-8') as handle:

@@ -3,6 +3,7 @@
 """The recorder's bag writer without ROS: episodes as bags, carried instruction, drops, errors."""
 
 import os
+import time
 
 from rosbags.rosbag2 import Reader
 from rosbags.typesys import get_typestore, Stores
@@ -76,6 +77,25 @@ def test_each_episode_is_a_bag_with_its_events_and_the_instruction_in_force(tmp_
     # The carried instruction opens the later bags too; the open one was closed readable.
     assert 'go to the red cube' in [m.data for topic, _, m in read(
         os.path.join(out, 'episode_000002')) if topic == '/instruction']
+
+
+def test_items_are_written_in_receive_time_order_whatever_order_they_came_in(tmp_path):
+    """A frame handed over after the end event that arrived later still belongs to the episode."""
+    out = str(tmp_path / 'bags')
+    recorder = EpisodeRecorder(out, TOPICS, frame_topic='/camera/image_raw',
+                               episode_topic='/episode', reorder_window_s=0.5).start()
+    t0 = time.time_ns()
+    ms = 1_000_000
+    event(recorder, t0, 'start')
+    recorder.put('/camera/image_raw', t0 + 10 * ms, image(1))
+    event(recorder, t0 + 50 * ms, 'success')          # handed over first ...
+    recorder.put('/camera/image_raw', t0 + 40 * ms, image(2))   # ... arrived first
+    recorder.put('/camera/image_raw', t0 + 60 * ms, image(3))   # after the end: idle
+    assert recorder.close()
+    frames = [int(m.data[0]) for topic, _, m in read(os.path.join(out, 'episode_000000'))
+              if topic == '/camera/image_raw']
+    assert frames == [1, 2]
+    assert recorder.stats().idle == 1
 
 
 def test_without_an_episode_topic_one_bag_holds_the_session(tmp_path):

@@ -46,6 +46,7 @@ setup(
             'fusion_node = vla_fusion_ros.ros.fusion_node:main',
             'lifecycle_fusion_node = vla_fusion_ros.ros.lifecycle_fusion_node:main',
             'bench_echo_node = vla_fusion_ros.ros.echo_node:main',
+            'recorder = vla_fusion_ros.ros.recorder:main',
         ],
     },
 )

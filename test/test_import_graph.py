@@ -7,34 +7,35 @@ Every import counts, at module or function level (``ast``, every module of the p
 allowed layering, from the bottom::
 
     model/    sim/       the fusion model and the simulated world: no ROS at all
+      |        |
+    data/      |         robot data without ROS: image messages, bags, LeRobot datasets
         \    /
-         ros/            the nodes: rclpy, messages, image conversion, diagnostics
+         ros/            the nodes: rclpy, messages, image conversion, diagnostics, recorder
           |
        harness/          the nodes as processes, probes, the diagnostics parser
         /    \
     train/   tools/      training and evaluation; the commands (demo, benchmark, faults...)
 
-- ``model/`` and ``sim/`` never import ``ros/``, ``harness/``, ``tools/``, ``train/``, rclpy or
-  any other ROS package;
+- ``model/`` and ``sim/`` never import ``data/``, ``ros/``, ``harness/``, ``tools/``,
+  ``train/``, rclpy or any other ROS package;
+- ``data/`` (image messages, bags and LeRobot datasets, read and written with ``rosbags``,
+  pyarrow and PyAV) never imports ``ros/``, ``harness/``, ``tools/``, ``train/``, rclpy or
+  any other ROS package: ``ros/recorder`` and ``train/`` build on it, not the reverse;
 - ``ros/`` never imports ``harness/``, ``tools/`` or ``train/``;
 - ``harness/`` never imports ``tools/`` or ``train/``;
-- ``train/`` never imports ``tools/`` (``tools/`` may import anything);
-- ``data/`` (bags and LeRobot datasets, under ``train/``) never imports ``harness/``,
-  ``tools/``, ``train/``, rclpy or any other ROS package.
+- ``train/`` never imports ``tools/`` (``tools/`` may import anything).
 """
 
 from package_imports import import_graph, PACKAGE  # noqa: I100 (the tests' own helper)
 
 #: wing -> wings it must never import ('ROS': rclpy, messages, ament, launch).
 FORBIDDEN = {
-    'model': ('ros', 'harness', 'tools', 'train', 'ROS'),
-    'sim': ('ros', 'harness', 'tools', 'train', 'ROS'),
+    'model': ('data', 'ros', 'harness', 'tools', 'train', 'ROS'),
+    'sim': ('data', 'ros', 'harness', 'tools', 'train', 'ROS'),
     'ros': ('harness', 'tools', 'train'),
     'harness': ('tools', 'train'),
     'train': ('tools',),
-    # Robot data (bags, LeRobot datasets) never imports ROS itself; it reads the camera messages
-    # of a bag with ros/image_conversion's ROS-free functions until those leave ros/.
-    'data': ('harness', 'tools', 'train', 'ROS'),
+    'data': ('ros', 'harness', 'tools', 'train', 'ROS'),
 }
 
 

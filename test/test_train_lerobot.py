@@ -24,15 +24,11 @@ from vla_fusion_ros.data.bag_to_lerobot import main as convert
 from vla_fusion_ros.data.feature_stats import vector_stats
 from vla_fusion_ros.data.lerobot_dataset import DatasetFormatError, FeatureKeys, load
 from vla_fusion_ros.model import VLAPolicy
-from vla_fusion_ros.ros.image_conversion import prepare_rgb
+from vla_fusion_ros.model.preprocess import prepare_rgb
 from vla_fusion_ros.train import train, train_config
 from vla_fusion_ros.train.lerobot_source import (adapt_config, LeRobotBCDataset,
                                                  tokenizer_for)
 import yaml
-
-# prepare_rgb, the node's preprocessing, lives in ros/image_conversion (which tries cv_bridge)
-# until it moves to a ROS-free module; importing it from there makes this a ROS test file.
-pytestmark = pytest.mark.ros
 
 TINY_MODEL = {
     'vision': {'image_size': 32, 'width': 8, 'depth': 2, 'norm_groups': 4, 'downsample': [0, 1]},

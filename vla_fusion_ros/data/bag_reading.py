@@ -31,10 +31,10 @@ import numpy as np
 from rosbags.rosbag2 import Reader
 from rosbags.typesys import get_typestore, Stores
 
-# ROS-free image conversion, shared with the node (it lives in ros/ today; it imports no rclpy).
-from vla_fusion_ros.ros.image_conversion import (compressed_dimensions, compressed_msg_to_rgb,
-                                                 ENCODINGS, image_msg_to_array,
-                                                 ImageConversionError, to_rgb8)
+from vla_fusion_ros.data.image_messages import (compressed_dimensions, compressed_msg_to_rgb,
+                                                ENCODINGS, image_msg_to_array,
+                                                ImageConversionError)
+from vla_fusion_ros.model.preprocess import to_rgb8
 
 IMAGE = 'sensor_msgs/msg/Image'
 COMPRESSED = 'sensor_msgs/msg/CompressedImage'

@@ -13,6 +13,8 @@ from typing import Dict, Optional
 
 import cv2
 import numpy as np
+from rosbags.interfaces import (Qos, QosDurability, QosHistory, QosLiveliness, QosReliability,
+                                QosTime)
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import get_typestore, Stores
 
@@ -22,6 +24,12 @@ from vla_fusion_ros.data.bag_reading import (COMPRESSED, IMAGE, JOINT_STATE,  # 
 TYPES = get_typestore(Stores.LATEST)
 STORAGES = {'mcap': StoragePlugin.MCAP, 'sqlite3': StoragePlugin.SQLITE3}
 _T = TYPES.types
+_DEFAULT_TIME = QosTime(sec=0, nsec=0)   # rmw's default: no deadline, lifespan or lease
+#: The offered QoS stored for a latched topic, so that ``ros2 bag play`` replays it latched.
+LATCHED_QOS = Qos(history=QosHistory.KEEP_LAST, depth=1, reliability=QosReliability.RELIABLE,
+                  durability=QosDurability.TRANSIENT_LOCAL, deadline=_DEFAULT_TIME,
+                  lifespan=_DEFAULT_TIME, liveliness=QosLiveliness.AUTOMATIC,
+                  liveliness_lease_duration=_DEFAULT_TIME, avoid_ros_namespace_conventions=False)
 
 
 class BagWriter:
@@ -36,9 +44,11 @@ class BagWriter:
         self._connections: Dict[str, object] = {}
         self._types: Dict[str, str] = {}
 
-    def add_topic(self, topic: str, msgtype: str) -> None:
+    def add_topic(self, topic: str, msgtype: str, latched: bool = False) -> None:
         """Declare a topic of a standard type, e.g. ``sensor_msgs/msg/Image``."""
-        self._connections[topic] = self._writer.add_connection(topic, msgtype, typestore=TYPES)
+        offered = [LATCHED_QOS] if latched else []
+        self._connections[topic] = self._writer.add_connection(
+            topic, msgtype, typestore=TYPES, offered_qos_profiles=offered)
         self._types[topic] = msgtype
 
     def write(self, topic: str, receive_ns: int, message) -> None:

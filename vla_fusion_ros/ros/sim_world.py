@@ -18,7 +18,10 @@ of ``reached``, ``collision``, ``out_of_arena``, ``stopped``, ``timeout``
 so that a recorder can keep exactly the frames of that episode; null before the first frame).
 Subscribes ``cmd_vel`` (``Twist`` or, with
 ``cmd_type:=twist_stamped``, ``TwistStamped``) and ``~/reset`` (``std_msgs/Int64``: abandon
-the episode and start the given seed).
+the episode and start the given seed). Episode boundaries also go out as ``std_msgs/String``
+events on ``~/episode_events``: ``start`` (``START_LEAD`` s before the episode's first frame),
+then ``success`` or ``fail`` when it ends, ``stop`` when a reset abandons it; the recorder's
+``episode_topic`` takes them (one bag per episode).
 
 Modes:
 
@@ -35,6 +38,21 @@ Modes:
 - ``realtime``: the world steps at ``rate`` Hz with the newest command; a command older than
   ``command_max_age`` s counts as zero.
 
+- ``teleop:=expert`` (with ``realtime``): a teleoperator stand-in. After each frame the
+  expert's command for the state on display goes out on ``cmd_vel`` (``TwistStamped``
+  stamped with that frame's stamp, with ``cmd_type:=twist_stamped``), as a person with a
+  joystick would send it, and the world executes it at the next step with actuation noise
+  (``teleop_noise_prob``, ``teleop_noise_std``; :mod:`vla_fusion_ros.sim.teleop`, the same
+  seeded stream as the in-process dataset generator, so a recorded episode equals the
+  generated one of the same seed). ``cmd_vel`` is not subscribed; the first frame of an episode
+  waits until ``~/image_raw`` has had a subscriber (a recorder) for ``DISCOVERY_SETTLE`` s and
+  ``~/episode_events`` has one too (or ``EVENTS_GRACE`` s have passed: a recorder without
+  episodes). No fusion node is needed.
+  Frames
+  are stamped as a camera with its own clock would stamp them: the episode's first frame at
+  the wall time, frame k at ``k / rate`` s after it (the receive times a recorder logs still
+  show the host's timing jitter; ``--clock header`` aligns on the regular stamps).
+
 Each episode starts by publishing its instruction, then, ``instruction_lead`` s later, its
 first frame, so that the policy has the new instruction before the new scene. Episode seeds
 are ``seed``, ``seed + 1``, ...; ``episodes`` of them are run (0: forever). After the last,
@@ -49,6 +67,7 @@ import time
 
 from geometry_msgs.msg import Twist, TwistStamped
 from rclpy.node import Node
+from rclpy.time import Time
 from sensor_msgs.msg import Image
 from std_msgs.msg import Int64, String
 
@@ -58,11 +77,20 @@ from vla_fusion_ros.ros.qos import latched_qos, make_qos, RELIABILITY
 from vla_fusion_ros.ros.runtime import run_node
 from vla_fusion_ros.ros.world_params import world_config_from_parameters, WORLD_PARAMETERS
 from vla_fusion_ros.sim.registry import make_world
+from vla_fusion_ros.sim.teleop import ExpertTeleop
 from vla_fusion_ros.sim.world import draw_overhead
 
 MODES = ('lockstep', 'realtime')
 CMD_TYPES = ('twist', 'twist_stamped')
 ON_FINISH = ('exit', 'idle')
+TELEOPS = ('none', 'expert')
+START_LEAD = 0.1            # s between the 'start' event and the episode's first frame
+EVENTS_GRACE = 2.0          # teleop: s to wait for an episode-event subscriber after a viewer
+#: teleop: s a new viewer must have been there before an episode starts. The publisher counts
+#: a subscriber as soon as it has discovered it; until the subscriber has discovered the
+#: publisher back, what is sent reaches it only later through reliability repairs (a 'start'
+#: event arrived 130 ms late, after the episode's first frames).
+DISCOVERY_SETTLE = 1.0
 STAMP_TOLERANCE_NS = 100_000  # 0.1 ms: float-seconds round trips are exact to about 0.5 us
 
 
@@ -130,7 +158,24 @@ class SimWorld(Node):
                                      choices=tuple(RELIABILITY), read_only=True)
         depth = params.declare('image_qos_depth', 1, 'QoS depth of ~/image_raw.',
                                value_range=(1, 1000), read_only=True)
+        teleop = params.declare('teleop', 'none', "expert: publish the expert's commands on "
+                                'cmd_vel and execute them (realtime mode only).',
+                                choices=TELEOPS, read_only=True)
+        noise_prob = params.declare('teleop_noise_prob', 0.5, 'teleop: probability per step '
+                                    'of actuation noise on the executed command.',
+                                    value_range=(0.0, 1.0), read_only=True)
+        noise_std = params.declare('teleop_noise_std', [0.3, 1.0], 'teleop: standard '
+                                   'deviations of that noise on [linear_x, angular_z].',
+                                   value_range=(0.0, 100.0), read_only=True)
         params.finish()
+        if teleop == 'expert' and self.mode != 'realtime':
+            raise ParameterError("parameter 'teleop': expert needs mode realtime (a "
+                                 'teleoperator does not wait for the world)')
+        if len(noise_std) != 2:
+            raise ParameterError("parameter 'teleop_noise_std': give two values, [linear_x, "
+                                 f'angular_z], got {list(noise_std)}')
+        self.teleop = (ExpertTeleop(noise_prob=noise_prob, noise_std=noise_std)
+                       if teleop == 'expert' else None)
 
         self.world = make_world(self.world_name, self.config)
         self.world.reset(self.next_seed)  # render once now: a missing renderer fails at start
@@ -144,6 +189,8 @@ class SimWorld(Node):
         self.frame_sent = 0.0       # monotonic time the current frame was first published
         self.last_sent = 0.0        # ... and last (re-)published
         self.phase_due = 0.0        # start of the first frame, or the exit
+        self.start_sent = False     # the episode's 'start' event is out
+        self.viewer_since = None    # teleop: monotonic time ~/image_raw got a subscriber
         self.latest = None          # realtime: ((v, w), monotonic receive time)
 
         self.image_pub = self.create_publisher(Image, '~/image_raw',
@@ -154,19 +201,28 @@ class SimWorld(Node):
         self.instruction_pub = self.create_publisher(String, '~/instruction', latched_qos())
         self.episode_pub = self.create_publisher(
             String, '~/episode', make_qos('reliable', 'keep_last', 100, 'transient_local'))
+        self.events_pub = self.create_publisher(String, '~/episode_events',
+                                                make_qos('reliable', 'keep_last', 100))
         cmd_msg = TwistStamped if self.cmd_type == 'twist_stamped' else Twist
-        self.cmd_sub = self.create_subscription(cmd_msg, 'cmd_vel', self._on_command,
-                                                make_qos('reliable', 'keep_last', 10))
+        if self.teleop is None:
+            self.cmd_sub = self.create_subscription(cmd_msg, 'cmd_vel', self._on_command,
+                                                    make_qos('reliable', 'keep_last', 10))
+            cmd_topic = self.cmd_sub.topic_name
+        else:
+            self.cmd_pub = self.create_publisher(cmd_msg, 'cmd_vel',
+                                                 make_qos('reliable', 'keep_last', 10))
+            cmd_topic = f'{self.cmd_pub.topic_name} (published by the expert teleop)'
         self.reset_sub = self.create_subscription(Int64, '~/reset', self._on_reset,
                                                   make_qos('reliable', 'keep_last', 10))
         period = 0.02 if self.mode == 'lockstep' else 1.0 / (rate or 1.0 / self.config.dt)
+        self.step_ns = int(round(period * 1e9))   # realtime: the nominal time between frames
         self.timer = self.create_timer(period, self._on_tick)
         self._start_episode(self.next_seed)
         self.get_logger().info(
             f'{self.mode} {self.world_name} world: {self.image_width}x{self.image_height} '
             f'camera on '
             f'{self.image_pub.topic_name}, commands ({self.cmd_type}) on '
-            f'{self.cmd_sub.topic_name}; {self.episodes or "unlimited"} episodes from seed '
+            f'{cmd_topic}; {self.episodes or "unlimited"} episodes from seed '
             f'{self.world.seed}')
 
     # --- episodes -----------------------------------------------------------------------------
@@ -177,7 +233,10 @@ class SimWorld(Node):
         self.timeouts = 0
         self.latest = None
         self.episode_stamps = [None, None]
+        if self.teleop is not None:
+            self.teleop.start(seed)
         self.instruction_pub.publish(String(data=self.world.instruction))
+        self.start_sent = False
         self.phase = 'starting'
         self.phase_due = time.monotonic() + self.instruction_lead
 
@@ -190,6 +249,9 @@ class SimWorld(Node):
                   'last_frame_stamp_ns': self.episode_stamps[1]}
         self.episode_index += 1
         self.episode_pub.publish(String(data=json.dumps(report)))
+        if self.start_sent:
+            outcome = 'stop' if aborted else ('success' if world.success else 'fail')
+            self.events_pub.publish(String(data=outcome))
         self.get_logger().info(f'episode: {json.dumps(report)}')
 
     def _end_episode(self) -> None:
@@ -213,7 +275,11 @@ class SimWorld(Node):
     def _publish_frame(self, first: bool) -> None:
         msg = array_to_image_msg(self.world.render(self.image_width, self.image_height),
                                  'rgb8', Image)
-        self.frame_stamp = self.get_clock().now().to_msg()
+        stamp = self.get_clock().now()
+        if self.teleop is not None and self.episode_stamps[0] is not None:
+            # The camera's own clock: on the world's schedule from the episode's first frame.
+            stamp = Time(nanoseconds=self.episode_stamps[0] + self.world.steps * self.step_ns)
+        self.frame_stamp = stamp.to_msg()
         msg.header.stamp = self.frame_stamp
         msg.header.frame_id = self.frame_id
         if self.map_pub is not None:
@@ -230,16 +296,46 @@ class SimWorld(Node):
             self.frame_sent = now
         self.last_sent = now
         self.image_pub.publish(msg)
+        if self.teleop is not None:
+            self._teleoperate()
 
-    def _connected(self) -> bool:
-        return (self.image_pub.get_subscription_count() > 0
-                and self.count_publishers(self.cmd_sub.topic_name) > 0)
+    def _teleoperate(self) -> None:
+        """Publish the expert's command for the frame just shown; execute it next step."""
+        command, executed = self.teleop.act(self.world)
+        twist = Twist()
+        twist.linear.x, twist.angular.z = float(command[0]), float(command[1])
+        if self.cmd_type == 'twist_stamped':
+            msg = TwistStamped(twist=twist)
+            msg.header.stamp = self.frame_stamp
+            msg.header.frame_id = 'base_link'
+        else:
+            msg = twist
+        self.cmd_pub.publish(msg)
+        self.latest = ((float(executed[0]), float(executed[1])), time.monotonic())
+
+    def _ready(self) -> bool:
+        """Return whether an episode may start (lockstep: viewer and commander; teleop: viewer)."""
+        if self.teleop is not None:
+            if self.image_pub.get_subscription_count() == 0:
+                self.viewer_since = None
+                return False
+            self.viewer_since = self.viewer_since or time.monotonic()
+            waited = time.monotonic() - self.viewer_since
+            return waited >= DISCOVERY_SETTLE and (
+                self.events_pub.get_subscription_count() > 0 or waited >= EVENTS_GRACE)
+        return self.mode != 'lockstep' or (
+            self.image_pub.get_subscription_count() > 0
+            and self.count_publishers(self.cmd_sub.topic_name) > 0)
 
     def _on_tick(self) -> None:
         now = time.monotonic()
         if self.phase == 'starting':
-            if self.mode == 'lockstep' and not self._connected():
+            if not self._ready():
                 self.phase_due = now + self.instruction_lead  # grace once both sides match
+            elif not self.start_sent:
+                self.start_sent = True
+                self.events_pub.publish(String(data='start'))
+                self.phase_due = max(self.phase_due, now + START_LEAD)
             elif now >= self.phase_due:
                 self.phase = 'waiting' if self.mode == 'lockstep' else 'running'
                 self._publish_frame(first=True)

@@ -11,7 +11,13 @@ executable talking over DDS:
     python -m vla_fusion_ros.tools.graph use_sim:=true instruction:="go to the red circle"
 
 It accepts the launch file's arguments in the same ``name:=value`` form, and stops every
-node with SIGINT (as launch does) on Ctrl-C.
+node with SIGINT (as launch does) on Ctrl-C, or when one of them exits.
+
+``--record`` starts the recording graph of ``record.launch.py`` instead (the nodes come from
+:func:`vla_fusion_ros.ros.record_graph.record_nodes`, which the launch file uses too):
+
+    python -m vla_fusion_ros.tools.graph --record output_dir:=bags
+    python -m vla_fusion_ros.tools.graph --record use_sim:=true episodes:=300 output_dir:=bags
 """
 
 import os
@@ -21,6 +27,7 @@ from typing import Dict, List, Optional
 
 from vla_fusion_ros.harness.executables import default_params_file, share_file
 from vla_fusion_ros.harness.graph import Graph, NodeSpec
+from vla_fusion_ros.ros.record_graph import record_nodes
 
 #: The launch file's arguments and their defaults (launch/fusion.launch.py mirrors these).
 LAUNCH_ARGUMENTS = {
@@ -66,6 +73,12 @@ def fusion_graph(arguments: Optional[Dict[str, str]] = None) -> List[NodeSpec]:
     return nodes
 
 
+def record_graph(arguments: Optional[Dict[str, str]] = None) -> List[NodeSpec]:
+    """Return the nodes ``record.launch.py`` starts for the same ``arguments``."""
+    return [NodeSpec(n.executable, n.name, n.params_file, n.overrides, n.remaps)
+            for n in record_nodes(arguments or {}, share_file('config', 'record.yaml'))]
+
+
 def parse_launch_arguments(argv: List[str]) -> Dict[str, str]:
     """Parse ``name:=value`` arguments, as ``ros2 launch`` takes them."""
     parsed = {}
@@ -79,11 +92,14 @@ def parse_launch_arguments(argv: List[str]) -> Dict[str, str]:
 
 def main(argv=None) -> int:
     """Run the graph until Ctrl-C."""
-    argv = sys.argv[1:] if argv is None else argv
+    argv = list(sys.argv[1:] if argv is None else argv)
+    plan = fusion_graph
+    if argv[:1] == ['--record']:
+        plan, argv = record_graph, argv[1:]
     from vla_fusion_ros.ros import dds
     dds.use_profile()  # config/fastdds.xml for the nodes it starts, unless one is set already
     try:
-        graph = Graph(fusion_graph(parse_launch_arguments(argv)), console=True).start()
+        graph = Graph(plan(parse_launch_arguments(argv)), console=True).start()
     except (ValueError, FileNotFoundError) as exc:
         print(f'graph: {exc}', file=sys.stderr)
         return 2

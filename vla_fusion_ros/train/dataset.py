@@ -54,9 +54,9 @@ from vla_fusion_ros.model.preprocess import prepare_rgb
 from vla_fusion_ros.sim.base import (BaseWorldConfig, EVAL_SEED_START, TRAIN_SEED_START,
                                      VAL_SEED_START)
 from vla_fusion_ros.sim.expert import ExpertPolicy
-from vla_fusion_ros.sim.geometry import clamp_action
 from vla_fusion_ros.sim.instructions import make_training_instruction
 from vla_fusion_ros.sim.registry import make_world, parse_size, world_name_of, WORLDS
+from vla_fusion_ros.sim.teleop import ActuationNoise
 
 FORMAT_VERSION = 2
 
@@ -115,10 +115,7 @@ def generate(episodes: int, seed: int = TRAIN_SEED_START,
     if seed + episodes > EVAL_SEED_START and not allow_eval_seeds:
         raise ValueError(f'seed: scene seeds [{seed}, {seed + episodes}) reach the held-out '
                          f'evaluation range (seeds >= {EVAL_SEED_START})')
-    if not 0.0 <= noise_prob <= 1.0:
-        raise ValueError(f'noise_prob: must be in [0, 1], got {noise_prob}')
-    if len(noise_std) != 2 or min(noise_std) < 0:
-        raise ValueError(f'noise_std: expected two values >= 0, got {noise_std}')
+    noise = ActuationNoise(noise_prob, noise_std)    # checks both
     if chunk_size < 1:
         raise ValueError(f'chunk_size: must be >= 1, got {chunk_size}')
     if not render_sizes:
@@ -134,11 +131,10 @@ def generate(episodes: int, seed: int = TRAIN_SEED_START,
     chunks: List[np.ndarray] = []
     instructions: Dict[str, int] = {}
     episode_info: List[Tuple] = []
-    std = np.asarray(noise_std, dtype=np.float64)
     for index in tqdm(range(episodes), desc='episodes', unit='ep', disable=not progress):
         scene_seed = seed + index
         env.reset(scene_seed)
-        noise_rng = np.random.default_rng([scene_seed, 0x6E6F697365])  # its own stream
+        noise_rng = noise.start(scene_seed)   # the scene's own stream: camera size, noise
         width, height = render_sizes[int(noise_rng.integers(len(render_sizes)))]
         text_id = instructions.setdefault(env.instruction, len(instructions))
         while not env.done:
@@ -148,11 +144,7 @@ def generate(episodes: int, seed: int = TRAIN_SEED_START,
                 images = np.resize(images, (capacity, size, size, 3))
             images[frame] = prepare_rgb(env.render(width, height), 'rgb8', (size, size))
             label = expert.act(env)
-            executed = label.astype(np.float64)
-            if noise_rng.random() < noise_prob:
-                executed = executed + noise_rng.normal(0.0, std)
-            executed = np.array(clamp_action(executed, cfg.max_linear, cfg.max_angular),
-                                dtype=np.float32)  # exactly what is stored
+            executed = noise.perturb(label, cfg.max_linear, cfg.max_angular)  # as stored
             if chunk_size > 1:
                 chunks.append(_clean_chunk(env, expert, label, chunk_size))
             rows.append((label, executed, env.pose.copy(), index, env.steps, text_id))

@@ -18,6 +18,7 @@ from vla_fusion_ros.model import ModelConfig, VLAPolicy
 from vla_fusion_ros.model.preprocess import prepare_rgb
 from vla_fusion_ros.sim.base import VAL_SEED_START
 from vla_fusion_ros.sim.expert import ExpertPolicy
+from vla_fusion_ros.sim.instructions import TRAINING_COLOR_SYNONYMS
 from vla_fusion_ros.sim.registry import make_world
 from vla_fusion_ros.train import dagger, train, train_config
 from vla_fusion_ros.train.dataset import BCDataset
@@ -62,6 +63,25 @@ def test_rollout_labels_every_visited_state_with_the_expert_action(world_name, m
     # Another batch size: the same episodes, up to float summation order.
     np.testing.assert_array_equal(again['episode_length'], data['episode_length'])
     np.testing.assert_allclose(again['executed'], data['executed'], atol=1e-5)
+
+
+def test_varied_language_rollouts_phrase_each_episode_in_the_training_language():
+    policy = tiny_policy()
+    templates = dagger.rollout(policy, SEEDS, 'overhead')
+    varied = dagger.rollout(policy, SEEDS, 'overhead', language='varied')
+    again = dagger.rollout(policy, SEEDS, 'overhead', language='varied')
+    texts = [str(varied['instructions'][varied['instruction_id'][np.flatnonzero(
+        varied['episode'] == e)[0]]]) for e in range(len(SEEDS))]
+    assert texts == [str(again['instructions'][again['instruction_id'][np.flatnonzero(
+        again['episode'] == e)[0]]]) for e in range(len(SEEDS))]  # a function of the seed
+    world = make_world('overhead')
+    for seed, text in zip(SEEDS, texts):
+        world.reset(seed)
+        color = world.named[0]  # the phrasing names the episode's own colour (or a synonym)
+        assert any(word in text for word in (color, *TRAINING_COLOR_SYNONYMS[color])), text
+    assert set(texts) != set(str(t) for t in templates['instructions'])
+    # the labels are the expert's either way: the language does not change the scene
+    assert list(varied['episode_target']) == list(templates['episode_target'])
 
 
 def test_beta_one_executes_the_expert():

@@ -52,6 +52,7 @@ from vla_fusion_ros.model.preprocess import prepare_rgb
 from vla_fusion_ros.sim.base import VAL_SEED_START
 from vla_fusion_ros.sim.expert import ExpertPolicy
 from vla_fusion_ros.sim.geometry import clamp_action
+from vla_fusion_ros.sim.instructions import make_training_instruction
 from vla_fusion_ros.sim.registry import make_config, make_world, parse_size
 from vla_fusion_ros.train import dataset as bc
 from vla_fusion_ros.train.aux import aux_targets
@@ -60,6 +61,7 @@ __all__ = ['describe', 'due_rounds', 'Rounds', 'rollout', 'round_seeds', 'valida
 
 #: Salt of each episode's random stream (camera size, mixture and noise draws).
 _STREAM = 0xDA66E2
+_LANGUAGE_STREAM = 0x6C616E67  # 'lang', as in dataset.vary_language
 
 
 def validate(cfg: Dict[str, Any], base_seeds: Tuple[int, int]) -> Optional[str]:
@@ -107,9 +109,14 @@ def rollout(policy, seeds: Sequence[int], world: str, world_config=None,
             render_sizes: Sequence[Tuple[int, int]] = ((64, 64),), beta: float = 0.0,
             noise_prob: float = 0.0, noise_std: Sequence[float] = (0.3, 1.0),
             round_index: int = 0, expert: Optional[ExpertPolicy] = None,
-            batch_size: int = 100, chunk_size: int = 1) -> Dict[str, np.ndarray]:
+            batch_size: int = 100, chunk_size: int = 1, language: str = 'templates'
+            ) -> Dict[str, np.ndarray]:
     """
     Roll ``policy`` (a :class:`VLAPolicy`) out on ``seeds``; return expert-labelled frames.
+
+    ``language`` (``data.language``): with ``varied`` each episode's instruction is phrased in
+    the training language, as the base data's are, so the rollouts (a large share of the
+    frames) do not pull the model back to the templates.
 
     The result has the on-disk format of :mod:`.dataset` (``executed`` holds what was applied,
     ``actions`` the expert's labels), so it joins the training data with
@@ -123,8 +130,8 @@ def rollout(policy, seeds: Sequence[int], world: str, world_config=None,
     instructions: Dict[str, int] = {}
     episodes: List[Dict[str, Any]] = []
     for first in range(0, len(seeds), batch_size):
-        batch = [_start(world, world_config, int(s), render_sizes, round_index, instructions)
-                 for s in seeds[first:first + batch_size]]
+        batch = [_start(world, world_config, int(s), render_sizes, round_index, instructions,
+                        language) for s in seeds[first:first + batch_size]]
         memory = policy.new_memory(len(batch))
         scale = torch.as_tensor(policy.action_scale)
         while True:
@@ -134,7 +141,7 @@ def rollout(policy, seeds: Sequence[int], world: str, world_config=None,
             images = np.stack([prepare_rgb(batch[i]['world'].render(*batch[i]['size']),
                                            'rgb8', side) for i in running])
             labels = [expert.act(batch[i]['world']) for i in running]
-            texts = [batch[i]['world'].instruction for i in running]
+            texts = [batch[i]['instruction'] for i in running]
             if memory is not None:
                 acted = policy.predict_batch(images, texts, memory=memory, rows=running)
             else:
@@ -164,13 +171,19 @@ def rollout(policy, seeds: Sequence[int], world: str, world_config=None,
 
 
 def _start(world: str, config, seed: int, render_sizes, round_index: int,
-           instructions: Dict[str, int]) -> Dict[str, Any]:
+           instructions: Dict[str, int], language: str = 'templates') -> Dict[str, Any]:
     env = make_world(world, config)
     env.reset(seed)
     rng = np.random.default_rng([seed, round_index, _STREAM])
     size = render_sizes[int(rng.integers(len(render_sizes)))]
+    text = env.instruction
+    if language == 'varied':  # its own stream: the templates' draws stay as they were
+        color, shape = env.named
+        text = make_training_instruction(color, shape, np.random.default_rng(
+            [seed, round_index, _STREAM, _LANGUAGE_STREAM]))
     return {'world': env, 'rng': rng, 'size': tuple(size), 'images': [], 'rows': [],
-            'chunks': [], 'text': instructions.setdefault(env.instruction, len(instructions))}
+            'chunks': [], 'instruction': text,
+            'text': instructions.setdefault(text, len(instructions))}
 
 
 def _pack(episodes, instructions, world, expert, seeds, render_sizes, beta, noise_prob,
@@ -247,7 +260,8 @@ class Rounds:
             data = rollout(policy, seeds, name, make_config(name, self.data_cfg['world']),
                            [parse_size(t) for t in self.data_cfg['render_sizes']],
                            float(self.cfg['beta']), float(self.cfg['noise_prob']),
-                           self.cfg['noise_std'], round_index, chunk_size=chunk_size)
+                           self.cfg['noise_std'], round_index, chunk_size=chunk_size,
+                           language=self.data_cfg.get('language', 'templates'))
             os.makedirs(self.folder, exist_ok=True)
             name = f'round{round_index}.rank{self.rank}.npz'
             partial = os.path.join(self.folder, '.partial.' + name)

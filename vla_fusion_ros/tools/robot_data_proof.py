@@ -218,7 +218,10 @@ def train_command(work: str, name: str, args, dataset: str) -> Tuple[List[str], 
     """Return the training command of model ``name`` and its config overrides."""
     out = os.path.join(work, 'train', name)
     width, height = args.camera
-    sets = ['data.val_path=', 'eval.val_episodes=0', 'eval.episodes=0', 'threads=1']
+    # No DAgger (a robot's data has no expert to label the policy's own states) and the
+    # templates (the recorded tasks are the world's own instructions): the same for all three.
+    sets = ['data.val_path=', 'eval.val_episodes=0', 'eval.episodes=0', 'threads=1',
+            'dagger.rounds=0', 'data.language=templates']
     if args.steps:
         sets.append(f'schedule.steps={args.steps}')
     command = [sys.executable, '-m', 'vla_fusion_ros.train.train', '--config',

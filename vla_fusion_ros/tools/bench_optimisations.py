@@ -21,13 +21,13 @@ from vla_fusion_ros.tools.bench_model import BUDGET_S, INSTRUCTION, make_policy,
 
 def _eager_variant(policy: VLAPolicy, mode: str) -> Callable:
     """Return predict-like callables for eager variants the policy does not ship."""
-    ids, mask = policy._encode(INSTRUCTION)
+    language = policy.prepare(INSTRUCTION)  # the instruction's cache: encoded once
     model, scale = policy.model, policy._scale
     width, height = policy.image_size
     if mode == 'no_grad':
         def run(rgb):
             with torch.no_grad():
-                return (model(policy._images(rgb[None]), ids, mask)[0] * scale).numpy()
+                return (model.act(policy._images(rgb[None]), language)[0] * scale).numpy()
         return run
     if mode == 'preallocated':
         buffer = torch.empty(1, 3, height, width)
@@ -35,7 +35,7 @@ def _eager_variant(policy: VLAPolicy, mode: str) -> Callable:
         def run(rgb):
             with torch.inference_mode():
                 buffer[0].copy_(torch.from_numpy(rgb).permute(2, 0, 1)).div_(255.0)
-                return (model(buffer, ids, mask)[0] * scale).numpy()
+                return (model.act(buffer, language)[0] * scale).numpy()
         return run
     if mode == 'channels_last':
         import copy
@@ -44,7 +44,7 @@ def _eager_variant(policy: VLAPolicy, mode: str) -> Callable:
         def run(rgb):
             with torch.inference_mode():
                 x = policy._images(rgb[None]).contiguous(memory_format=torch.channels_last)
-                return (cl_model(x, ids, mask)[0] * scale).numpy()
+                return (cl_model.act(x, language)[0] * scale).numpy()
         return run
     raise ValueError(mode)
 

@@ -37,9 +37,8 @@ def _eager_variant(policy: VLAPolicy, mode: str) -> Callable:
                 buffer[0].copy_(torch.from_numpy(rgb).permute(2, 0, 1)).div_(255.0)
                 return (model.act(buffer, language)[0] * scale).numpy()
         return run
-    if mode == 'channels_last':
-        import copy
-        cl_model = copy.deepcopy(model).to(memory_format=torch.channels_last)
+    if mode == 'channels_last':  # ``policy`` is its own copy: its model is converted in place
+        cl_model = model.to(memory_format=torch.channels_last)
 
         def run(rgb):
             with torch.inference_mode():
@@ -82,7 +81,9 @@ def optimisations(config: ModelConfig, checkpoint: str, msg, iterations: int,
         'eager, no_grad (before)', True, 'VLAPolicy.predict')
     add('eager, preallocated input tensor', bind(_eager_variant(eager, 'preallocated')),
         'eager, inference_mode', False, 'the ONNX graph takes the uint8 frame itself')
-    add('eager, channels_last', bind(_eager_variant(eager, 'channels_last')),
+    # A second policy, not a deepcopy: a MiniLM model holds an ONNX Runtime session.
+    channels_last = make_policy(config, checkpoint, 'torch', 1)
+    add('eager, channels_last', bind(_eager_variant(channels_last, 'channels_last')),
         'eager, inference_mode', False, 'tokens are reshaped between layers')
     add('eager, 2 torch threads', lambda: eager.predict(rgb, INSTRUCTION),
         'eager, inference_mode', False, '2 shared cores', threads(2))

@@ -142,6 +142,9 @@ def startup(harness, repo: str, checkpoint: str, log_path: str,
             timeout: float = 120.0) -> Dict:
     """Spawn the node with frames streaming; return seconds to the first command and RSS."""
     from vla_fusion_ros.harness.process import NodeProcess
+    # The node before this one publishes a final zero as it stops; let it arrive first, or
+    # it would count as this node's first command.
+    harness.spin_until(time.monotonic() + 1.0)
     mark = len(harness.commands)
     start = time.monotonic()
     process = NodeProcess(_node_cmd(repo, checkpoint, CANDIDATES[0]), log_path=log_path)

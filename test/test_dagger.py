@@ -79,7 +79,7 @@ def test_varied_language_rollouts_phrase_each_episode_in_the_training_language()
         world.reset(seed)
         color = world.named[0]  # the phrasing names the episode's own colour (or a synonym)
         assert any(word in text for word in (color, *TRAINING_COLOR_SYNONYMS[color])), text
-    assert set(texts) != set(str(t) for t in templates['instructions'])
+    assert set(texts) != {str(t) for t in templates['instructions']}
     # the labels are the expert's either way: the language does not change the scene
     assert list(varied['episode_target']) == list(templates['episode_target'])
 

@@ -68,8 +68,8 @@ def test_memory_steps_match_whole_episodes_and_reset():
         whole = model.forward_episodes(images, ids, mask, slots, previous)
         hidden, stepped = torch.zeros(1, 16), []
         for t in range(3):
-            stepped.append(model(images[t:t + 1], ids[:1], mask[:1],
-                                 torch.cat([hidden, previous[0, t][None]], -1)))
+            state = torch.cat([hidden, previous[0, t][None]], -1)
+            stepped.append(model(images[t:t + 1], ids[:1], mask[:1], state=state))
             hidden = model.head.next_hidden
     torch.testing.assert_close(torch.cat(stepped), whole[:3], rtol=0, atol=1e-5)
     frame = np.zeros((64, 64, 3), np.uint8)

@@ -9,6 +9,10 @@ process over DDS: frames go out on the node's image topic from a probe timer, co
 own ``set_parameters`` service, which is what ``ros2 param set`` calls.
 """
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -176,3 +180,37 @@ def get_parameters(probe, node_name, *names):
     client = probe.create_client(GetParameters, f'/{node_name}/get_parameters')
     response = call(probe, client, GetParameters.Request(names=list(names)))
     return dict(zip(names, response.values))
+
+
+#: Runs a launch file with a LaunchService, as ``ros2 launch`` does; arguments as name:=value.
+LAUNCH_RUNNER = r"""
+import sys
+from launch import LaunchDescription, LaunchService
+from launch.actions import IncludeLaunchDescription
+from launch.launch_description_sources import PythonLaunchDescriptionSource
+arguments = dict(a.split(':=', 1) for a in sys.argv[2:])
+service = LaunchService()
+service.include_launch_description(LaunchDescription([IncludeLaunchDescription(
+    PythonLaunchDescriptionSource(sys.argv[1]), launch_arguments=arguments.items())]))
+sys.exit(service.run())
+"""
+
+
+def run_launch_file(launch_file, *arguments, timeout=60.0):
+    """
+    Run ``launch_file`` with ``name:=value`` arguments; return ``(exit code, output)``.
+
+    Its own session: a launch that runs past ``timeout`` is stopped with every node it
+    started, and the test fails with the output's tail.
+    """
+    import pytest
+    proc = subprocess.Popen([sys.executable, '-c', LAUNCH_RUNNER, launch_file, *arguments],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+        pytest.fail(f'the launch ran on for {timeout:.0f} s:\n{output[-3000:]}')
+    return proc.returncode, output

@@ -12,12 +12,11 @@ skip says why (the same graph is tested without launch in test_record_pipeline.p
 
 import glob
 import os
-import signal
-import subprocess
-import sys
 
 import pytest
 import yaml
+
+from integration_helpers import run_launch_file  # noqa: I100 (the tests' own)
 
 # A launch of nodes over DDS: every tested distribution (scripts/test: -m ros on Jazzy).
 pytestmark = pytest.mark.ros
@@ -31,31 +30,9 @@ pytest.importorskip(
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAUNCH_FILE = os.path.join(REPO, 'launch', 'record.launch.py')
 
-#: Runs the launch file with a LaunchService, as ``ros2 launch`` does; arguments as name:=value.
-RUNNER = r"""
-import sys
-from launch import LaunchDescription, LaunchService
-from launch.actions import IncludeLaunchDescription
-from launch.launch_description_sources import PythonLaunchDescriptionSource
-arguments = dict(a.split(':=', 1) for a in sys.argv[2:])
-service = LaunchService()
-service.include_launch_description(LaunchDescription([IncludeLaunchDescription(
-    PythonLaunchDescriptionSource(sys.argv[1]), launch_arguments=arguments.items())]))
-sys.exit(service.run())
-"""
-
 
 def _launch(*arguments, timeout=60):
-    proc = subprocess.Popen([sys.executable, '-c', RUNNER, LAUNCH_FILE, *arguments],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    try:
-        output, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGINT)
-        output, _ = proc.communicate(timeout=30)
-        pytest.fail(f'the launch ran on for {timeout} s:\n{output[-3000:]}')
-    return proc.returncode, output
+    return run_launch_file(LAUNCH_FILE, *arguments, timeout=timeout)
 
 
 def test_the_simulated_teleop_records_and_the_launch_ends_with_the_world(tmp_path):

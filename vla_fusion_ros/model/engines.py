@@ -138,6 +138,19 @@ def _constant_coordinates():
         vision.coord_channels, heads.token_coords = saved
 
 
+def session_options(threads: int):
+    """ONNX Runtime options of every session the package serves: sequential, no spinning."""
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = max(1, threads)
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle worker threads sleep instead of spinning: the node shares its cores with others.
+    options.add_session_config_entry('session.intra_op.allow_spinning', '0')
+    return options
+
+
 def _onnxruntime_runner(graph: nn.Module, example: Tuple, threads: int) -> Callable:
     import warnings
 
@@ -147,14 +160,7 @@ def _onnxruntime_runner(graph: nn.Module, example: Tuple, threads: int) -> Calla
         warnings.simplefilter('ignore')  # tracer warnings about the constant grids
         torch.onnx.export(graph, example, buffer, dynamo=False, opset_version=17,
                           input_names=['frames', *graph.names], output_names=['actions'])
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = max(1, threads)
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    # Idle worker threads sleep instead of spinning: the node shares its cores with others.
-    options.add_session_config_entry('session.intra_op.allow_spinning', '0')
-    session = ort.InferenceSession(buffer.getvalue(), options,
+    session = ort.InferenceSession(buffer.getvalue(), session_options(threads),
                                    providers=['CPUExecutionProvider'])
 
     names = [i.name for i in session.get_inputs() if i.name != 'frames']

@@ -271,12 +271,8 @@ def _session(threads: int):
     path = onnx_path()
     if not os.path.isfile(path):
         export_onnx(path)  # first use on this machine: needs transformers, ~10 s
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = max(1, threads)
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.add_session_config_entry('session.intra_op.allow_spinning', '0')
+    from vla_fusion_ros.model.engines import session_options
+    options = session_options(threads)
     try:
         return ort.InferenceSession(path, options, providers=['CPUExecutionProvider'])
     except Exception:  # noqa: BLE001 - a torn or stale cache file: rebuild it once

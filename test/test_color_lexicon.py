@@ -131,3 +131,35 @@ def test_checkpoint_records_the_lexicon(tmp_path, monkeypatch):
     monkeypatch.setattr(cl, 'digest', lambda: '0' * 64)  # another matplotlib's tables
     with pytest.raises(CheckpointError, match='matplotlib whose colour tables'):
         load_checkpoint(path)
+
+
+def test_mask_colors_hides_every_colour_name_from_the_encoder():
+    masked, names = cl.mask_colors('Go to the Navy Blue square, ruby!')
+    assert masked == 'Go to the [MASK] square, [MASK]!'
+    assert names == [((10, 16), 'navy blue'), ((25, 31), 'ruby')]
+    assert all(masked[a:b] == cl.PLACEHOLDER for (a, b), _ in names)
+    assert cl.mask_colors('go to the square') == ('go to the square', [])
+
+
+@pytest.mark.parametrize('kind', ['words', 'minilm'])
+def test_masked_colours_reach_the_model_only_through_the_lexicon(kind):
+    """'red' and 'ruby' read the same to the encoder; their lexicon features differ."""
+    cfg = ModelConfig.from_dict({**config(kind).to_dict(), 'language': {
+        **config(kind).to_dict()['language'], 'mask_colors': True}})
+    texts = ['go to the red square', 'go to the ruby square', 'go to the blue square']
+    inputs = text_inputs(create_tokenizer(cfg.language), texts, cfg.language)
+    assert torch.equal(inputs['token_ids'][0], inputs['token_ids'][1])
+    assert torch.equal(inputs['token_ids'][0], inputs['token_ids'][2])
+    flags = inputs['colors'][..., 0]  # [B, T]: 1 on the placeholder's token
+    assert flags.sum(1).tolist() == [1.0, 1.0, 1.0]
+    row = inputs['colors'][0, flags[0].argmax()]
+    assert torch.allclose(row, torch.tensor(cl.feature('red')))
+    assert not torch.allclose(row, inputs['colors'][2, flags[2].argmax()])
+    unmasked = text_inputs(create_tokenizer(cfg.language), texts, config(kind).language)
+    assert not torch.equal(unmasked['token_ids'][0], unmasked['token_ids'][2])
+
+
+def test_mask_colors_needs_the_lexicon():
+    from vla_fusion_ros.model.config import ConfigError
+    with pytest.raises(ConfigError, match='language.mask_colors: true needs'):
+        ModelConfig.from_dict({'language': {'mask_colors': True}})

@@ -15,7 +15,8 @@ With ``language.color_lexicon`` the cache also holds each token's colour feature
 colour lexicon (:mod:`vla_fusion_ros.sim.color_lexicon`; zeros for tokens that are not part of
 a colour name), ``'colors': [B, T, C]``, and their mean over the colour tokens,
 ``'sentence_colors': [B, C]``; :func:`text_inputs` computes them from the text with the
-tokenizer's token spans, for either kind.
+tokenizer's token spans, for either kind. With ``language.mask_colors`` the encoder reads the
+placeholder ``[MASK]`` where each colour name was, so colours come only from the lexicon.
 
 The per-layer language features f_l^(i) that fusion reads come from small trainable
 :class:`LanguageAdapter` s on that cache: token features for operators that attend to words,
@@ -91,20 +92,22 @@ def color_width(cfg: LanguageConfig) -> int:
     return WIDTH
 
 
-def color_features(tokenizer, texts: Sequence[str]) -> torch.Tensor:
+def color_features(tokenizer, texts: Sequence[str],
+                   names: Optional[Sequence[Sequence]] = None) -> torch.Tensor:
     """
     Return the colour feature of every token of ``texts`` as ``tokenizer`` encodes them.
 
     [B, T, C] float, T = the tokenizer's ``max_length``: a token that overlaps a colour name
-    of the lexicon (:func:`vla_fusion_ros.sim.color_lexicon.find_colors`) gets that colour's
-    feature, every other token (and [CLS], [SEP], padding) zeros.
+    of the lexicon (:func:`vla_fusion_ros.sim.color_lexicon.find_colors`, or ``names``: each
+    text's ((start, end), name) pairs) gets that colour's feature, every other token (and
+    [CLS], [SEP], padding) zeros.
     """
     from vla_fusion_ros.sim.color_lexicon import feature, find_colors, WIDTH
     out = torch.zeros(len(texts), tokenizer.max_length, WIDTH)  # [B, T, C]
     for row, (text, spans) in enumerate(zip(texts, tokenizer.spans(texts))):
-        names = find_colors(text)
+        names_here = find_colors(text) if names is None else names[row]
         for col, (start, end) in enumerate(spans[:tokenizer.max_length]):
-            name = next((n for (first, last), n in names
+            name = next((n for (first, last), n in names_here
                          if start < end and start < last and first < end), None)
             if name is not None:
                 out[row, col] = torch.tensor(feature(name))
@@ -122,13 +125,20 @@ def text_inputs(tokenizer, texts: Union[str, Sequence[str]],
     """
     Return the text encoder's inputs for ``texts``: ``token_ids`` and ``mask`` [B, T].
 
-    With ``cfg.color_lexicon`` also ``colors`` [B, T, C] (:func:`color_features`).
+    With ``cfg.color_lexicon`` also ``colors`` [B, T, C] (:func:`color_features`); with
+    ``cfg.mask_colors`` the encoder reads each colour name as the placeholder
+    (:func:`vla_fusion_ros.sim.color_lexicon.mask_colors`) and its colour features sit there.
     """
     texts = [texts] if isinstance(texts, str) else list(texts)
+    names = None
+    if cfg.mask_colors:
+        from vla_fusion_ros.sim.color_lexicon import mask_colors
+        texts, names = zip(*(mask_colors(text) for text in texts)) if texts else ((), ())
+        texts = list(texts)
     ids, mask = tokenizer.encode(texts)
     inputs = {'token_ids': ids, 'mask': mask}
     if cfg.color_lexicon:
-        inputs['colors'] = color_features(tokenizer, texts)
+        inputs['colors'] = color_features(tokenizer, texts, names)
     return inputs
 
 

@@ -109,6 +109,30 @@ def find_colors(text: str) -> List[Tuple[Span, str]]:
     return found
 
 
+#: What the text encoder reads in place of a colour name with ``language.mask_colors``: BERT's
+#: own mask token for MiniLM (one token), an unknown word for the word-level tokenizer.
+PLACEHOLDER = '[MASK]'
+
+
+def mask_colors(text: str) -> Tuple[str, List[Tuple[Span, str]]]:
+    """
+    Return ``text`` with each colour name replaced by :data:`PLACEHOLDER`, and the names.
+
+    The names come as :func:`find_colors` gives them, but with the placeholders' spans in the
+    returned text, so the colour features land on the placeholder's tokens.
+    """
+    pieces, names, cursor, shift = [], [], 0, 0
+    for (start, end), name in find_colors(text):
+        pieces.append(text[cursor:start])
+        first = start + shift
+        names.append(((first, first + len(PLACEHOLDER)), name))
+        pieces.append(PLACEHOLDER)
+        shift += len(PLACEHOLDER) - (end - start)
+        cursor = end
+    pieces.append(text[cursor:])
+    return ''.join(pieces), names
+
+
 def hsv(rgb: Sequence[float]) -> Tuple[float, float, float]:
     """Return (hue in degrees, saturation, value) of an sRGB colour in [0, 1]."""
     h, s, v = colorsys.rgb_to_hsv(*(float(c) for c in rgb))

@@ -63,11 +63,14 @@ TRAINING_COLOR_SYNONYMS: Dict[str, Tuple[str, ...]] = training_color_synonyms()
 #: Training-only shape synonyms; several words are one name ('round one').
 TRAINING_SHAPE_SYNONYMS: Dict[str, Tuple[str, ...]] = {
     'circle': ('ball', 'disc', 'disk', 'round one', 'dot', 'ring', 'globe', 'circular one',
-               'round thing'),
+               'round thing', 'oval', 'ellipse', 'wheel', 'coin', 'hoop', 'loop', 'bubble',
+               'round object', 'roundel', 'round shape'),
     'square': ('cube', 'box', 'block', 'rectangle', 'four sided one', 'boxy one',
-               'quadrilateral'),
+               'quadrilateral', 'cuboid', 'slab', 'rectangular one', 'cubic one',
+               'squared one', 'four cornered one', 'right angled one', 'box shape'),
     'triangle': ('pyramid', 'wedge', 'three sided one', 'arrowhead', 'pointy one',
-                 'three cornered one', 'delta'),
+                 'three cornered one', 'delta', 'spike', 'tent', 'peak', 'trigon',
+                 'three pointed one', 'spearhead', 'pennant', 'arrow', 'pointed shape'),
 }
 
 #: Training phrasings: the templates, then reordered (shape before colour), shortened and
@@ -103,11 +106,16 @@ TRAINING_PREFIXES: Tuple[str, ...] = (
     'please ', 'could you ', 'can you ', 'now ', 'hello, ', 'hi, ', 'ok, ', 'so ', 'well, ',
     'listen, ', 'pardon, ', 'right, ', 'next, ', 'i need you to ', 'go ahead and ',
     'just ', 'kindly ', 'could you please ', 'greetings, ', 'good morning, ', 'slowly ',
-    'gently ', 'calmly ')
+    'gently ', 'calmly ', 'uh, ', 'hmm, ', 'buddy, ', 'friend, ',
+    'attention, ', 'first, ', 'er, ', 'look, ', 'yes, ', 'sure, ', 'very well, ', 'rover, ',
+    'little rover, ', 'dear machine, ', 'machine, ', 'when you can, ')
 TRAINING_SUFFIXES: Tuple[str, ...] = (
     ' please', ' now', ' thank you', ' right now', ' immediately', ' slowly', ' gently',
     ' if you can', ' when you are ready', ' at once', ' straight away',
-    ' without delay', ', thank you', ', please', ' next')
+    ' without delay', ', thank you', ', please', ' next', ' right away', ' promptly',
+    ' in a moment', ' please and thank you', ', cheers', ', will you',
+    ' in the room', ' across the arena', ' by the wall', ' at your own pace', ' with care',
+    ' swiftly', ' rapidly', ', yes', ', got it', ' then wait')
 #: Punctuation at the end (the word-level encoder ignores it; MiniLM reads it).
 TRAINING_ENDINGS: Tuple[str, ...] = ('.', '!', '?')
 

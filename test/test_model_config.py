@@ -123,11 +123,13 @@ def test_defaults_are_the_calibrated_design_and_match_the_shipped_yaml():
     assert config.head.action_scale == [0.5, 1.5] and config.head.chunk_size == 1
     # The dataclass keeps the word encoder without the lexicon (a config that says nothing needs
     # no pretrained encoder); the shipped recipe picks MiniLM and the colour lexicon, which won
-    # the held-out language suite (results/language/overhead.md). Everything else is equal.
+    # the held-out language suite (results/language/overhead.md), with the colour names masked
+    # from the encoder. Everything else is equal.
     shipped = ModelConfig.from_yaml(DEFAULT_YAML)
     assert shipped.language.kind == 'minilm' and shipped.language.color_lexicon
+    assert shipped.language.mask_colors
     assert dataclasses.replace(shipped, language=dataclasses.replace(
-        shipped.language, kind='words', color_lexicon=False)) == config
+        shipped.language, kind='words', color_lexicon=False, mask_colors=False)) == config
 
 
 def test_dict_and_yaml_round_trip(tmp_path):

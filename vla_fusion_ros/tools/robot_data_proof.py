@@ -320,8 +320,18 @@ def main(argv=None) -> int:
     parser.add_argument('--steps', type=int, default=0, help='training steps (0: recipe)')
     parser.add_argument('--eval-episodes', type=int, default=300)
     parser.add_argument('--cost-seconds', type=float, default=60.0)
+    parser.add_argument('--models', default=','.join((*MODELS, 'shipped')),
+                        help='what to train and evaluate: recorded and in_process (the '
+                        'comparison) and any of in_process_probe (what the probe adds) and '
+                        'shipped (the shipped model on the same scenes)')
     parser.add_argument('--fresh', action='store_true', help='redo every stage')
     args = parser.parse_args(argv)
+    chosen = [m.strip() for m in args.models.split(',') if m.strip()]
+    unknown = sorted(set(chosen) - {*MODELS, 'shipped'})
+    if unknown or not {'recorded', 'in_process'} <= set(chosen):
+        parser.error(f'--models: {", ".join(unknown) or args.models!r}: give recorded, '
+                     f'in_process and any of in_process_probe, shipped')
+    trained = [m for m in MODELS if m in chosen]
     args.camera = [int(v) for v in args.camera.lower().split('x')]
     work = os.path.abspath(args.out)
     os.makedirs(work, exist_ok=True)
@@ -342,19 +352,21 @@ def main(argv=None) -> int:
     generated = _cached(os.path.join(work, 'generate.json'),
                         lambda: stage_generate(work, args), args.fresh)
     os.makedirs(os.path.join(work, 'train'), exist_ok=True)
-    paths = {name: os.path.join(work, f'train_{name}.json') for name in MODELS}
-    missing = [n for n in MODELS if args.fresh or not os.path.isfile(paths[n])]
+    paths = {name: os.path.join(work, f'train_{name}.json') for name in trained}
+    missing = [n for n in trained if args.fresh or not os.path.isfile(paths[n])]
     for name, summary in stage_train(work, args, dataset, missing).items():
         with open(paths[name], 'w', encoding='utf-8') as handle:
             json.dump(summary, handle, indent=1)
     models = {}
-    for name in MODELS:
+    for name in trained:
         with open(paths[name], encoding='utf-8') as handle:
             models[name] = json.load(handle)
     data_check = _cached(os.path.join(work, 'data_check.json'),
                          lambda: stage_data_check(work, dataset), args.fresh)
     shipped = os.path.join(REPO, 'models', 'overhead.safetensors')
-    checkpoints = {**{n: m['checkpoint'] for n, m in models.items()}, 'shipped': shipped}
+    checkpoints = {n: m['checkpoint'] for n, m in models.items()}
+    if 'shipped' in chosen:
+        checkpoints['shipped'] = shipped
     evaluations = {name: _cached(os.path.join(work, f'eval_{name}.json'),
                                  lambda path=path: stage_evaluate(path, args, domain),
                                  args.fresh) for name, path in checkpoints.items()}

@@ -19,6 +19,8 @@ from vla_fusion_ros.train.metrics import agreement, format_rate
 
 #: The issue's bar: the recorded-data model within this many points of the in-process one.
 TARGET_POINTS = 3
+#: Every model the proof can train or evaluate, in the report's order (``--models``).
+ALL_MODELS = 'recorded,in_process,in_process_probe,shipped'
 LABELS = {'recorded': 'recorded over DDS, converted (LeRobot v3), no probe',
           'in_process': 'same episodes generated in-process, no probe',
           'in_process_probe': 'same episodes in-process, with the probe',
@@ -68,7 +70,9 @@ def markdown(result: Dict[str, Any]) -> str:
         f'results/robot_data --episodes {s["episodes"]} --rate {s["rate"]:g} '
         f'--instruction-lead {s["instruction_lead"]:g} --camera '
         f'{width}x{height} --eval-episodes {s["eval_episodes"]}'
-        + (f' --steps {s["steps"]}' if s['steps'] else '') + '`.',
+        + (f' --steps {s["steps"]}' if s['steps'] else '')
+        + (f' --models {s["models"]}' if s.get('models', ALL_MODELS) != ALL_MODELS else '')
+        + '`.',
         '',
         f'## Strict success on {s["eval_episodes"]} held-out scenes, through ROS',
         '',
@@ -80,7 +84,7 @@ def markdown(result: Dict[str, Any]) -> str:
         '| training loop, min |',
         '|---|---|---|---|---|---|---|',
     ]
-    order = ('recorded', 'in_process', 'in_process_probe', 'shipped')
+    order = ALL_MODELS.split(',')
     lines += [_row(n, ev[n], models.get(n)) for n in order if n in ev]
     verdict = ('within' if within else 'not within')
     lines += [
@@ -90,11 +94,16 @@ def markdown(result: Dict[str, Any]) -> str:
         f'{same["same_outcome"]} of {same["common_episodes"]}; only the recorded model won '
         f'{test["only_first"]}, only the in-process one {test["only_second"]} (exact McNemar '
         f'p = {test["p"]:.3f}).',
-        "- **The auxiliary probe** (training only; it needs the world's poses): "
-        f'{_points(rate["in_process_probe"] - rate["in_process"])} points on the same '
-        'in-process data and recipe.',
-        f'- **The shipped model** (probe, camera sizes from 64x64 to 640x480, closed-loop '
-        f'model selection) on the same scenes: {format_rate(ev["shipped"]["ros"])}.',
+    ]
+    if 'in_process_probe' in ev:
+        lines.append("- **The auxiliary probe** (training only; it needs the world's poses): "
+                     f'{_points(rate["in_process_probe"] - rate["in_process"])} points on the '
+                     'same in-process data and recipe.')
+    if 'shipped' in ev:
+        lines.append('- **The shipped model** (probe, camera sizes from 64x64 to 640x480, '
+                     'closed-loop model selection) on the same scenes: '
+                     f'{format_rate(ev["shipped"]["ros"])}.')
+    lines += [
         '',
         '## What each model saw',
         '',
@@ -123,7 +132,7 @@ def markdown(result: Dict[str, Any]) -> str:
                      'compression).')
     lines += [
         '- **Recipe**: `config/train_overhead.yaml` (model, optimiser, '
-        f'{models["recorded"]["steps"]} steps, mirroring); all three choose their checkpoint '
+        f'{models["recorded"]["steps"]} steps, mirroring); each model chooses its checkpoint '
         'by validation loss on the same held-out 5% of the episodes (no closed-loop '
         f'selection: a robot has no simulator); the {models["recorded"].get("parallel", 1)} '
         'trained side by side, one torch thread each; overrides: `'

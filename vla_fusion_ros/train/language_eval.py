@@ -197,6 +197,7 @@ def format_report(results: Dict[str, Any]) -> str:
               '| text encoder | ' + ' | '.join(
                   models[n].get('language_kind', '?')
                   + (' + colour lexicon' if models[n].get('color_lexicon') else '')
+                  + (' (colour names masked)' if models[n].get('mask_colors') else '')
                   for n in names) + ' |']
     rows = [('held-out, pooled', lambda v: f'{v["held_out_pooled"]:.1%} '
              f'(n={v["held_out_episodes"]})'),
@@ -283,6 +284,7 @@ def evaluate_world(world: str, checkpoints: Sequence[Tuple[str, str]], suite, ar
         results['models'][name] = {
             'checkpoint': path, 'identity': policy.identity,
             'language_kind': language.kind, 'color_lexicon': language.color_lexicon,
+            'mask_colors': language.mask_colors,
             'groups': groups, 'verdict': verdict(groups),
             'wall_time_s': round(time.monotonic() - start, 1)}
         for group, s in groups.items():

@@ -192,6 +192,11 @@ def _probes():
             if os.path.isfile(os.path.join(folder, name, 'log.jsonl'))}
 
 
+def _robot_data(data, tmp_path):
+    from vla_fusion_ros.tools import robot_data_report
+    return robot_data_report.markdown(data)
+
+
 def _runs(data, tmp_path):
     return runs_report.render('probes', {k: (v['config'], v['log']) for k, v in data.items()})
 
@@ -216,6 +221,8 @@ WRITERS = {
     'overhead model': (_training_data('overhead'), _training, {'95'}),  # Wilson 95% intervals
     'first-person model': (_training_data('first_person'), _training, {'95'}),
     'training runs': (_probes, _runs, set()),
+    # the 3-point bar, Wilson 95% intervals, the model's 64x64 input
+    'robot data proof': (('robot_data', 'proof.json'), _robot_data, {'3', '95', '64'}),
 }
 
 

@@ -265,23 +265,41 @@ def stage_train(work: str, args, dataset: str, names: List[str]) -> Dict[str, Di
 
 
 def stage_data_check(work: str, dataset: str) -> Dict[str, Any]:
-    """Compare the recorded dataset with the in-process one, frame by frame (model input)."""
+    """
+    Compare the recorded dataset with the in-process one, episode by episode (model input).
+
+    Episodes of equal length are compared frame by frame; an episode that lost frames on the
+    way (a best-effort camera under load) is counted, not compared.
+    """
     import numpy as np
     from vla_fusion_ros.data.lerobot_dataset import load as load_lerobot
     from vla_fusion_ros.train.dataset import load as load_npz
     recorded = load_lerobot(dataset, 64)
     generated = load_npz(os.path.join(work, 'in_process.npz'))
-    count = min(len(recorded.actions), len(generated['actions']))
-    same_length = len(recorded.actions) == len(generated['actions'])
+    rec_eps, gen_eps = np.asarray(recorded.episode_index), np.asarray(generated['episode'])
+    same, shorter, frames_short = [], 0, 0
+    for episode in np.intersect1d(np.unique(rec_eps), np.unique(gen_eps)):
+        rows_rec, rows_gen = np.flatnonzero(rec_eps == episode), np.flatnonzero(gen_eps == episode)
+        if len(rows_rec) == len(rows_gen):
+            same.append((rows_rec, rows_gen))
+        else:
+            shorter += 1
+            frames_short += abs(len(rows_gen) - len(rows_rec))
     out = {'frames_recorded': int(len(recorded.actions)),
            'frames_in_process': int(len(generated['actions'])),
-           'compared': count if same_length else 0}
-    if same_length:
-        diff = np.abs(recorded.actions.astype(np.float64) - generated['actions'])
-        out.update(actions_equal=int((diff.max(axis=1) == 0).sum()),
+           'episodes_compared': len(same), 'episodes_other_length': shorter,
+           'frames_missing_in_those': frames_short, 'compared': 0}
+    if same:
+        rec_rows = np.concatenate([r for r, _ in same])
+        gen_rows = np.concatenate([g for _, g in same])
+        diff = np.abs(recorded.actions[rec_rows].astype(np.float64)
+                      - generated['actions'][gen_rows])
+        out.update(compared=int(len(rec_rows)),
+                   actions_equal=int((diff.max(axis=1) == 0).sum()),
                    action_max_abs_diff=float(diff.max()),
                    image_mean_abs_diff=float(np.mean(np.abs(
-                       recorded.images.astype(np.int16) - generated['images']))))
+                       recorded.images[rec_rows].astype(np.int16)
+                       - generated['images'][gen_rows]))))
     return out
 
 

@@ -87,13 +87,22 @@ def markdown(result: Dict[str, Any]) -> str:
     order = ALL_MODELS.split(',')
     lines += [_row(n, ev[n], models.get(n)) for n in order if n in ev]
     verdict = ('within' if within else 'not within')
+    # A model whose interval reaches down to its floor's learned nothing this comparison can
+    # see: two such models agree however good or bad the data is.
+    learned = {n: ev[n]['ros']['ci95'][0] > ev[n]['floor']['ci95'][1]
+               for n in ('recorded', 'in_process')}
     lines += [
         '',
         f'- **Recorded vs in-process, same recipe, same episodes**: {_points(gap)} points '
         f'({verdict} the {TARGET_POINTS}-point bar). Paired by scene: same outcome on '
         f'{same["same_outcome"]} of {same["common_episodes"]}; only the recorded model won '
         f'{test["only_first"]}, only the in-process one {test["only_second"]} (exact McNemar '
-        f'p = {test["p"]:.3f}).',
+        f'p = {test["p"]:.3f}).' + (
+            '' if all(learned.values()) else
+            ' **But ' + ' and '.join(n for n, ok in learned.items() if not ok)
+            + ' did not rise above the no-information floor** (the interval of its success '
+            "overlaps the floor's), so this run says nothing about the data's quality: the "
+            'recipe did not learn from this many episodes.'),
     ]
     if 'in_process_probe' in ev:
         lines.append("- **The auxiliary probe** (training only; it needs the world's poses): "
@@ -124,12 +133,19 @@ def markdown(result: Dict[str, Any]) -> str:
     ]
     if 'data_check' in result:
         d = result['data_check']
-        lines.append(f'- **Same episodes?** {d["frames_recorded"]} recorded frames against '
-                     f'{d["frames_in_process"]} in-process ones; actions identical on '
-                     f'{d["actions_equal"]} of {d["compared"]} frames (largest difference '
-                     f'{d["action_max_abs_diff"]:.2g}); the model\'s 64x64 input differs by '
-                     f'{d["image_mean_abs_diff"]:.2f} grey levels on average (video '
-                     'compression).')
+        text = (f'- **Same episodes?** {d["frames_recorded"]} recorded frames against '
+                f'{d["frames_in_process"]} in-process ones')
+        if d.get('episodes_other_length'):
+            text += (f'; {d["episodes_other_length"]} recorded episodes are shorter (their '
+                     f'{d["frames_missing_in_those"]} frames were lost on the way: the '
+                     'recorder subscribes to the camera best-effort, as to a real one)')
+        if d.get('compared'):
+            text += (f'; over the {d.get("episodes_compared", "")} episodes of equal length, '
+                     f'actions identical on {d["actions_equal"]} of {d["compared"]} frames '
+                     f'(largest difference {d["action_max_abs_diff"]:.2g}); the model\'s 64x64 '
+                     f'input differs by {d["image_mean_abs_diff"]:.2f} grey levels on average '
+                     '(video compression)')
+        lines.append(text + '.')
     lines += [
         '- **Recipe**: `config/train_overhead.yaml` (model, optimiser, '
         f'{models["recorded"]["steps"]} steps, mirroring); each model chooses its checkpoint '

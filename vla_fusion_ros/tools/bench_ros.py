@@ -110,6 +110,12 @@ class Harness:
                                        if len(thirds) else None),
             'load_before': list(load_before), 'load_after': list(os.getloadavg()),
         }
+        # The input's own irregularity: a frame stays the newest one (and may wait in the
+        # node's mailbox) for as long as the publisher sends nothing after it.
+        gaps = np.diff(np.asarray(stamps, dtype=np.float64)) * 1e-6  # ms
+        result['send_gap_ms'] = ({'p50': float(np.percentile(gaps, 50)),
+                                  'p99': float(np.percentile(gaps, 99)),
+                                  'max': float(gaps.max())} if gaps.size else None)
         result['latencies_ms'] = [round(v * 1e3, 4) for v in latencies.tolist()]
         first = stamps[0] if stamps else 0
         result['stamps_ms'] = [round((s - first) * 1e-6, 3) for s, _ in matched]

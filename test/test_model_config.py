@@ -123,8 +123,8 @@ def test_defaults_are_the_calibrated_design_and_match_the_shipped_yaml():
     assert config.head.action_scale == [0.5, 1.5] and config.head.chunk_size == 1
     # The dataclass keeps the word encoder without the lexicon (a config that says nothing needs
     # no pretrained encoder); the shipped recipe picks MiniLM and the colour lexicon, which won
-    # the held-out language suite (results/language/overhead.md), with the colour names masked
-    # from the encoder. Everything else is equal.
+    # the held-out language suite (results/language/overhead_words_vs_minilm.md), with the
+    # colour names masked from the encoder. Everything else is equal.
     shipped = ModelConfig.from_yaml(DEFAULT_YAML)
     assert shipped.language.kind == 'minilm' and shipped.language.color_lexicon
     assert shipped.language.mask_colors

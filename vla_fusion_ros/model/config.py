@@ -167,7 +167,7 @@ class LanguageConfig:
     # the lexicon was, so a colour reaches the model only through the lexicon's features.
     # Without it MiniLM learns the colour words training says from its own embeddings and
     # leaves the lexicon unused for the rest: 61% on unseen colour synonyms against 91% on the
-    # templates (results/language/overhead.md, the MiniLM model before this option).
+    # templates (results/language/overhead_words_vs_minilm.md, before this option).
     mask_colors: bool = False
 
     def __post_init__(self):

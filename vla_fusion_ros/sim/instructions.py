@@ -64,13 +64,16 @@ TRAINING_COLOR_SYNONYMS: Dict[str, Tuple[str, ...]] = training_color_synonyms()
 TRAINING_SHAPE_SYNONYMS: Dict[str, Tuple[str, ...]] = {
     'circle': ('ball', 'disc', 'disk', 'round one', 'dot', 'ring', 'globe', 'circular one',
                'round thing', 'oval', 'ellipse', 'wheel', 'coin', 'hoop', 'loop', 'bubble',
-               'round object', 'roundel', 'round shape'),
+               'round object', 'roundel', 'round shape', 'bead', 'pearl', 'marble', 'planet',
+               'moon', 'button', 'circular thing'),
     'square': ('cube', 'box', 'block', 'rectangle', 'four sided one', 'boxy one',
                'quadrilateral', 'cuboid', 'slab', 'rectangular one', 'cubic one',
-               'squared one', 'four cornered one', 'right angled one', 'box shape'),
+               'squared one', 'four cornered one', 'right angled one', 'box shape', 'carton',
+               'chest', 'square thing', 'boxy thing', 'container', 'plank'),
     'triangle': ('pyramid', 'wedge', 'three sided one', 'arrowhead', 'pointy one',
                  'three cornered one', 'delta', 'spike', 'tent', 'peak', 'trigon',
-                 'three pointed one', 'spearhead', 'pennant', 'arrow', 'pointed shape'),
+                 'three pointed one', 'spearhead', 'pennant', 'arrow', 'pointed shape',
+                 'horn', 'spire', 'funnel', 'fang', 'beak', 'pointed thing', 'sharp one'),
 }
 
 #: Training phrasings: the templates, then reordered (shape before colour), shortened and
@@ -108,14 +111,16 @@ TRAINING_PREFIXES: Tuple[str, ...] = (
     'just ', 'kindly ', 'could you please ', 'greetings, ', 'good morning, ', 'slowly ',
     'gently ', 'calmly ', 'uh, ', 'hmm, ', 'buddy, ', 'friend, ',
     'attention, ', 'first, ', 'er, ', 'look, ', 'yes, ', 'sure, ', 'very well, ', 'rover, ',
-    'little rover, ', 'dear machine, ', 'machine, ', 'when you can, ')
+    'little rover, ', 'dear machine, ', 'machine, ', 'when you can, ', 'bot, ', 'ok bot, ',
+    'right then, ', 'droid, ', 'so, bot, ', 'listen up, ', 'yo, ')
 TRAINING_SUFFIXES: Tuple[str, ...] = (
     ' please', ' now', ' thank you', ' right now', ' immediately', ' slowly', ' gently',
     ' if you can', ' when you are ready', ' at once', ' straight away',
     ' without delay', ', thank you', ', please', ' next', ' right away', ' promptly',
     ' in a moment', ' please and thank you', ', cheers', ', will you',
     ' in the room', ' across the arena', ' by the wall', ' at your own pace', ' with care',
-    ' swiftly', ' rapidly', ', yes', ', got it', ' then wait')
+    ' swiftly', ' rapidly', ', yes', ', got it', ' then wait', ' shortly', ' later',
+    ' in a bit', ' with speed', ', all right', ', fine', ' for now', ' directly')
 #: Punctuation at the end (the word-level encoder ignores it; MiniLM reads it).
 TRAINING_ENDINGS: Tuple[str, ...] = ('.', '!', '?')
 

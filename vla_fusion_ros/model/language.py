@@ -133,8 +133,8 @@ def text_inputs(tokenizer, texts: Union[str, Sequence[str]],
     names = None
     if cfg.mask_colors:
         from vla_fusion_ros.sim.color_lexicon import mask_colors
-        texts, names = zip(*(mask_colors(text) for text in texts)) if texts else ((), ())
-        texts = list(texts)
+        masked = [mask_colors(text) for text in texts]
+        texts, names = [t for t, _ in masked], [n for _, n in masked]
     ids, mask = tokenizer.encode(texts)
     inputs = {'token_ids': ids, 'mask': mask}
     if cfg.color_lexicon:

@@ -64,7 +64,7 @@ from vla_fusion_ros.train.evaluate import evaluate_in_process, UNINFORMATIVE_INS
 from vla_fusion_ros.train.ros_eval import evaluate_ros
 import yaml
 
-MODELS = ('recorded', 'in_process', 'in_process_probe')
+MODELS = tuple(m for m in robot_data_report.ALL_MODELS if m != 'shipped')  # those it trains
 
 
 def _run(command: List[str], log: str) -> float:
@@ -338,8 +338,8 @@ def main(argv=None) -> int:
     parser.add_argument('--steps', type=int, default=0, help='training steps (0: recipe)')
     parser.add_argument('--eval-episodes', type=int, default=300)
     parser.add_argument('--cost-seconds', type=float, default=60.0)
-    parser.add_argument('--models', default=','.join((*MODELS, 'shipped')), help='recorded, '
-                        'in_process (the comparison) and any of in_process_probe, shipped')
+    parser.add_argument('--models', default=','.join(robot_data_report.ALL_MODELS),
+                        help='recorded,in_process and any of in_process_probe,shipped')
     parser.add_argument('--fresh', action='store_true', help='redo every stage')
     args = parser.parse_args(argv)
     chosen = [m.strip() for m in args.models.split(',') if m.strip()]

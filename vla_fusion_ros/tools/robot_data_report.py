@@ -20,7 +20,7 @@ from vla_fusion_ros.train.metrics import agreement, format_rate
 #: The issue's bar: the recorded-data model within this many points of the in-process one.
 TARGET_POINTS = 3
 #: Every model the proof can train or evaluate, in the report's order (``--models``).
-ALL_MODELS = 'recorded,in_process,in_process_probe,shipped'
+ALL_MODELS = ('recorded', 'in_process', 'in_process_probe', 'shipped')
 LABELS = {'recorded': 'recorded over DDS, converted (LeRobot v3), no probe',
           'in_process': 'same episodes generated in-process, no probe',
           'in_process_probe': 'same episodes in-process, with the probe',
@@ -71,7 +71,8 @@ def markdown(result: Dict[str, Any]) -> str:
         f'--instruction-lead {s["instruction_lead"]:g} --camera '
         f'{width}x{height} --eval-episodes {s["eval_episodes"]}'
         + (f' --steps {s["steps"]}' if s['steps'] else '')
-        + (f' --models {s["models"]}' if s.get('models', ALL_MODELS) != ALL_MODELS else '')
+        + (f' --models {s["models"]}' if s.get('models', ','.join(ALL_MODELS))
+           != ','.join(ALL_MODELS) else '')
         + '`.',
         '',
         f'## Strict success on {s["eval_episodes"]} held-out scenes, through ROS',
@@ -84,8 +85,7 @@ def markdown(result: Dict[str, Any]) -> str:
         '| training loop, min |',
         '|---|---|---|---|---|---|---|',
     ]
-    order = ALL_MODELS.split(',')
-    lines += [_row(n, ev[n], models.get(n)) for n in order if n in ev]
+    lines += [_row(n, ev[n], models.get(n)) for n in ALL_MODELS if n in ev]
     verdict = ('within' if within else 'not within')
     # A model whose interval reaches down to its floor's learned nothing this comparison can
     # see: two such models agree however good or bad the data is.

@@ -55,13 +55,8 @@ def eval_graph(checkpoint: str, episodes: int, seed_start: int, world: str = 'ov
     return [world, fusion]
 
 
-def _collect(domain_id: int, episodes: int, graph: Graph, timeout: float, progress: bool):
-    """
-    Start ``graph`` and listen on ``/sim_world/episode`` until every report is in (or a failure).
-
-    The subscription exists before the graph starts: a short run can end, and ``sim_world``
-    exit with its latched reports, before a subscriber created afterwards has matched it.
-    """
+def _collect(domain_id: int, episodes: int, graph: Graph, deadline: float, progress: bool):
+    """Listen on ``/sim_world/episode`` until every report is in (or a failure)."""
     from std_msgs.msg import String
     from vla_fusion_ros.harness.probe import Probe
     from vla_fusion_ros.ros.qos import make_qos
@@ -82,8 +77,6 @@ def _collect(domain_id: int, episodes: int, graph: Graph, timeout: float, progre
                               make_qos('reliable', 'keep_last', 1000, 'transient_local'))
     problem = ''
     try:
-        graph.start()
-        deadline = time.monotonic() + timeout
         exited_at = None
         while len(reports) < episodes:
             probe.spin_for(0.05)
@@ -128,7 +121,8 @@ def evaluate_ros(checkpoint: str, episodes: int, seed_start: int = EVAL_SEED_STA
                   log_dir=log_dir or tempfile.mkdtemp(prefix='vla_ros_eval_'))
     start = time.monotonic()
     try:
-        reports, problem = _collect(domain_id, episodes, graph, timeout, progress)
+        graph.start()
+        reports, problem = _collect(domain_id, episodes, graph, start + timeout, progress)
     finally:
         graph.stop()
     if problem:

@@ -44,10 +44,13 @@ def eval_graph(checkpoint: str, episodes: int, seed_start: int, world: str = 'ov
     """Return the two nodes of the evaluation graph (the camera at ``render_size``)."""
     params = default_params_file()
     width, height = render_size or (0, 0)
+    # exit_delay: sim_world keeps its latched reports up for 5 s after the last one, so an
+    # evaluator slow to discover it (a loaded machine, a two-episode run) still receives them;
+    # the evaluator stops the graph as soon as every report is in.
     world = NodeSpec('sim_world', 'sim_world', params, overrides={
         'world': world, 'image_width': width, 'image_height': height,
         'mode': 'lockstep', 'cmd_type': 'twist_stamped', 'episodes': episodes,
-        'seed': seed_start, 'on_finish': 'exit', 'command_timeout': 30.0, 'exit_delay': 1.0})
+        'seed': seed_start, 'on_finish': 'exit', 'command_timeout': 30.0, 'exit_delay': 5.0})
     fusion = NodeSpec('fusion_node', 'fusion_node', params,
                       overrides={**FUSION_OVERRIDES, 'checkpoint': checkpoint},
                       remaps={'~/image_raw': '/sim_world/image_raw',

@@ -228,3 +228,17 @@ def test_tiny_sweep_runs_in_processes_resumes_and_reports(tmp_path, monkeypatch,
     assert compare.main(args) == 0  # everything finished: nothing runs again
     assert 'FAILED' not in capsys.readouterr().err
     assert os.path.getmtime(os.path.join(folder, 'result.json')) == before
+    # The ledger (committed, small) carries the finished results to a machine without the runs.
+    ledger = tmp_path / 'results' / 'ledger' / 'tiny'
+    kept = sorted(str(p.relative_to(ledger)) for p in ledger.rglob('*.json'))
+    assert len(kept) == 4 and all(name.startswith('overhead/words/') for name in kept)
+    import shutil
+    shutil.rmtree('runs')
+    again = compare.all_results(plan, os.path.join('runs', 'tiny'), str(ledger))
+    assert len(again) == 4 and again[job['id']]['points'] == json.loads(
+        (ledger / (job['id'] + '.json')).read_text())['points']
+    # A result made by another recipe is stale: the test-scene runs must run again, while the
+    # validation runs (unchanged) still count.
+    changed = compare.make_plan('tiny', changes + ['test_episodes=5'])
+    fresh = compare.all_results(changed, os.path.join('runs', 'tiny'), str(ledger))
+    assert fresh and not any(r['job']['split'] == 'test' for r in fresh.values())

@@ -75,29 +75,56 @@ def make_plan(name: str, changes: Sequence[str] = ()) -> cp.SweepPlan:
     return cp.SweepPlan(**values)
 
 
-def load_results(root: str, jobs: List[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+def ledger_path(ledger: str, job: Dict[str, Any]) -> str:
+    """Return where the ledger keeps ``job``'s result."""
+    return os.path.join(ledger, job['id'] + '.json')
+
+
+def _same_job(result: Dict[str, Any], job: Dict[str, Any]) -> bool:
+    """Tell whether ``result`` was made by ``job`` as the plan states it now (same recipe)."""
+    made = result.get('job', {})
+    return all(made.get(k) == job.get(k) for k in ('config', 'overrides', 'points',
+                                                   'seed_start', 'episodes'))
+
+
+def load_results(root: str, jobs: List[Dict[str, Any]],
+                 ledger: Optional[str] = None) -> Dict[str, Dict[str, Any]]:
     """
     Read the result of every finished job among ``jobs``.
 
     ``process_wall_s`` is added: the wall time of every process that worked on the job
     (:data:`ATTEMPTS`, written by the sweep), start-up, data loading and stopped attempts
     included.
+
+    ``ledger``: a folder that keeps a copy of every finished result (small JSON files, meant
+    to be committed). The runs' folder holds checkpoints of gigabytes and is not kept between
+    machines; with the ledger a sweep spread over several sessions goes on where it stopped.
+    A result is taken from the ledger only when its job is the plan's job now (same config,
+    overrides, points and scenes); a stale one is ignored and the job runs again.
     """
     found = {}
     for job in jobs:
         result = read_json(os.path.join(root, job['id'], RESULT))
-        if result is not None:
+        if result is not None and _same_job(result, job):
             attempts = read_json(os.path.join(root, job['id'], ATTEMPTS)) or []
             result['process_wall_s'] = round(sum(a['wall_s'] for a in attempts), 1) or None
             found[job['id']] = result
+            if ledger and read_json(ledger_path(ledger, job)) != result:
+                os.makedirs(os.path.dirname(ledger_path(ledger, job)), exist_ok=True)
+                write_json(ledger_path(ledger, job), result)
+        elif ledger:
+            kept = read_json(ledger_path(ledger, job))
+            if kept is not None and _same_job(kept, job):
+                found[job['id']] = kept
     return found
 
 
-def all_results(plan: cp.SweepPlan, root: str) -> Dict[str, Dict[str, Any]]:
+def all_results(plan: cp.SweepPlan, root: str,
+                ledger: Optional[str] = None) -> Dict[str, Dict[str, Any]]:
     """Read every finished job's result, stage after stage as the choices allow."""
     results: Dict[str, Dict[str, Any]] = {}
     while True:
-        found = load_results(root, cp.ready_jobs(plan, results))
+        found = load_results(root, cp.ready_jobs(plan, results), ledger)
         if len(found) == len(results):
             return found
         results = found
@@ -106,9 +133,10 @@ def all_results(plan: cp.SweepPlan, root: str) -> Dict[str, Dict[str, Any]]:
 class Sweep:
     """Runs the plan's jobs, ``workers`` processes at a time, until none is left to run."""
 
-    def __init__(self, plan: cp.SweepPlan, root: str, workers: int):
-        self.plan, self.root, self.workers = plan, root, max(1, workers)
-        self.results = all_results(plan, root)
+    def __init__(self, plan: cp.SweepPlan, root: str, workers: int,
+                 ledger: Optional[str] = None):
+        self.plan, self.root, self.workers, self.ledger = plan, root, max(1, workers), ledger
+        self.results = all_results(plan, root, ledger)
         self.failed: Dict[str, int] = {}
         self.running: Dict[str, Any] = {}
         self.total = sum(cp.stage_samples(plan).values())
@@ -136,7 +164,7 @@ class Sweep:
             del self.running[key]
             wall = time.monotonic() - start
             self._record(key, wall, proc.returncode)
-            result = load_results(self.root, [job]).get(key)
+            result = load_results(self.root, [job], self.ledger).get(key)
             minutes = wall / 60
             if proc.returncode == 0 and result is not None:
                 self.results[key] = result
@@ -240,6 +268,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         'go on')
     parser.add_argument('--runs', default='runs/compare', help='where the runs live')
     parser.add_argument('--out', default='results/comparison')
+    parser.add_argument('--ledger', default=None,
+                        help='folder keeping every finished result (default: OUT/ledger/PLAN); '
+                        'commit it, and a sweep goes on in a later session from there')
     parser.add_argument('--dry-run', action='store_true',
                         help='print the plan, its job counts and an estimate; run nothing')
     parser.add_argument('--report-only', action='store_true',
@@ -257,6 +288,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f'compare: {exc}', file=sys.stderr)
         return 2
     root = os.path.join(args.runs, args.plan)
+    ledger = args.ledger or os.path.join(args.out, 'ledger', args.plan)
     if args.dry_run:
         counts = cp.job_counts(plan)
         print(f'plan {args.plan}: {dataclasses.asdict(plan)}')
@@ -268,12 +300,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     failed = 0
     if not args.report_only:
         prepare_data(plan)
-        sweep = Sweep(plan, root, args.workers)
+        sweep = Sweep(plan, root, args.workers, ledger)
         sweep.run(hours=args.hours)
         failed = len(sweep.failed)
         if failed:
             print(f'{failed} runs failed: {", ".join(sorted(sweep.failed))}', file=sys.stderr)
-    results = all_results(plan, root)
+    results = all_results(plan, root, ledger)
     paths = compare_report.write_report(plan, results, args.out, args.plan,
                                         time.monotonic() - started, args.workers)
     print('wrote ' + ', '.join(paths))

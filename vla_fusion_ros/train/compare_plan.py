@@ -49,8 +49,15 @@ BASELINES = ('early', 'late', 'late_tokens', 'vision_only')
 #: Training config of each world.
 WORLD_CONFIGS = {'overhead': 'config/train_overhead.yaml',
                  'first_person': 'config/train_first_person.yaml'}
-#: Config overrides of each language encoder.
-LANGUAGE_OVERRIDES: Dict[str, List[str]] = {'words': []}
+#: Config overrides of each language encoder. Each names its encoder in full: the worlds' own
+#: configs differ (the overhead model ships MiniLM, the first-person one the word encoder), and
+#: an encoder's runs must be the same design in both worlds.
+LANGUAGE_OVERRIDES: Dict[str, List[str]] = {
+    'words': ['model.language.kind=words', 'model.language.color_lexicon=true',
+              'model.language.mask_colors=false'],
+    'minilm': ['model.language.kind=minilm', 'model.language.color_lexicon=true',
+               'model.language.mask_colors=true'],
+}
 #: First scene seed of each split: validation scenes choose, test scenes report.
 SPLIT_SEEDS = {'val': VAL_SEED_START + 50_000, 'test': EVAL_SEED_START}
 #: Share of a run's steps spent warming the learning rate up.

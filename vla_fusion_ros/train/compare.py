@@ -47,10 +47,11 @@ PLANS: Dict[str, Dict[str, Any]] = {
     # The comparison as designed (compare_plan's defaults): curves to 1,024,000 samples in both
     # worlds, two finalists; --dry-run estimates it at about 29 process-hours (words alone).
     'full': {},
-    # What fits about 10 process-hours (words): curves to 512,000 samples, one finalist with
-    # early and late to the end, two learning rates tuned at 64,000 samples, no seeded sweep
-    # of the best operators' other placements. The first-person world is not converged there.
-    'budget': {'points': [32_000, 64_000, 128_000, 256_000, 512_000], 'tune_budget': 64_000,
+    # What fits about 10 process-hours: curves to 512,000 samples, one finalist with early and
+    # late to the end, two learning rates tuned at 64,000 samples, no seeded sweep of the best
+    # operators' other placements; MiniLM (second) runs the words sweep's finalist and late.
+    # The first-person world is not converged there.
+    'budget': {'languages': ['words', 'minilm'], 'points': [32_000, 64_000, 128_000, 256_000, 512_000], 'tune_budget': 64_000,
                'short_budget': 128_000, 'finalists': 1, 'lrs': [2e-3, 4e-3], 'sweep_top': 0,
                'full_baselines': ['early', 'late'], 'secondary_baselines': ['late']},
     # A handful of runs that exercise every stage in a few minutes (tests, a dry check).

@@ -24,6 +24,7 @@ import argparse
 import dataclasses
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -37,23 +38,29 @@ from vla_fusion_ros.train.compare_run import JOB, read_json, RESULT, write_json
 #: Per run folder: the wall time and exit status of every process that ran the job.
 ATTEMPTS = 'attempts.json'
 #: What --dry-run's estimate assumes, per world: seconds per 1,000 training samples of the
-#: world's model (width 32, batch 128, one thread, two runs at a time, channels-last) and per
-#: closed-loop evaluation of one curve point (200 test scenes). From single runs on this 2-core
-#: machine while others shared it (see the comparison's report for the sweep's own figures).
-MEASURED = {'overhead': (1.4, 5.0), 'first_person': (1.85, 15.0)}
+#: world's model (width 32, batch 128, one thread, two runs at a time, channels-last, DAgger
+#: rounds included) and per closed-loop evaluation of one curve point (200 test scenes,
+#: batched). Measured on this 2-core machine, December 2026 (see the comparison's report for
+#: the sweep's own figures); width 16 trains about 1.7 times faster.
+MEASURED = {'overhead': (1.0, 5.0), 'first_person': (1.15, 8.0)}
 
 #: Plans by name; ``--set`` changes any field.
 PLANS: Dict[str, Dict[str, Any]] = {
     # The comparison as designed (compare_plan's defaults): curves to 1,024,000 samples in both
-    # worlds, two finalists; --dry-run estimates it at about 29 process-hours (words alone).
+    # worlds, two finalists; --dry-run estimates it at about 19 process-hours (words alone).
     'full': {},
-    # What fits about 10 process-hours: curves to 512,000 samples, one finalist with early and
-    # late to the end, two learning rates tuned at 64,000 samples, no seeded sweep of the best
-    # operators' other placements; MiniLM (second) runs the words sweep's finalist and late.
-    # The first-person world is not converged there.
-    'budget': {'languages': ['words', 'minilm'], 'points': [32_000, 64_000, 128_000, 256_000, 512_000], 'tune_budget': 64_000,
-               'short_budget': 128_000, 'finalists': 1, 'lrs': [2e-3, 4e-3], 'sweep_top': 0,
-               'full_baselines': ['early', 'late'], 'secondary_baselines': ['late']},
+    # The plan this machine runs (about 20 process-hours by --dry-run, so several sessions,
+    # kept by the ledger): curves to 1,024,000 samples (the shipped width-32 model converges
+    # near 1M samples; at 512,000 FiLM was still rising), two learning rates tuned at 256,000
+    # samples (at 64,000 every variant sat on the initial plateau, 3-13% success, so a choice
+    # there was noise), one finalist with early and late to the end, the other variants to
+    # 256,000 on the same schedule, no seeded sweep of the best operators' other placements;
+    # MiniLM (second) runs the words sweep's finalist and late.
+    'budget': {'languages': ['words', 'minilm'],
+               'points': [64_000, 128_000, 256_000, 512_000, 1_024_000],
+               'tune_budget': 256_000, 'short_budget': 256_000, 'finalists': 1,
+               'lrs': [2e-3, 4e-3], 'sweep_top': 0, 'full_baselines': ['early', 'late'],
+               'secondary_baselines': ['late']},
     # A handful of runs that exercise every stage in a few minutes (tests, a dry check).
     'tiny': {'worlds': ['overhead'], 'points': [64, 128], 'tune_budget': 64, 'batch_size': 16,
              'lrs': [2e-3], 'seeds': 1, 'val_episodes': 4, 'test_episodes': 4,
@@ -301,6 +308,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     failed = 0
     if not args.report_only:
         prepare_data(plan)
+        # A TERM (kill, a CI limit) ends the sweep like Ctrl-C: its runs are stopped too, not
+        # left training without a parent; each resumes from its saved state next time.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         sweep = Sweep(plan, root, args.workers, ledger)
         sweep.run(hours=args.hours)
         failed = len(sweep.failed)

@@ -177,6 +177,22 @@ def test_summary_verdict_recommendations_and_report(tmp_path):
     assert os.path.getsize(paths[1]) > 10_000
 
 
+def test_a_sweep_in_progress_says_how_far_it_is():
+    results = {k: r for k, r in complete(PLAN, _rates).items() if r['job']['stage'] == 'tune'}
+    data = {'plan_name': 'test', 'plan': PLAN.__dict__, 'wall_time_s': 1.0, 'workers': 2,
+            **compare_summary.summarize(PLAN, results, costs(PLAN))}
+    tunes = cp.job_counts(PLAN)['tune']
+    assert len(results) == tunes and data['progress']['tune'] == [tunes, tunes]
+    assert data['progress']['seeded'][0] == 0
+    text = compare_report.markdown(data)
+    assert f'**In progress.** {tunes} of the plan' in text and f'tune {tunes}/{tunes}' in text
+    assert 'No seeded run has finished yet.' in text
+    assert 'Validation success at the tuning budget, by learning rate' in text
+    full = {'plan_name': 'test', 'plan': PLAN.__dict__, 'wall_time_s': 1.0, 'workers': 2,
+            **compare_summary.summarize(PLAN, complete(PLAN, _rates), costs(PLAN))}
+    assert 'In progress' not in compare_report.markdown(full)
+
+
 def test_a_baseline_ahead_refutes_the_claim():
     def rates(job, index):
         return 1.0 if job['variant']['name'] == 'late' else _rates(job, index)

@@ -77,7 +77,22 @@ def _intro(data: Dict[str, Any]) -> List[str]:
            if plan['finalists'] and plan['short_budget'] else ''), '',
         f'**Cost.** {data["runs"]} runs took {data["process_hours_total"]:.2f} process-hours '
         f'({hours}), one torch thread each, {data["workers"]} at a time; this invocation ran '
-        f'{data["wall_time_s"] / 3600:.2f} hours.', '']
+        f'{data["wall_time_s"] / 3600:.2f} hours.', ''] + _progress(data)
+
+
+def _progress(data: Dict[str, Any]) -> List[str]:
+    """Say how much of the plan has run, when not all of it has."""
+    progress = data.get('progress')
+    if not progress or all(done >= planned for done, planned in progress.values()):
+        return []
+    done = sum(d for d, _ in progress.values())
+    planned = sum(p for _, p in progress.values())
+    return [f"**In progress.** {done} of the plan's {planned} runs have finished ("
+            + ', '.join(f'{stage} {d}/{p}' for stage, (d, p) in progress.items())
+            + '). A stage starts when the one before it has finished for its world and '
+            'encoder, and no verdict is drawn before the seeded runs; the sections below show '
+            'what exists. Go on: `python -m vla_fusion_ros.train.compare --plan '
+            f'{data["plan_name"]} --workers 2` (finished runs are read from the ledger).', '']
 
 
 def _verdict_line(group: Dict[str, Any]) -> str:
@@ -162,7 +177,7 @@ def _choice_tables(group: Dict[str, Any]) -> List[str]:
 def _group(group: Dict[str, Any]) -> List[str]:
     lines = [f'## {group["world"]}, {group["language"]} encoder', '']
     if not group['variants']:
-        return lines + ['No seeded run has finished yet.', '']
+        return lines + ['No seeded run has finished yet.', ''] + _choice_tables(group)
     lines += [_verdict_line(group), '',
               f'| if you have | use | success (95% CI) | AUC to {group["common_samples"]:,} | '
               'MFLOPs | latency ms |', '|---|---|---|---|---|---|']

@@ -252,8 +252,15 @@ def summarize(plan, results: Dict[str, Dict[str, Any]], costs: Optional[Dict] = 
         stages[stage] = stages.get(stage, 0.0) + spent
     groups = [group_summary(plan, results, w, lang, costs)
               for w in plan.worlds for lang in plan.languages]
+    finished: Dict[str, int] = {}
+    for result in results.values():
+        finished[result['job']['stage']] = finished.get(result['job']['stage'], 0) + 1
     return {'groups': groups, 'overall': [overall(groups, lang) for lang in plan.languages],
-            'runs': len(results), 'process_hours': {k: v / 3600 for k, v in stages.items()},
+            'runs': len(results),
+            # How far the sweep is: finished runs against the plan's, per stage.
+            'progress': {stage: [finished.get(stage, 0), planned]
+                         for stage, planned in cp.job_counts(plan).items()},
+            'process_hours': {k: v / 3600 for k, v in stages.items()},
             'process_hours_total': sum(stages.values()) / 3600,
             'constants': {'alpha': st.ALPHA, 'seed_agreement': st.SEED_AGREEMENT,
                           'target_share': TARGET_SHARE}}

@@ -217,6 +217,7 @@ def stage_generate(work: str, args) -> Dict[str, Any]:
 def train_command(work: str, name: str, args, dataset: str) -> Tuple[List[str], List[str]]:
     """Return the training command of model ``name`` and its config overrides."""
     out = os.path.join(work, 'train', name)
+    base, seed = robot_data_report.arm(name), robot_data_report.seed_of(name)
     width, height = args.camera
     # No DAgger (a robot's data has no expert to label the policy's own states) and the
     # templates (the recorded tasks are the world's own instructions): the same for all three.
@@ -224,15 +225,17 @@ def train_command(work: str, name: str, args, dataset: str) -> Tuple[List[str], 
             'dagger.rounds=0', 'data.language=templates']
     if args.steps:
         sets.append(f'schedule.steps={args.steps}')
+    if seed:  # seed 0 is the config's own: its runs stay the ones an earlier proof cached
+        sets.append(f'seed={seed}')
     command = [sys.executable, '-m', 'vla_fusion_ros.train.train', '--config',
                share_file('config', 'train_overhead.yaml'), '--out', out, '--no-progress']
-    if name == 'recorded':
+    if base == 'recorded':
         command += ['--dataset', dataset]
     else:
         sets += [f'data.path={os.path.join(work, "in_process.npz")}',
                  f'data.render_sizes=[{width}x{height}]',
                  f'data.generate.episodes={args.episodes}', 'data.generate.seed=0',
-                 f'loss.aux_weight={1.0 if name == "in_process_probe" else 0.0}']
+                 f'loss.aux_weight={1.0 if base == "in_process_probe" else 0.0}']
     return command + ['--set', *sets], sets
 
 
@@ -340,13 +343,19 @@ def main(argv=None) -> int:
     parser.add_argument('--cost-seconds', type=float, default=60.0)
     parser.add_argument('--models', default=','.join(robot_data_report.ALL_MODELS),
                         help='recorded,in_process and any of in_process_probe,shipped')
+    parser.add_argument('--seeds', type=int, default=2,
+                        help='training seeds of the recorded and in-process models: their '
+                        'spread is the run-to-run noise the gap between them is read against')
     parser.add_argument('--fresh', action='store_true', help='redo every stage')
     args = parser.parse_args(argv)
     chosen = [m.strip() for m in args.models.split(',') if m.strip()]
     if set(chosen) - {*MODELS, 'shipped'} or not {'recorded', 'in_process'} <= set(chosen):
         parser.error(f'--models {args.models!r}: give recorded, in_process and any of '
                      'in_process_probe, shipped')
-    trained = [m for m in MODELS if m in chosen]
+    if args.seeds < 1:
+        parser.error(f'--seeds {args.seeds}: give 1 or more')
+    trained = [m for m in MODELS if m in chosen] + [
+        f'{m}_seed{k}' for k in range(1, args.seeds) for m in ('recorded', 'in_process')]
     args.camera = [int(v) for v in args.camera.lower().split('x')]
     work = os.path.abspath(args.out)
     os.makedirs(work, exist_ok=True)

@@ -27,6 +27,30 @@ LABELS = {'recorded': 'recorded over DDS, converted (LeRobot v3), no probe',
           'shipped': 'shipped models/overhead.safetensors (its own recipe)'}
 
 
+def arm(name: str) -> str:
+    """Return the model a run belongs to: ``in_process_seed1`` -> ``in_process``."""
+    return name.split('_seed')[0]
+
+
+def seed_of(name: str) -> int:
+    """Return the training seed of a run: ``in_process_seed1`` -> 1, ``in_process`` -> 0."""
+    return int(name.split('_seed')[1]) if '_seed' in name else 0
+
+
+def _order(name: str):
+    return (seed_of(name), ALL_MODELS.index(arm(name)) if arm(name) in ALL_MODELS else 99)
+
+
+def pooled(ev: Dict[str, Any], model: str) -> Dict[str, Any]:
+    """Pool the strict success of every seed of ``model``: rate, n, per-seed rates, spread."""
+    runs = sorted((n for n in ev if arm(n) == model), key=seed_of)
+    wins = sum(ev[n]['ros']['successes'] for n in runs)
+    total = sum(ev[n]['ros']['episodes'] for n in runs)
+    rates = [ev[n]['ros']['success_rate'] for n in runs]
+    return {'runs': runs, 'successes': wins, 'episodes': total, 'success_rate': wins / total,
+            'per_seed': rates, 'spread': max(rates) - min(rates) if len(rates) > 1 else None}
+
+
 def mcnemar_p(first: List[Dict[str, Any]], second: List[Dict[str, Any]]) -> Dict[str, Any]:
     """Exact two-sided McNemar test on the episodes both runs played (paired by seed)."""
     a = {r['seed']: bool(r['success']) for r in first}
@@ -47,8 +71,41 @@ def _row(name: str, evaluation: Dict[str, Any], model: Dict[str, Any]) -> str:
     ros, floor = evaluation['ros'], evaluation['floor']
     frames = model.get('train_frames', '') if model else ''
     minutes = f'{model.get("loop_time_s", model["wall_time_s"]) / 60:.1f}' if model else ''
-    return (f'| {LABELS.get(name, name)} | {format_rate(ros)} | {format_rate(ros["present"])} '
+    label = LABELS.get(arm(name), name) + (f', training seed {seed_of(name)}'
+                                           if seed_of(name) else '')
+    return (f'| {label} | {format_rate(ros)} | {format_rate(ros["present"])} '
             f'| {format_rate(ros["absent"])} | {format_rate(floor)} | {frames} | {minutes} |')
+
+
+def _seed_lines(ev: Dict[str, Any]) -> List[str]:
+    """Return the lines comparing the gap pooled over training seeds with each arm's spread."""
+    rec, gen = pooled(ev, 'recorded'), pooled(ev, 'in_process')
+    if len(rec['runs']) < 2 or len(gen['runs']) < 2:
+        return []
+    gap = rec['success_rate'] - gen['success_rate']
+    spread = max(rec['spread'], gen['spread'])
+    pairs = [mcnemar_p(ev[r]['ros']['reports'], ev[g]['ros']['reports'])
+             for r, g in zip(rec['runs'], gen['runs'])]
+    return [
+        f'- **Pooled over {len(rec["runs"])} training seeds**: recorded {rec["successes"]}/'
+        f'{rec["episodes"]} = {100 * rec["success_rate"]:.1f}%, in-process '
+        f'{gen["successes"]}/{gen["episodes"]} = {100 * gen["success_rate"]:.1f}%: '
+        f'{_points(gap)} points ('
+        + ('within' if abs(gap) * 100 <= TARGET_POINTS else 'not within')
+        + f' the {TARGET_POINTS}-point bar). Per seed, recorded '
+        + ' / '.join(f'{100 * r:.1f}%' for r in rec['per_seed']) + ', in-process '
+        + ' / '.join(f'{100 * r:.1f}%' for r in gen['per_seed'])
+        + '; paired by scene, seed by seed, exact McNemar p = '
+        + ', '.join(f'{t["p"]:.3f}' for t in pairs) + '.',
+        f'- **Run-to-run noise**: the same recipe trained twice on the same data differs by '
+        f'{100 * gen["spread"]:.1f} points (in-process seeds) and {100 * rec["spread"]:.1f} '
+        f'points (recorded seeds); the pooled gap of {abs(100 * gap):.1f} points is '
+        + ('smaller than' if abs(gap) < spread else 'larger than')
+        + ' that spread'
+        + (', so the recorded data cost nothing this comparison can measure.'
+           if abs(gap) < spread else ': the recorded data costs something beyond training '
+           'noise.'),
+    ]
 
 
 def markdown(result: Dict[str, Any]) -> str:
@@ -71,6 +128,7 @@ def markdown(result: Dict[str, Any]) -> str:
         f'--instruction-lead {s["instruction_lead"]:g} --camera '
         f'{width}x{height} --eval-episodes {s["eval_episodes"]}'
         + (f' --steps {s["steps"]}' if s['steps'] else '')
+        + (f' --seeds {s.get("seeds", 1)}' if s.get('seeds', 1) != 2 else '')
         + (f' --models {s["models"]}' if s.get('models', ','.join(ALL_MODELS))
            != ','.join(ALL_MODELS) else '')
         + '`.',
@@ -85,7 +143,7 @@ def markdown(result: Dict[str, Any]) -> str:
         '| training loop, min |',
         '|---|---|---|---|---|---|---|',
     ]
-    lines += [_row(n, ev[n], models.get(n)) for n in ALL_MODELS if n in ev]
+    lines += [_row(n, ev[n], models.get(n)) for n in sorted(ev, key=_order)]
     verdict = ('within' if within else 'not within')
     # A model whose interval reaches down to its floor's learned nothing this comparison can
     # see: two such models agree however good or bad the data is.
@@ -93,7 +151,8 @@ def markdown(result: Dict[str, Any]) -> str:
                for n in ('recorded', 'in_process')}
     lines += [
         '',
-        f'- **Recorded vs in-process, same recipe, same episodes**: {_points(gap)} points '
+        f'- **Recorded vs in-process, same recipe, same episodes, training seed 0**: '
+        f'{_points(gap)} points '
         f'({verdict} the {TARGET_POINTS}-point bar). Paired by scene: same outcome on '
         f'{same["same_outcome"]} of {same["common_episodes"]}; only the recorded model won '
         f'{test["only_first"]}, only the in-process one {test["only_second"]} (exact McNemar '
@@ -103,7 +162,7 @@ def markdown(result: Dict[str, Any]) -> str:
             + ' did not rise above the no-information floor** (the interval of its success '
             "overlaps the floor's), so this run says nothing about the data's quality: the "
             'recipe did not learn from this many episodes.'),
-    ]
+    ] + _seed_lines(ev)
     if 'in_process_probe' in ev:
         lines.append("- **The auxiliary probe** (training only; it needs the world's poses): "
                      f'{_points(rate["in_process_probe"] - rate["in_process"])} points on the '

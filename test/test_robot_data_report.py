@@ -24,7 +24,7 @@ def test_pooled_success_and_the_spread_of_seeds():
     assert abs(rec['spread'] - 0.06) < 1e-9 and rec['per_seed'] == [0.55, 0.61]
     text = '\n'.join(report._seed_lines(ev))
     assert '+2.0 points (within the 3-point bar)' in text
-    assert 'smaller than that spread' in text
+    assert 'smaller than that spread' in text and 'neither arm was ahead' in text
 
 
 def test_a_gap_beyond_the_spread_is_said_to_cost_something():
@@ -32,5 +32,6 @@ def test_a_gap_beyond_the_spread_is_said_to_cost_something():
           'in_process': _evaluation(60), 'in_process_seed1': _evaluation(62)}
     text = '\n'.join(report._seed_lines(ev))
     assert '-20.5 points (not within' in text and 'larger than that spread' in text
+    assert 'the recorded model was behind at every seed: 20.0, 21.0 points' in text
     assert report._seed_lines({'recorded': _evaluation(40),
                                'in_process': _evaluation(60)}) == []

@@ -100,12 +100,23 @@ def _seed_lines(ev: Dict[str, Any]) -> List[str]:
         f'- **Run-to-run noise**: the same recipe trained twice on the same data differs by '
         f'{100 * gen["spread"]:.1f} points (in-process seeds) and {100 * rec["spread"]:.1f} '
         f'points (recorded seeds); the pooled gap of {abs(100 * gap):.1f} points is '
-        + ('smaller than' if abs(gap) < spread else 'larger than')
-        + ' that spread'
-        + (', so the recorded data cost nothing this comparison can measure.'
-           if abs(gap) < spread else ': the recorded data costs something beyond training '
-           'noise.'),
+        + ('smaller than that spread: with this recipe a training seed moves success more than '
+           'the recorded data does, so these runs cannot settle a '
+           f'{TARGET_POINTS}-point question either way'
+           if abs(gap) < spread else 'larger than that spread: the recorded data costs '
+           'something beyond training noise')
+        + _signs(rec, gen) + '.',
     ]
+
+
+def _signs(rec: Dict[str, Any], gen: Dict[str, Any]) -> str:
+    """Say whether one arm was ahead at every training seed (and by how much)."""
+    gaps = [r - g for r, g in zip(rec['per_seed'], gen['per_seed'])]
+    if all(g < 0 for g in gaps) or all(g > 0 for g in gaps):
+        side = 'behind' if gaps[0] < 0 else 'ahead'
+        return (f' (the recorded model was {side} at every seed: '
+                + ', '.join(f'{abs(100 * g):.1f}' for g in gaps) + ' points)')
+    return ' (neither arm was ahead at every seed)'
 
 
 def markdown(result: Dict[str, Any]) -> str:

@@ -22,10 +22,11 @@ interrupted run continues where it stopped; ``--fresh`` starts over):
 3. **convert**: ``bag_to_lerobot`` with ``--clock header`` (the teleop stamps each command
    with its frame's stamp), the world's episode events, failed episodes kept (the in-process
    dataset keeps them too).
-4. **train** (after generating the in-process dataset; the three side by side, one torch
-   thread each), with the recipe of ``config/train_overhead.yaml`` (model, optimiser, steps,
-   augmentation) and the same model selection for every model (lowest validation loss on the
-   same held-out 5% of the episodes; no closed-loop selection, no final evaluation):
+4. **train** (after generating the in-process dataset; side by side, one torch thread each;
+   ``--seeds`` training seeds of ``recorded`` and ``in_process``), with the recipe of
+   ``config/train_overhead.yaml`` (model, optimiser, steps, augmentation) and the same model
+   selection for every model (lowest validation loss on the same held-out 5% of the episodes;
+   no closed-loop selection, no final evaluation):
    ``recorded`` from the dataset alone; ``in_process`` on the same scenes generated in-process
    (same seeds, same camera size, same actuation noise: the same episodes); both without the
    auxiliary probe, which needs the simulated world's poses that a robot does not record;
@@ -51,6 +52,7 @@ import time
 from typing import Any, Dict, List, Tuple
 
 from vla_fusion_ros.data import lerobot_v3_schema as v3
+from vla_fusion_ros.data.dataset_compare import compare_datasets
 from vla_fusion_ros.harness import environment
 from vla_fusion_ros.harness.environment import isolated_env
 from vla_fusion_ros.harness.executables import REPO, share_file
@@ -268,42 +270,8 @@ def stage_train(work: str, args, dataset: str, names: List[str]) -> Dict[str, Di
 
 
 def stage_data_check(work: str, dataset: str) -> Dict[str, Any]:
-    """
-    Compare the recorded dataset with the in-process one, episode by episode (model input).
-
-    Episodes of equal length are compared frame by frame; an episode that lost frames on the
-    way (a best-effort camera under load) is counted, not compared.
-    """
-    import numpy as np
-    from vla_fusion_ros.data.lerobot_dataset import load as load_lerobot
-    from vla_fusion_ros.train.dataset import load as load_npz
-    recorded = load_lerobot(dataset, 64)
-    generated = load_npz(os.path.join(work, 'in_process.npz'))
-    rec_eps, gen_eps = np.asarray(recorded.episode_index), np.asarray(generated['episode'])
-    same, shorter, frames_short = [], 0, 0
-    for episode in np.intersect1d(np.unique(rec_eps), np.unique(gen_eps)):
-        rows_rec, rows_gen = np.flatnonzero(rec_eps == episode), np.flatnonzero(gen_eps == episode)
-        if len(rows_rec) == len(rows_gen):
-            same.append((rows_rec, rows_gen))
-        else:
-            shorter += 1
-            frames_short += abs(len(rows_gen) - len(rows_rec))
-    out = {'frames_recorded': int(len(recorded.actions)),
-           'frames_in_process': int(len(generated['actions'])),
-           'episodes_compared': len(same), 'episodes_other_length': shorter,
-           'frames_missing_in_those': frames_short, 'compared': 0}
-    if same:
-        rec_rows = np.concatenate([r for r, _ in same])
-        gen_rows = np.concatenate([g for _, g in same])
-        diff = np.abs(recorded.actions[rec_rows].astype(np.float64)
-                      - generated['actions'][gen_rows])
-        out.update(compared=int(len(rec_rows)),
-                   actions_equal=int((diff.max(axis=1) == 0).sum()),
-                   action_max_abs_diff=float(diff.max()),
-                   image_mean_abs_diff=float(np.mean(np.abs(
-                       recorded.images[rec_rows].astype(np.int16)
-                       - generated['images'][gen_rows]))))
-    return out
+    """Compare the recorded dataset with the in-process one, frame by frame (model input)."""
+    return compare_datasets(dataset, os.path.join(work, 'in_process.npz'))
 
 
 def stage_evaluate(checkpoint: str, args, domain: int) -> Dict[str, Any]:

@@ -52,7 +52,6 @@ import time
 from typing import Any, Dict, List, Tuple
 
 from vla_fusion_ros.data import lerobot_v3_schema as v3
-from vla_fusion_ros.data.dataset_compare import compare_datasets
 from vla_fusion_ros.harness import environment
 from vla_fusion_ros.harness.environment import isolated_env
 from vla_fusion_ros.harness.executables import REPO, share_file
@@ -62,6 +61,7 @@ from vla_fusion_ros.model import VLAPolicy
 from vla_fusion_ros.ros.record_graph import record_nodes, SIM_EPISODE_TOPIC
 from vla_fusion_ros.sim.base import EVAL_SEED_START
 from vla_fusion_ros.tools import robot_data_report
+from vla_fusion_ros.tools.dataset_compare import compare_datasets
 from vla_fusion_ros.train.evaluate import evaluate_in_process, UNINFORMATIVE_INSTRUCTION
 from vla_fusion_ros.train.ros_eval import evaluate_ros
 import yaml

@@ -10,6 +10,7 @@ trains and evaluates real models in separate processes, two at a time, and resum
 import json
 import math
 import os
+import shutil
 
 import pytest
 from vla_fusion_ros.train import compare, compare_plan as cp, compare_report
@@ -248,7 +249,6 @@ def test_tiny_sweep_runs_in_processes_resumes_and_reports(tmp_path, monkeypatch,
     ledger = tmp_path / 'results' / 'ledger' / 'tiny'
     kept = sorted(str(p.relative_to(ledger)) for p in ledger.rglob('*.json'))
     assert len(kept) == 4 and all(name.startswith('overhead/words/') for name in kept)
-    import shutil
     shutil.rmtree('runs')
     again = compare.all_results(plan, os.path.join('runs', 'tiny'), str(ledger))
     assert len(again) == 4 and again[job['id']]['points'] == json.loads(

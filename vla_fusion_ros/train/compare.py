@@ -117,14 +117,30 @@ def load_results(root: str, jobs: List[Dict[str, Any]],
             attempts = read_json(os.path.join(root, job['id'], ATTEMPTS)) or []
             result['process_wall_s'] = round(sum(a['wall_s'] for a in attempts), 1) or None
             found[job['id']] = result
-            if ledger and read_json(ledger_path(ledger, job)) != result:
-                os.makedirs(os.path.dirname(ledger_path(ledger, job)), exist_ok=True)
-                write_json(ledger_path(ledger, job), result)
         elif ledger:
             kept = read_json(ledger_path(ledger, job))
             if kept is not None and _same_job(kept, job):
                 found[job['id']] = kept
     return found
+
+
+def keep_in_ledger(ledger: Optional[str], jobs: List[Dict[str, Any]],
+                   results: Dict[str, Dict[str, Any]]) -> int:
+    """
+    Copy each of ``jobs``' finished results into the ledger where it differs; count the copies.
+
+    A result read from the ledger itself is equal to its copy and is not written again, so this
+    is safe to call on everything :func:`all_results` returns.
+    """
+    written = 0
+    for job in jobs:
+        result = results.get(job['id'])
+        if not ledger or result is None or read_json(ledger_path(ledger, job)) == result:
+            continue
+        os.makedirs(os.path.dirname(ledger_path(ledger, job)), exist_ok=True)
+        write_json(ledger_path(ledger, job), result)
+        written += 1
+    return written
 
 
 def all_results(plan: cp.SweepPlan, root: str,
@@ -145,6 +161,7 @@ class Sweep:
                  ledger: Optional[str] = None):
         self.plan, self.root, self.workers, self.ledger = plan, root, max(1, workers), ledger
         self.results = all_results(plan, root, ledger)
+        keep_in_ledger(ledger, cp.ready_jobs(plan, self.results), self.results)
         self.failed: Dict[str, int] = {}
         self.running: Dict[str, Any] = {}
         self.total = sum(cp.stage_samples(plan).values())
@@ -173,6 +190,8 @@ class Sweep:
             wall = time.monotonic() - start
             self._record(key, wall, proc.returncode)
             result = load_results(self.root, [job], self.ledger).get(key)
+            if proc.returncode == 0:
+                keep_in_ledger(self.ledger, [job], {key: result} if result else {})
             minutes = wall / 60
             if proc.returncode == 0 and result is not None:
                 self.results[key] = result
@@ -317,6 +336,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if failed:
             print(f'{failed} runs failed: {", ".join(sorted(sweep.failed))}', file=sys.stderr)
     results = all_results(plan, root, ledger)
+    keep_in_ledger(ledger, cp.ready_jobs(plan, results), results)
     paths = compare_report.write_report(plan, results, args.out, args.plan,
                                         time.monotonic() - started, args.workers)
     print('wrote ' + ', '.join(paths))

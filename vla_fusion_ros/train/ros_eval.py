@@ -58,33 +58,45 @@ def eval_graph(checkpoint: str, episodes: int, seed_start: int, world: str = 'ov
     return [world, fusion]
 
 
-def _collect(domain_id: int, episodes: int, graph: Graph, deadline: float, progress: bool):
-    """Listen on ``/sim_world/episode`` until every report is in (or a failure)."""
-    from std_msgs.msg import String
-    from vla_fusion_ros.harness.probe import Probe
-    from vla_fusion_ros.ros.qos import make_qos
+class _Reports:
+    """
+    Listens on ``/sim_world/episode`` for the episode reports.
 
-    os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-    reports: Dict[int, Dict[str, Any]] = {}
-    bar = tqdm(total=episodes, desc='ROS episodes', unit='ep', disable=not progress)
+    Made before the graph starts: the listener is then in the domain while the nodes come up,
+    so discovery cannot lag behind a short run whose reports are all sent within seconds (the
+    listener made after the start once missed every report of a two-episode run on a loaded
+    machine).
+    """
 
-    def on_report(msg: String) -> None:
+    def __init__(self, domain_id: int, episodes: int, progress: bool):
+        from std_msgs.msg import String
+        from vla_fusion_ros.harness.probe import Probe
+        from vla_fusion_ros.ros.qos import make_qos
+
+        os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+        self.episodes = episodes
+        self.reports: Dict[int, Dict[str, Any]] = {}
+        self.bar = tqdm(total=episodes, desc='ROS episodes', unit='ep', disable=not progress)
+        self.probe = Probe(f'vla_eval_{os.getpid()}', background=False, domain_id=domain_id)
+        self.probe.create_subscription(
+            String, '/sim_world/episode', self._on_report,
+            make_qos('reliable', 'keep_last', 1000, 'transient_local'))
+
+    def _on_report(self, msg: Any) -> None:
         report = json.loads(msg.data)
         report.pop('actions', None)  # the replay log: not needed for a summary
-        if not report.get('aborted') and report['seed'] not in reports:
-            reports[report['seed']] = report
-            bar.update(1)
+        if not report.get('aborted') and report['seed'] not in self.reports:
+            self.reports[report['seed']] = report
+            self.bar.update(1)
 
-    probe = Probe(f'vla_eval_{os.getpid()}', background=False, domain_id=domain_id)
-    probe.create_subscription(String, '/sim_world/episode', on_report,
-                              make_qos('reliable', 'keep_last', 1000, 'transient_local'))
-    problem = ''
-    try:
+    def collect(self, graph: Graph, deadline: float) -> Tuple[List[Dict[str, Any]], str]:
+        """Spin until every report is in (or a failure); return the reports and the problem."""
+        problem = ''
         exited_at = None
-        while len(reports) < episodes:
-            probe.spin_for(0.05)
+        while len(self.reports) < self.episodes:
+            self.probe.spin_for(0.05)
             if time.monotonic() > deadline:
-                problem = f'timed out with {len(reports)}/{episodes} episodes reported'
+                problem = f'timed out with {len(self.reports)}/{self.episodes} episodes reported'
                 break
             codes = graph.poll()
             if codes['fusion_node'] is not None:
@@ -94,12 +106,14 @@ def _collect(domain_id: int, episodes: int, graph: Graph, deadline: float, progr
                 exited_at = exited_at or time.monotonic()
                 if time.monotonic() - exited_at > 5.0:  # reports still in flight get 5 s
                     problem = (f'sim_world exited (status {codes["sim_world"]}) after '
-                               f'{len(reports)}/{episodes} episodes')
+                               f'{len(self.reports)}/{self.episodes} episodes')
                     break
-    finally:
-        bar.close()
-        probe.close()
-    return [reports[s] for s in sorted(reports)], problem
+        return [self.reports[s] for s in sorted(self.reports)], problem
+
+    def close(self) -> None:
+        """Close the progress bar and the listener."""
+        self.bar.close()
+        self.probe.close()
 
 
 def evaluate_ros(checkpoint: str, episodes: int, seed_start: int = EVAL_SEED_START,
@@ -122,12 +136,14 @@ def evaluate_ros(checkpoint: str, episodes: int, seed_start: int = EVAL_SEED_STA
     graph = Graph(eval_graph(checkpoint, episodes, seed_start, world, render_size),
                   env=isolated_env(domain_id),
                   log_dir=log_dir or tempfile.mkdtemp(prefix='vla_ros_eval_'))
+    listener = _Reports(domain_id, episodes, progress)
     start = time.monotonic()
     try:
         graph.start()
-        reports, problem = _collect(domain_id, episodes, graph, start + timeout, progress)
+        reports, problem = listener.collect(graph, start + timeout)
     finally:
         graph.stop()
+        listener.close()
     if problem:
         raise RuntimeError(problem + '\n' + graph.tails())
     summary = summarize(reports)

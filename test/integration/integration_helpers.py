@@ -18,6 +18,7 @@ import time
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import Twist
+import pytest
 from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
 from rcl_interfaces.srv import GetParameters, SetParameters
 from sensor_msgs.msg import Image
@@ -180,6 +181,15 @@ def get_parameters(probe, node_name, *names):
     client = probe.create_client(GetParameters, f'/{node_name}/get_parameters')
     response = call(probe, client, GetParameters.Request(names=list(names)))
     return dict(zip(names, response.values))
+
+
+def require_launch():
+    """Skip the calling test module, saying why, where launch or launch_ros is missing."""
+    pytest.importorskip(
+        'launch', reason='launch is not installed (not on PyPI; it comes with a ROS 2 install)')
+    pytest.importorskip(
+        'launch_ros', reason='launch_ros is not installed (not on PyPI; it comes with a ROS 2 '
+        'install)')
 
 
 #: Runs a launch file with a LaunchService, as ``ros2 launch`` does; arguments as name:=value.

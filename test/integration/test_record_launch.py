@@ -16,16 +16,12 @@ import os
 import pytest
 import yaml
 
-from integration_helpers import run_launch_file  # noqa: I100 (the tests' own)
+from integration_helpers import require_launch, run_launch_file  # noqa: I100 (the tests' own)
 
 # A launch of nodes over DDS: every tested distribution (scripts/test: -m ros on Jazzy).
 pytestmark = pytest.mark.ros
 
-pytest.importorskip(
-    'launch', reason='launch is not installed (not on PyPI; it comes with a ROS 2 install)')
-pytest.importorskip(
-    'launch_ros', reason='launch_ros is not installed (not on PyPI; it comes with a ROS 2 '
-    'install)')
+require_launch()
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAUNCH_FILE = os.path.join(REPO, 'launch', 'record.launch.py')

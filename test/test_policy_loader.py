@@ -55,9 +55,9 @@ def _load(**params):
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
-    """Write a checkpoint of the default config: film at layers [1, 2]."""
+    """Write a checkpoint of the default config with FiLM at layers [1, 2] (two layers)."""
     from vla_fusion_ros.model import ModelConfig, save_checkpoint, VLAPolicy
-    config = ModelConfig.from_yaml(MODEL_CONFIG)
+    config = ModelConfig.from_yaml(MODEL_CONFIG).with_overrides(operator='film', layers=[1, 2])
     assert list(config.fusion.layers) == [1, 2]
     policy = VLAPolicy.from_config(config)
     path = str(tmp_path_factory.mktemp('ckpt') / 'film12.safetensors')
@@ -79,10 +79,12 @@ def test_overrides_that_match_the_shipped_model_load_it():
     from vla_fusion_ros.ros.policy_loader import default_checkpoint
     shipped = default_checkpoint()
     assert shipped, 'the package ships models/overhead.safetensors'
-    policy, log = _load(fusion_layers=[2, 1])
+    # The shipped model's own values (config/model_default.yaml): hadamard at layer 0.
+    policy, log = _load(fusion_layers=[0], fusion_operator='hadamard')
     assert any(shipped in line for line in log.lines), log.lines
     assert not any('UNTRAINED' in line for line in log.lines), log.lines
-    assert sorted(policy.config.fusion.layers) == [1, 2]
+    assert list(policy.config.fusion.layers) == [0]
+    assert policy.config.fusion.operator == 'hadamard'
 
 
 @pytest.mark.parametrize('override', [{'fusion_layers': [0, 3]},

@@ -81,11 +81,11 @@ print(json.dumps(results))
 
 
 def _checkpoints(folder):
-    """Write a good checkpoint (film at [1, 2]) and broken variants of it; return the paths."""
+    """Write a good checkpoint (the default config) and broken variants of it; return the paths."""
     from vla_fusion_ros.model import ModelConfig, save_checkpoint, VLAPolicy
     config = ModelConfig.from_yaml(os.path.join(REPO, 'config', 'model_default.yaml'))
     policy = VLAPolicy.from_config(config)
-    good = os.path.join(folder, 'film.safetensors')
+    good = os.path.join(folder, 'default.safetensors')
     save_checkpoint(good, policy.model, policy.tokenizer, config)
     with open(good, 'rb') as handle:
         blob = handle.read()

@@ -24,6 +24,7 @@ import argparse
 from dataclasses import dataclass, field
 import json
 import os
+import shlex
 import sys
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -239,7 +240,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if len(names) != len(args.checkpoint):
         print('language_eval: give one --name per --checkpoint', file=sys.stderr)
         return 2
-    command = 'python -m vla_fusion_ros.train.language_eval ' + ' '.join(
+    command = 'python -m vla_fusion_ros.train.language_eval ' + shlex.join(
         argv if argv is not None else sys.argv[1:])
     try:
         suite = load_suite(args.suite)

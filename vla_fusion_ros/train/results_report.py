@@ -73,12 +73,13 @@ def _training(training: Dict[str, Any], log: List[Dict[str, Any]]) -> List[str]:
 
 
 def render(world: str, summary: Dict[str, Any], result: Dict[str, Any],
-           commands: List[str], log: List[Dict[str, Any]] = ()) -> str:
-    """Return the Markdown page."""
+           commands: List[str], log: List[Dict[str, Any]] = (), title: str = '') -> str:
+    """Return the Markdown page (``title``: the heading, by default the shipped model's)."""
     training = summary.get('training', {})
     n = result.get('episodes')
     size = (result.get('in_process') or {}).get('render_size') or ['model input']
-    lines = [f'# The shipped {world} model: `models/{world}.safetensors`', '',
+    title = title or f'The shipped {world} model: `models/{world}.safetensors`'
+    lines = [f'# {title}', '',
              '## Commands', '', '```bash', 'source scripts/env.sh kilted', *commands, '```', '',
              f'## Strict success on {n} held-out scenes (seeds from {result.get("seed_start")})',
              '',
@@ -121,6 +122,8 @@ def main(argv=None) -> int:
     parser.add_argument('--notes', default='', help='Markdown appended as written (design, '
                         'reasons; no figures)')
     parser.add_argument('--out', required=True)
+    parser.add_argument('--title', default='', help="the page's heading (default: the shipped "
+                        'model of WORLD); name a candidate that is not shipped')
     parser.add_argument('--command', action='append', default=[],
                         help='a command that produced these files (repeatable)')
     args = parser.parse_args(argv)
@@ -134,7 +137,7 @@ def main(argv=None) -> int:
         if args.log:
             with open(args.log, encoding='utf-8') as lines:
                 log = [json.loads(line) for line in lines if line.strip()]
-        handle.write(render(args.world, summary, result, args.command, log))
+        handle.write(render(args.world, summary, result, args.command, log, args.title))
         if args.notes:
             with open(args.notes, encoding='utf-8') as notes:
                 handle.write('\n' + notes.read())

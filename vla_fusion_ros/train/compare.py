@@ -125,22 +125,20 @@ def load_results(root: str, jobs: List[Dict[str, Any]],
 
 
 def keep_in_ledger(ledger: Optional[str], jobs: List[Dict[str, Any]],
-                   results: Dict[str, Dict[str, Any]]) -> int:
+                   results: Dict[str, Dict[str, Any]]) -> None:
     """
-    Copy each of ``jobs``' finished results into the ledger where it differs; count the copies.
+    Copy each of ``jobs``' finished results into the ledger where it differs.
 
     A result read from the ledger itself is equal to its copy and is not written again, so this
     is safe to call on everything :func:`all_results` returns.
     """
-    written = 0
+    if not ledger:
+        return
     for job in jobs:
         result = results.get(job['id'])
-        if not ledger or result is None or read_json(ledger_path(ledger, job)) == result:
-            continue
-        os.makedirs(os.path.dirname(ledger_path(ledger, job)), exist_ok=True)
-        write_json(ledger_path(ledger, job), result)
-        written += 1
-    return written
+        if result is not None and read_json(ledger_path(ledger, job)) != result:
+            os.makedirs(os.path.dirname(ledger_path(ledger, job)), exist_ok=True)
+            write_json(ledger_path(ledger, job), result)
 
 
 def all_results(plan: cp.SweepPlan, root: str,
@@ -161,7 +159,6 @@ class Sweep:
                  ledger: Optional[str] = None):
         self.plan, self.root, self.workers, self.ledger = plan, root, max(1, workers), ledger
         self.results = all_results(plan, root, ledger)
-        keep_in_ledger(ledger, cp.ready_jobs(plan, self.results), self.results)
         self.failed: Dict[str, int] = {}
         self.running: Dict[str, Any] = {}
         self.total = sum(cp.stage_samples(plan).values())
@@ -190,10 +187,9 @@ class Sweep:
             wall = time.monotonic() - start
             self._record(key, wall, proc.returncode)
             result = load_results(self.root, [job], self.ledger).get(key)
-            if proc.returncode == 0:
-                keep_in_ledger(self.ledger, [job], {key: result} if result else {})
             minutes = wall / 60
             if proc.returncode == 0 and result is not None:
+                keep_in_ledger(self.ledger, [job], {key: result})
                 self.results[key] = result
                 last = result['points'][-1]['eval']
                 self.finished += self._units(job)

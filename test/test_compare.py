@@ -194,6 +194,19 @@ def test_a_sweep_in_progress_says_how_far_it_is():
     assert 'In progress' not in compare_report.markdown(full)
 
 
+def test_a_verdict_waits_for_every_seed():
+    results = complete(PLAN, _rates)
+    last = [k for k, r in results.items() if r['job']['stage'] == 'seeded'
+            and r['job']['variant']['name'] == 'late' and r['job']['seed'] == PLAN.seeds - 1]
+    assert len(last) == 1
+    del results[last[0]]
+    verdict = compare_summary.summarize(PLAN, results, costs(PLAN))['groups'][0]['verdict']
+    assert verdict['claim'] == 'provisional, confirmed so far (1 seeded runs of late still to come)'
+    assert not verdict['complete']
+    full = compare_summary.summarize(PLAN, complete(PLAN, _rates), costs(PLAN))['groups'][0]
+    assert full['verdict']['complete']
+
+
 def test_a_baseline_ahead_refutes_the_claim():
     def rates(job, index):
         return 1.0 if job['variant']['name'] == 'late' else _rates(job, index)

@@ -121,8 +121,9 @@ def test_results_page_puts_every_figure_beside_its_floors():
         'overhead', {'training': {'steps': 10, 'wall_time_s': 1.0}},
         {'episodes': 20, 'seed_start': EVAL_SEED_START, 'in_process': summary,
          'uninformed': summary, 'parity': {'64x64': summary, '640x480': summary}},
-        ['python -m vla_fusion_ros.train.evaluate'],
+        [results_report.ENV_LINE, 'python -m vla_fusion_ros.train.evaluate'],
         [{'step': 10, 'val_loss': 0.5, 'val_success': 0.1}])
+    assert page.count(results_report.ENV_LINE) == 1  # given or not, it is written once
     assert page.count(metrics.format_rate(summary)) >= 4
     assert 'floor: the same model told "go to the object"' in page
     assert 'vision-only model, same recipe | not measured' in page

@@ -99,13 +99,15 @@ def _better(test: Optional[Dict[str, Any]]) -> Optional[str]:
     return 'first' if test['b'] > test['c'] else 'second'
 
 
-def verdict(variants: List[Dict[str, Any]], order: List[str]) -> Dict[str, Any]:
+def verdict(variants: List[Dict[str, Any]], order: List[str], seeds: int = 0
+            ) -> Dict[str, Any]:
     """
     Test the seed's claim: the best intermediate variant against each baseline, on test scenes.
 
     The best intermediate variant is the one validation chose (the first intermediate name of
     ``order``, the seeded variants best first, that trained to the largest budget), so that the
-    test scenes that judge it did not also pick it.
+    test scenes that judge it did not also pick it. While it or a baseline has fewer than the
+    plan's ``seeds`` seeds, the claim is only provisional: a seed still to come can move it.
     """
     inter = [v for v in variants if v['group'] == 'intermediate' and v['full']]
     refs = [v for v in variants if v['name'] in REFERENCES and v['full']]
@@ -127,7 +129,11 @@ def verdict(variants: List[Dict[str, Any]], order: List[str]) -> Dict[str, Any]:
         claim = 'refuted'
     else:
         claim = 'not separated'
-    return {'claim': claim, 'best_intermediate': best['name'],
+    missing = {v['name']: seeds - v['seeds'] for v in (best, *refs) if v['seeds'] < seeds}
+    if missing:
+        claim = (f'provisional, {claim} so far ({sum(missing.values())} seeded runs of '
+                 f'{", ".join(sorted(missing))} still to come)')
+    return {'claim': claim, 'complete': not missing, 'best_intermediate': best['name'],
             'best_success': best['final']['success_rate'], 'best_ci95': best['final']['ci95'],
             'episodes': best['final']['episodes'], 'samples': best['final']['samples'],
             'against': against,
@@ -208,7 +214,7 @@ def group_summary(plan, results, world: str, language: str, costs: Dict[str, Any
         v['tests'] = {ref: _test(v, by_name[ref] if ref != 'best' else best)
                       for ref in ('best', *REFERENCES) if ref == 'best' or ref in by_name}
     out.update({'best': best['name'], 'target': target, 'common_samples': common,
-                'verdict': verdict(variants, decided.get('seeded', [])),
+                'verdict': verdict(variants, decided.get('seeded', []), plan.seeds),
                 'recommendations': recommendations(variants, best),
                 'floors': {'uninformed_variant': best['name'],
                            'uninformed': best.get('floor_curve'),

@@ -21,6 +21,8 @@ from typing import Any, Dict, List, Optional
 
 from vla_fusion_ros.train.metrics import format_rate
 
+ENV_LINE = 'source scripts/env.sh kilted'  # the first command of every page
+
 
 def _row(label: str, summary: Optional[Dict[str, Any]]) -> str:
     if not summary:
@@ -80,7 +82,8 @@ def render(world: str, summary: Dict[str, Any], result: Dict[str, Any],
     size = (result.get('in_process') or {}).get('render_size') or ['model input']
     title = title or f'The shipped {world} model: `models/{world}.safetensors`'
     lines = [f'# {title}', '',
-             '## Commands', '', '```bash', 'source scripts/env.sh kilted', *commands, '```', '',
+             '## Commands', '', '```bash', ENV_LINE, *[c for c in commands if c != ENV_LINE],
+             '```', '',
              f'## Strict success on {n} held-out scenes (seeds from {result.get("seed_start")})',
              '',
              'Strict: reach the named object without touching another; when it is absent '

@@ -201,7 +201,8 @@ def test_a_verdict_waits_for_every_seed():
     assert len(last) == 1
     del results[last[0]]
     verdict = compare_summary.summarize(PLAN, results, costs(PLAN))['groups'][0]['verdict']
-    assert verdict['claim'] == 'provisional, confirmed so far (1 seeded runs of late still to come)'
+    assert verdict['claim'] == (
+        'provisional, confirmed so far (1 seeded runs of late still to come)')
     assert not verdict['complete']
     full = compare_summary.summarize(PLAN, complete(PLAN, _rates), costs(PLAN))['groups'][0]
     assert full['verdict']['complete']

@@ -35,3 +35,21 @@ def test_a_gap_beyond_the_spread_is_said_to_cost_something():
     assert 'the recorded model was behind at every seed: 20.0, 21.0 points' in text
     assert report._seed_lines({'recorded': _evaluation(40),
                                'in_process': _evaluation(60)}) == []
+
+
+def test_the_recipe_names_the_fusion_design():
+    design = {'mode': 'intermediate', 'operator': 'hadamard', 'layers': [0],
+              'language': 'minilm'}
+    assert report._design(design) == (
+        ': hadamard fusion at vision layers [0], minilm language encoder')
+    assert report._design({**design, 'mode': 'late'}) == ': late fusion, minilm language encoder'
+    assert report._design(None) == ''
+
+
+def test_the_proof_reads_the_design_from_a_run_config(tmp_path):
+    from vla_fusion_ros.tools.robot_data_proof import model_design
+    (tmp_path / 'config.yaml').write_text(
+        'model:\n  fusion: {mode: intermediate, operator: film, layers: [1, 2]}\n'
+        '  language: {kind: words}\n')
+    assert model_design(str(tmp_path)) == {'mode': 'intermediate', 'operator': 'film',
+                                           'layers': [1, 2], 'language': 'words'}

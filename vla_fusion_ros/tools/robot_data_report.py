@@ -13,7 +13,7 @@ import json
 import math
 import os
 import sys
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from vla_fusion_ros.train.metrics import agreement, format_rate
 
@@ -75,6 +75,15 @@ def _row(name: str, evaluation: Dict[str, Any], model: Dict[str, Any]) -> str:
                                            if seed_of(name) else '')
     return (f'| {label} | {format_rate(ros)} | {format_rate(ros["present"])} '
             f'| {format_rate(ros["absent"])} | {format_rate(floor)} | {frames} | {minutes} |')
+
+
+def _design(model: Optional[Dict[str, Any]]) -> str:
+    """Describe a run's fusion design: ' (hadamard fusion at vision layers [0], minilm)'."""
+    if not model:
+        return ''
+    fusion = (f'{model["operator"]} fusion at vision layers {model["layers"]}'
+              if model['mode'] == 'intermediate' else f'{model["mode"]} fusion')
+    return f': {fusion}, {model["language"]} language encoder'
 
 
 def _seed_lines(ev: Dict[str, Any]) -> List[str]:
@@ -217,7 +226,8 @@ def markdown(result: Dict[str, Any]) -> str:
                      '(video compression)')
         lines.append(text + '.')
     lines += [
-        '- **Recipe**: `config/train_overhead.yaml` (model, optimiser, '
+        '- **Recipe**: `config/train_overhead.yaml` (model'
+        + _design(models['recorded'].get('model')) + ', optimiser, '
         f'{models["recorded"]["steps"]} steps, mirroring); each model chooses its checkpoint '
         'by validation loss on the same held-out 5% of the episodes (no closed-loop '
         f'selection: a robot has no simulator); the {models["recorded"].get("parallel", 1)} '

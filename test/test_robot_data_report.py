@@ -53,3 +53,39 @@ def test_the_proof_reads_the_design_from_a_run_config(tmp_path):
         '  language: {kind: words}\n')
     assert model_design(str(tmp_path)) == {'mode': 'intermediate', 'operator': 'film',
                                            'layers': [1, 2], 'language': 'words'}
+
+
+def test_a_recorded_model_ahead_meets_the_bar():
+    assert report._bar(0.02) == 'within the 3-point bar'
+    assert report._bar(0.10) == 'ahead: meets the 3-point bar'
+    assert report._bar(-0.04) == 'not within the 3-point bar'
+
+
+def test_choosing_the_seed_by_validation_loss():
+    ev = {'recorded': _evaluation(60), 'recorded_seed1': _evaluation(84),
+          'in_process': _evaluation(16), 'in_process_seed1': _evaluation(80)}
+    for name in ev:
+        ev[name]['ros'].update(present={'successes': 0, 'episodes': 0},
+                               ci95=[0.0, 1.0])
+    losses = {'recorded': 0.14, 'recorded_seed1': 0.09, 'in_process': 0.24,
+              'in_process_seed1': 0.11}
+    models = {n: {'best': {'val_loss': v}} for n, v in losses.items()}
+    (line,) = report._selection_lines(ev, models)
+    assert 'recorded seed 1 (validation loss 0.090) 84/100' in line
+    assert 'in-process seed 1 (validation loss 0.110) 80/100' in line
+    assert '+4.0 points (ahead: meets the 3-point bar; paired by scene, exact McNemar p = 0.125)' \
+        in line
+    assert 'Spearman rho = -1.00): train a few seeds' in line
+    models['recorded_seed1']['best']['val_loss'] = 0.5  # now the worst loss picks 60/100
+    (line,) = report._selection_lines(ev, models)
+    assert 'recorded seed 0' in line and 'does not rank the runs' in line
+    assert report._selection_lines({'recorded': ev['recorded']}, models) == []
+
+
+def test_spearman_matches_its_definition():
+    from vla_fusion_ros.train.metrics import spearman
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == 1.0
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == -1.0
+    # Ties share their mean rank: ranks (1.5, 1.5, 3) and (1, 2, 3).
+    assert abs(spearman([5, 5, 9], [1, 2, 3]) - 0.8660254) < 1e-6
+    assert spearman([1, 1, 1], [1, 2, 3]) != spearman([1, 1, 1], [1, 2, 3])  # NaN

@@ -6,7 +6,7 @@ The robot-data path, proven closed-loop with one command: record, convert, train
 ::
 
     flock /work/cpu.lock nice -n 5 python -m vla_fusion_ros.tools.robot_data_proof \\
-        --out runs/robot_data --results results/robot_data          # ~3 h on 2 cores
+        --out runs/robot_data --results results/robot_data          # ~2 h on 2 cores
 
 Stages (each keeps its output in ``--out`` and is skipped when that output exists, so an
 interrupted run continues where it stopped; ``--fresh`` starts over):
@@ -320,7 +320,7 @@ def main(argv=None) -> int:
     parser.add_argument('--cost-seconds', type=float, default=60.0)
     parser.add_argument('--models', default=','.join(robot_data_report.ALL_MODELS),
                         help='recorded,in_process and any of in_process_probe,shipped')
-    parser.add_argument('--seeds', type=int, default=2,
+    parser.add_argument('--seeds', type=int, default=robot_data_report.DEFAULT_SEEDS,
                         help='training seeds of the recorded and in-process models: their '
                         'spread is the run-to-run noise the gap between them is read against')
     parser.add_argument('--fresh', action='store_true', help='redo every stage')

@@ -40,6 +40,7 @@ from vla_fusion_ros.harness.process import NodeProcess
 from vla_fusion_ros.harness.records import LIMITS
 from vla_fusion_ros.ros import diagnostic_keys as keys
 from vla_fusion_ros.tools.run_info import git_commit, load_samples
+from vla_fusion_ros.train.metrics import spearman
 
 INSTRUCTIONS = ('go to the red circle', 'drive toward the blue square',
                 'head for the green triangle', 'find the yellow star',
@@ -191,13 +192,6 @@ def verdicts(samples: List[Dict], seconds: float, warmup: float, interval: float
     }
 
 
-def _ranks(values) -> np.ndarray:
-    order = np.argsort(values, kind='stable')
-    ranks = np.empty(len(values))
-    ranks[order] = np.arange(len(values))
-    return ranks
-
-
 def load_context(samples: List[Dict], seconds: float, warmup: float) -> Dict:
     """
     Return the machine's load in the two latency windows and its link to the tail latency.
@@ -213,8 +207,8 @@ def load_context(samples: List[Dict], seconds: float, warmup: float) -> Dict:
               if s['t_s'] >= warmup and s['latency_p99_ms'] is not None]
     rho = None
     if len(paired) > 2:
-        loads, p99 = np.array(paired).T
-        rho = float(np.corrcoef(_ranks(loads), _ranks(p99))[0, 1])
+        loads, p99 = zip(*paired)
+        rho = spearman(loads, p99)
     rates = [float(s['diag_image_rate_hz']) for s in samples
              if s['t_s'] >= warmup and s.get('diag_image_rate_hz')]
     stops = [s.get('watchdog_stops') for s in samples if s.get('watchdog_stops') is not None]

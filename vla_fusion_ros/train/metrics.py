@@ -81,3 +81,18 @@ def agreement(first: Sequence[Dict[str, Any]], second: Sequence[Dict[str, Any]]
     differ = [s for s in common if a[s] != b[s]]
     return {'common_episodes': len(common), 'same_outcome': len(common) - len(differ),
             'differing_seeds': differ}
+
+
+def _ranks(values: Sequence[float]) -> List[float]:
+    """Return the ranks of ``values`` (1 = smallest; ties share their mean rank)."""
+    ordered = sorted(values)
+    return [ordered.index(v) + (ordered.count(v) + 1) / 2 for v in values]
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Return Spearman's rank correlation of ``x`` and ``y``; NaN when either is constant."""
+    rx, ry = _ranks(x), _ranks(y)
+    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    norm = math.sqrt(sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry))
+    return cov / norm if norm else float('nan')

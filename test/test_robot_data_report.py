@@ -47,12 +47,11 @@ def test_the_recipe_names_the_fusion_design():
 
 
 def test_the_proof_reads_the_design_from_a_run_config(tmp_path):
-    from vla_fusion_ros.tools.robot_data_proof import model_design
     (tmp_path / 'config.yaml').write_text(
         'model:\n  fusion: {mode: intermediate, operator: film, layers: [1, 2]}\n'
         '  language: {kind: words}\n')
-    assert model_design(str(tmp_path)) == {'mode': 'intermediate', 'operator': 'film',
-                                           'layers': [1, 2], 'language': 'words'}
+    assert report.model_design(str(tmp_path)) == {
+        'mode': 'intermediate', 'operator': 'film', 'layers': [1, 2], 'language': 'words'}
 
 
 def test_a_recorded_model_ahead_meets_the_bar():

@@ -266,16 +266,8 @@ def stage_train(work: str, args, dataset: str, names: List[str]) -> Dict[str, Di
             'train_frames': training['data'].get('train_frames'),
             'frames': training['data'].get('frames'),
             'aux_weight': training['config']['loss']['aux_weight'], 'sets': sets,
-            'model': model_design(out)}
+            'model': robot_data_report.model_design(out)}
     return results
-
-
-def model_design(out: str) -> Dict[str, Any]:
-    """Return the fusion design a training run used (from its ``config.yaml``)."""
-    with open(os.path.join(out, 'config.yaml'), encoding='utf-8') as handle:
-        model = yaml.safe_load(handle)['model']
-    return {'mode': model['fusion']['mode'], 'operator': model['fusion']['operator'],
-            'layers': model['fusion']['layers'], 'language': model['language']['kind']}
 
 
 def stage_data_check(work: str, dataset: str) -> Dict[str, Any]:
@@ -363,7 +355,8 @@ def main(argv=None) -> int:
         with open(paths[name], encoding='utf-8') as handle:
             models[name] = json.load(handle)
         # Summaries written before the design was recorded: read it from the run's config.
-        models[name].setdefault('model', model_design(os.path.dirname(models[name]['checkpoint'])))
+        models[name].setdefault('model', robot_data_report.model_design(
+            os.path.dirname(models[name]['checkpoint'])))
     data_check = _cached(os.path.join(work, 'data_check.json'),
                          lambda: stage_data_check(work, dataset), args.fresh)
     shipped = os.path.join(REPO, 'models', 'overhead.safetensors')

@@ -16,6 +16,7 @@ import sys
 from typing import Any, Dict, List, Optional
 
 from vla_fusion_ros.train.metrics import agreement, format_rate, spearman
+import yaml
 
 #: The issue's bar: the recorded-data model within this many points of the in-process one.
 TARGET_POINTS = 3
@@ -86,6 +87,14 @@ def _row(name: str, evaluation: Dict[str, Any], model: Dict[str, Any]) -> str:
                                            if seed_of(name) else '')
     return (f'| {label} | {format_rate(ros)} | {format_rate(ros["present"])} '
             f'| {format_rate(ros["absent"])} | {format_rate(floor)} | {frames} | {minutes} |')
+
+
+def model_design(out: str) -> Dict[str, Any]:
+    """Return the fusion design a training run used (from its ``config.yaml``)."""
+    with open(os.path.join(out, 'config.yaml'), encoding='utf-8') as handle:
+        model = yaml.safe_load(handle)['model']
+    return {'mode': model['fusion']['mode'], 'operator': model['fusion']['operator'],
+            'layers': model['fusion']['layers'], 'language': model['language']['kind']}
 
 
 def _design(model: Optional[Dict[str, Any]]) -> str:

@@ -265,8 +265,7 @@ def stage_train(work: str, args, dataset: str, names: List[str]) -> Dict[str, Di
             'parallel': len(names), 'steps': training['steps'], 'best': training['best'],
             'train_frames': training['data'].get('train_frames'),
             'frames': training['data'].get('frames'),
-            'aux_weight': training['config']['loss']['aux_weight'], 'sets': sets,
-            'model': robot_data_report.model_design(out)}
+            'aux_weight': training['config']['loss']['aux_weight'], 'sets': sets}
     return results
 
 
@@ -354,9 +353,9 @@ def main(argv=None) -> int:
     for name in trained:
         with open(paths[name], encoding='utf-8') as handle:
             models[name] = json.load(handle)
-        # Summaries written before the design was recorded: read it from the run's config.
-        models[name].setdefault('model', robot_data_report.model_design(
-            os.path.dirname(models[name]['checkpoint'])))
+        # The design, from the run's own config (cached summaries predate this field).
+        models[name]['model'] = robot_data_report.model_design(
+            os.path.dirname(models[name]['checkpoint']))
     data_check = _cached(os.path.join(work, 'data_check.json'),
                          lambda: stage_data_check(work, dataset), args.fresh)
     shipped = os.path.join(REPO, 'models', 'overhead.safetensors')

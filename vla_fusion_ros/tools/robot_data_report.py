@@ -98,7 +98,7 @@ def model_design(out: str) -> Dict[str, Any]:
 
 
 def _design(model: Optional[Dict[str, Any]]) -> str:
-    """Describe a run's fusion design: ' (hadamard fusion at vision layers [0], minilm)'."""
+    """Describe a run's design: ': hadamard fusion at vision layers [0], minilm language..'."""
     if not model:
         return ''
     fusion = (f'{model["operator"]} fusion at vision layers {model["layers"]}'

@@ -48,12 +48,12 @@ def main(argv=None) -> int:
     except ValueError as error:
         print(f'best_run: {error}', file=sys.stderr)
         return 2
-    for run, best in sorted(found.items(), key=lambda kv: kv[1]['val_loss']):
-        success = best.get('val_success')
+    ranked = sorted(found, key=lambda run: found[run]['val_loss'])
+    for run in ranked:
+        best, success = found[run], found[run].get('val_success')
         print(f'{run}: validation loss {best["val_loss"]:.4f} at step {best.get("step")}'
               + ('' if success is None else f', validation success {success:.0%}'))
-    chosen = min(found, key=lambda run: found[run]['val_loss'])
-    print(os.path.join(chosen, 'model.safetensors'))
+    print(os.path.join(ranked[0], 'model.safetensors'))
     return 0
 
 

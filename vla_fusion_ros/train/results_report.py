@@ -38,6 +38,17 @@ def _absent_share(result: Dict[str, Any]) -> str:
     return f'{absent}/{total}' if total else 'some'
 
 
+def _selection(choice: Optional[Dict[str, Any]]) -> str:
+    """Return the line that says which checkpoint shipped (train.selection's record)."""
+    if not choice:
+        return '- checkpoint shipped: the best step (it was the last step, or no selection)'
+    parts = [f'{name} (step {choice[name]["step"]}) {choice[name]["successes"]}/'
+             f'{choice["episodes"]}' for name in ('best', 'last')]
+    return (f'- checkpoint shipped: the {choice["chosen"]} one, by strict success on '
+            f'{choice["episodes"]} more validation scenes (seeds from {choice["seed_start"]}; '
+            f'a tie keeps the lower validation loss): {", ".join(parts)}')
+
+
 def _training(training: Dict[str, Any], log: List[Dict[str, Any]]) -> List[str]:
     """Return the Training section: budget, wall times, load, data, DAgger, validation."""
     data = training.get('data', {})
@@ -58,7 +69,8 @@ def _training(training: Dict[str, Any], log: List[Dict[str, Any]]) -> List[str]:
               f'{json.dumps(data.get("episodes"))} expert episodes, then '
               f'{data.get("dagger_frames", 0)} DAgger frames: {data.get("train_frames")} '
               'training frames at the end',
-              f'- checkpoint chosen: {json.dumps(training.get("best"))}', '']
+              f'- best step during training: {json.dumps(training.get("best"))}',
+              _selection(training.get('selection')), '']
     rounds = [h for h in log if 'dagger_round' in h]
     if rounds:
         lines += ['| DAgger round | before step | episodes (training seeds) | frames | '

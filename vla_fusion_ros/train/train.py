@@ -23,9 +23,10 @@ frames, labelled by the expert, join the data (:mod:`vla_fusion_ros.train.dagger
 
 Output (``--out``): ``config.yaml`` (resolved), ``log.jsonl``, ``best.safetensors`` (lowest
 validation loss, or highest closed-loop success on validation seeds when ``eval.val_episodes``
-> 0), ``last.safetensors``, ``model.safetensors`` (the best, with the final evaluation in its
-metadata), ``summary.json``, ``state/`` for ``--resume``, and ``step_<n>.safetensors`` for each
-step of ``schedule.keep_steps`` (the weights of one run at several points of its training).
+> 0), ``last.safetensors``, ``model.safetensors`` (the best, or the last when it does better
+on ``eval.select_episodes`` more validation scenes, :mod:`.selection`; with the final
+evaluation in its metadata), ``summary.json``, ``state/`` for ``--resume``, and
+``step_<n>.safetensors`` for each step of ``schedule.keep_steps`` (one run at several steps).
 """
 
 import argparse
@@ -46,7 +47,7 @@ from vla_fusion_ros.model import load_checkpoint, save_checkpoint, VLAPolicy
 from vla_fusion_ros.model.language import create_tokenizer
 from vla_fusion_ros.model.network import FusionModel
 from vla_fusion_ros.sim.base import VAL_SEED_START
-from vla_fusion_ros.train import dagger, lerobot_source
+from vla_fusion_ros.train import dagger, lerobot_source, selection
 from vla_fusion_ros.train import train_config as tc
 from vla_fusion_ros.train.aux import aux_loss, PolicyWithProbe
 from vla_fusion_ros.train.batches import Batches
@@ -214,6 +215,7 @@ class Trainer:
                                 self.optimizer)
             if loaded is not None:
                 self.state = loaded['state']
+                self.created -= self._commands_before()
                 if loaded['config'] != cfg:
                     self.log('warning: resuming with a config that differs from the saved one')
                 self.log(f'resumed at step {self.state["step"]} of {total}')
@@ -278,6 +280,16 @@ class Trainer:
         bar.close()
         return self._finish(info, total)
 
+    def _commands_before(self) -> float:
+        """Seconds the earlier commands of a resumed run took (from its state or summary)."""
+        if 'command_wall_time_s' in self.state:
+            return float(self.state['command_wall_time_s'])
+        path = os.path.join(self.out, 'summary.json')  # a finished run from before the key
+        if os.path.exists(path):
+            with open(path, encoding='utf-8') as handle:
+                return float(json.load(handle)['training'].get('command_wall_time_s') or 0)
+        return 0.0
+
     def _batcher(self, train) -> Optional[EpisodeBatcher]:
         """Whole-episode batches for a model with memory; ``None``: frame batches."""
         if not self.model_config.head.memory:
@@ -301,6 +313,7 @@ class Trainer:
         if self.rank == 0:
             result = {'step': self.state['step'], **self.validate(val, val_table)}
             self.state['wall_time_s'] = time.monotonic() - started
+            self.state['command_wall_time_s'] = time.monotonic() - self.created
             self._record(result)
             self.log(f'step {result["step"]}: ' + ', '.join(
                 f'{k} {v:.4f}' for k, v in result.items() if k != 'step'))
@@ -318,15 +331,19 @@ class Trainer:
     def _finish(self, info, total: int) -> Dict[str, Any]:
         summary: Dict[str, Any] = {}
         if self.rank == 0:
-            best = os.path.join(self.out, 'best.safetensors')
+            world = self.config['data']['world_name']
+            best, chosen = selection.choose(self.out, self.state,
+                                            int(self.config['eval']['select_episodes']), world,
+                                            self.log)
             final = os.path.join(self.out, 'model.safetensors')
             shutil.copyfile(best, final)
             metadata = self.metadata(info, total)
+            if chosen is not None:
+                metadata['training']['selection'] = chosen
             episodes = int(self.config['eval']['episodes'])
             if episodes > 0:
                 metadata['eval'], metadata['eval_uninformed'] = held_out(
-                    VLAPolicy.from_checkpoint(best), episodes,
-                    self.config['data']['world_name'], self.log)
+                    VLAPolicy.from_checkpoint(best), episodes, world, self.log)
                 model = load_checkpoint(best)[0]
                 save_checkpoint(final, model, self.tokenizer, self.model_config, metadata)
             metadata['training']['command_wall_time_s'] = round(time.monotonic() - self.created)

@@ -82,3 +82,17 @@ def test_the_trainer_records_the_choice_and_resuming_a_finished_run_redoes_it(tm
     assert again['training']['selection']['chosen'] in ('best', 'last')
     assert again['training']['selection']['episodes'] == 2
     assert again['training']['command_wall_time_s'] >= seconds
+
+
+def test_no_choice_without_closed_loop_validation(tmp_path):
+    # The comparison's runs and training on robot data set eval.val_episodes: 0.
+    assert selection.episodes({'val_episodes': 0, 'select_episodes': 400}) == 0
+    assert selection.episodes({'val_episodes': 50, 'select_episodes': 400}) == 400
+    out = _run(tmp_path, 2)
+    state_path = out / 'state' / 'state.json'
+    saved = json.loads(state_path.read_text())
+    saved['state']['best'] = {'step': 3, 'val_loss': 9.0}
+    state_path.write_text(json.dumps(saved))
+    assert train.main(['--config', str(out / 'config.yaml'), '--out', str(out), '--resume',
+                       '--no-progress', '--set', 'eval.val_episodes=0']) == 0
+    assert 'selection' not in json.loads((out / 'summary.json').read_text())['training']

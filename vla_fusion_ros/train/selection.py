@@ -11,7 +11,8 @@ scenes the last step scored 97.2% against 94.0% (``results/training/overhead.md`
 ``eval.select_episodes: N`` the trainer evaluates both checkpoints on N validation scenes
 that neither training nor the per-step validation saw (seeds from :data:`SELECT_SEED_START`)
 and keeps the one with more successes; a tie keeps the lower validation loss. The test scenes
-are never used to choose.
+are never used to choose. A run without closed-loop validation (``eval.val_episodes: 0``)
+skips the choice.
 """
 
 import os
@@ -24,6 +25,16 @@ from vla_fusion_ros.train.evaluate import evaluate_in_process
 #: Validation scenes of the final choice. The validation range is split: the behaviour-cloning
 #: validation set starts at VAL_SEED_START, the per-step closed-loop validation at +50,000.
 SELECT_SEED_START = VAL_SEED_START + 60_000
+
+
+def episodes(section: Dict[str, Any]) -> int:
+    """
+    Return the selection's episode count from the config's ``eval`` section.
+
+    Zero without closed-loop validation (``val_episodes: 0``): the runs of the fusion
+    comparison, and training on robot data, which has no simulated world to validate in.
+    """
+    return int(section['select_episodes']) if int(section['val_episodes']) > 0 else 0
 
 
 def _val_loss(history, step: int) -> float:

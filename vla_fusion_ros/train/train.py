@@ -333,7 +333,7 @@ class Trainer:
         if self.rank == 0:
             world = self.config['data']['world_name']
             best, chosen = selection.choose(self.out, self.state,
-                                            int(self.config['eval']['select_episodes']), world,
+                                            selection.episodes(self.config['eval']), world,
                                             self.log)
             final = os.path.join(self.out, 'model.safetensors')
             shutil.copyfile(best, final)

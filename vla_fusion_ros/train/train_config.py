@@ -75,7 +75,7 @@ DEFAULTS: Dict[str, Any] = {
     'eval': {'val_episodes': 50,    # closed-loop success on VAL seeds at each validation
              'episodes': 100,       # closed-loop success on EVAL seeds of the final model
              'select_episodes': 0},  # > 0: best or last, on this many more VAL seeds
-                                     # (vla_fusion_ros.train.selection)
+                                     # (needs val_episodes > 0; train.selection)
     'threads': 0,                   # torch threads per process; 0 = torch's default
     # Train with conv weights and images in channels-last memory order: the same model and
     # loss, 15-25% fewer seconds a step for the CNN variants on one CPU thread (the fusion

@@ -152,7 +152,7 @@ def test_train_from_a_foreign_dataset_fits_the_head_to_its_action(foreign, tmp_p
                        'observation.images.top', '--out', str(out), '--no-progress']) == 0
     config = yaml.safe_load((out / 'config.yaml').read_text())
     assert config['augment']['hflip'] == 0.0 and config['loss']['aux_weight'] == 0.0
-    assert config['eval'] == {'val_episodes': 0, 'episodes': 0}
+    assert config['eval'] == {'val_episodes': 0, 'episodes': 0, 'select_episodes': 0}
     head = config['model']['head']
     assert head['action_dim'] == 7 and head['action_names'] == JOINTS
     np.testing.assert_allclose(head['action_scale'], np.abs(actions).max(axis=0), rtol=1e-6)

@@ -51,17 +51,15 @@ def choose(out: str, state: Dict[str, Any], episodes: int, world: str,
     The record is ``None`` when there was nothing to choose: no selection episodes, no best
     step, or the best step is the last one.
     """
-    best_path = os.path.join(out, 'best.safetensors')
-    last_path = os.path.join(out, 'last.safetensors')
+    paths = {name: os.path.join(out, f'{name}.safetensors') for name in ('best', 'last')}
     best = state.get('best')
     if (episodes <= 0 or best is None or best.get('step') == state['step']
-            or not os.path.exists(last_path)):
-        return best_path, None
+            or not os.path.exists(paths['last'])):
+        return paths['best'], None
     record: Dict[str, Any] = {'episodes': episodes, 'seed_start': SELECT_SEED_START}
     keys = {}
-    for name, path, step in (('best', best_path, best['step']),
-                             ('last', last_path, state['step'])):
-        summary = evaluate_in_process(VLAPolicy.from_checkpoint(path), episodes,
+    for name, step in (('best', best['step']), ('last', state['step'])):
+        summary = evaluate_in_process(VLAPolicy.from_checkpoint(paths[name]), episodes,
                                       SELECT_SEED_START, world=world)
         loss = _val_loss(state['history'], step)
         record[name] = {'step': step, 'successes': summary['successes'],
@@ -73,4 +71,4 @@ def choose(out: str, state: Dict[str, Any], episodes: int, world: str,
     record['chosen'] = 'last' if keys['last'] > keys['best'] else 'best'
     log(f'selection: shipping the {record["chosen"]} checkpoint '
         f'(step {record[record["chosen"]]["step"]})')
-    return (last_path if record['chosen'] == 'last' else best_path), record
+    return paths[record['chosen']], record

@@ -332,19 +332,19 @@ class Trainer:
         summary: Dict[str, Any] = {}
         if self.rank == 0:
             world = self.config['data']['world_name']
-            best, chosen = selection.choose(self.out, self.state,
-                                            selection.episodes(self.config['eval']), world,
-                                            self.log)
+            shipped, chosen = selection.choose(self.out, self.state,
+                                               selection.episodes(self.config['eval']), world,
+                                               self.log)
             final = os.path.join(self.out, 'model.safetensors')
-            shutil.copyfile(best, final)
+            shutil.copyfile(shipped, final)
             metadata = self.metadata(info, total)
             if chosen is not None:
                 metadata['training']['selection'] = chosen
             episodes = int(self.config['eval']['episodes'])
             if episodes > 0:
                 metadata['eval'], metadata['eval_uninformed'] = held_out(
-                    VLAPolicy.from_checkpoint(best), episodes, world, self.log)
-                model = load_checkpoint(best)[0]
+                    VLAPolicy.from_checkpoint(shipped), episodes, world, self.log)
+                model = load_checkpoint(shipped)[0]
                 save_checkpoint(final, model, self.tokenizer, self.model_config, metadata)
             metadata['training']['command_wall_time_s'] = round(time.monotonic() - self.created)
             summary = metadata

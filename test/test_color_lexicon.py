@@ -75,6 +75,7 @@ def test_an_unknown_colour_word_acts_through_the_lexicon_only():
     texts = ['go to the cerulean circle', 'go to the vermilion circle']  # <unk> both
     for lexicon in (False, True):
         cfg = config(lexicon=lexicon)
+        torch.manual_seed(0)  # an unseeded init made the lexicon's effect 5e-4 once in CI
         model = FusionModel(cfg).eval()
         with torch.no_grad():
             for module in model.modules():

@@ -79,7 +79,7 @@ def test_tiny_run_from_training_to_evaluation(tmp_path):
     assert result['successes'] == summary['eval']['successes']
 
 
-def test_same_seed_same_weights_and_resume_is_exact(tmp_path):
+def test_same_seed_same_weights_and_resume_is_exact(tmp_path, capsys):
     config = tiny_config(tmp_path, steps=6)
     with open(config) as handle:
         data = yaml.safe_load(handle)
@@ -94,6 +94,10 @@ def test_same_seed_same_weights_and_resume_is_exact(tmp_path):
     assert train.main(['--config', config, '--out', paused, '--stop-after', '4',
                        '--no-progress']) == 0
     assert not os.path.exists(os.path.join(paused, 'summary.json'))
+    # Resuming with another model is refused before training, naming the key (exit 2).
+    assert train.main(['--config', config, '--out', paused, '--resume', '--no-progress',
+                       '--set', 'model.fusion.heads=1']) == 2
+    assert 'model.fusion.heads was 2, now 1' in capsys.readouterr().err
     assert train.main(['--config', config, '--out', paused, '--resume', '--no-progress']) == 0
     reference = weights(str(tmp_path / 'a' / 'last.safetensors'))
     assert_same(reference, weights(str(tmp_path / 'b' / 'last.safetensors')))

@@ -35,7 +35,10 @@ camera on the robot (:mod:`.first_person`). Everything else lives here, once:
   present-target one only by reaching the named object first.
 
 Seeds: training scenes use ``[TRAIN_SEED_START, VAL_SEED_START)``, validation
-``[VAL_SEED_START, EVAL_SEED_START)`` and held-out evaluation ``EVAL_SEED_START`` on.
+``[VAL_SEED_START, EVAL_SEED_START)`` and held-out evaluation ``EVAL_SEED_START`` on. The
+validation range is split: the behaviour-cloning validation set starts at ``VAL_SEED_START``,
+closed-loop validation during training (and the comparison's choices) at
+``VAL_CLOSED_LOOP_SEED_START``, the final checkpoint choice at ``VAL_SELECT_SEED_START``.
 Everything is a pure function of the seed and the actions.
 """
 
@@ -56,6 +59,8 @@ REASONS = ('reached', 'collision', 'out_of_arena', 'stopped', 'timeout')
 TRAIN_SEED_START = 0
 VAL_SEED_START = 900_000
 EVAL_SEED_START = 1_000_000
+VAL_CLOSED_LOOP_SEED_START = VAL_SEED_START + 50_000
+VAL_SELECT_SEED_START = VAL_SEED_START + 60_000
 
 GAP_M = 0.05  # clearance between objects, walls and the robot's start pose
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from vla_fusion_ros.model import FUSION_OPERATORS
-from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_SEED_START
+from vla_fusion_ros.sim.base import EVAL_SEED_START, VAL_CLOSED_LOOP_SEED_START
 
 #: Placements of the intermediate operators in the 4-layer CNN: name -> fused vision layers.
 PLACEMENTS: Dict[str, List[int]] = {'early': [0], 'middle': [2], 'multi': [1, 2]}
@@ -59,7 +59,7 @@ LANGUAGE_OVERRIDES: Dict[str, List[str]] = {
                'model.language.mask_colors=true'],
 }
 #: First scene seed of each split: validation scenes choose, test scenes report.
-SPLIT_SEEDS = {'val': VAL_SEED_START + 50_000, 'test': EVAL_SEED_START}
+SPLIT_SEEDS = {'val': VAL_CLOSED_LOOP_SEED_START, 'test': EVAL_SEED_START}
 #: Share of a run's steps spent warming the learning rate up.
 WARMUP_SHARE = 0.05
 

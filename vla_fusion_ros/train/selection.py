@@ -19,12 +19,11 @@ import os
 from typing import Any, Dict, Optional, Tuple
 
 from vla_fusion_ros.model import VLAPolicy
-from vla_fusion_ros.sim.base import VAL_SEED_START
+from vla_fusion_ros.sim.base import VAL_SELECT_SEED_START
 from vla_fusion_ros.train.evaluate import evaluate_in_process
 
-#: Validation scenes of the final choice. The validation range is split: the behaviour-cloning
-#: validation set starts at VAL_SEED_START, the per-step closed-loop validation at +50,000.
-SELECT_SEED_START = VAL_SEED_START + 60_000
+#: Validation scenes of the final choice (the split of the range: sim/base.py).
+SELECT_SEED_START = VAL_SELECT_SEED_START
 
 
 def episodes(section: Dict[str, Any]) -> int:

@@ -77,15 +77,41 @@ def language_args(table: Dict[str, Any], texts: Sequence[str]) -> Dict[str, Any]
 
 
 def check_resume_kind(out: str, now: ModelConfig) -> None:
-    """Refuse to resume a run in ``out`` whose language encoder is of another kind."""
+    """
+    Refuse to resume a run in ``out`` with another model than the one it trained.
+
+    Any difference in the model config refuses, before training starts: the saved weights
+    belong to the saved config, and a difference that leaves the weights' shapes alone (FiLM
+    settings in a vision-only run) used to train on and fail at the final save.
+    """
     path = os.path.join(out, 'config.yaml')
     if not os.path.isfile(path):
         return
     with open(path, encoding='utf-8') as handle:
-        saved = tc.model_config(yaml.safe_load(handle)).language
-    lang = now.language
+        saved_config = tc.model_config(yaml.safe_load(handle))
+    saved, lang = saved_config.language, now.language
     if (saved.kind, saved.finetune) != (lang.kind, lang.finetune):
         raise tc.TrainConfigError(
             f'model.language.kind: {out} was trained with {saved.kind} (finetune '
             f'{saved.finetune}); cannot resume it with {lang.kind} (finetune '
             f'{lang.finetune}): start a new --out')
+    was, wants = _flat(saved_config.to_dict()), _flat(now.to_dict())
+    differ = sorted(k for k in set(was) | set(wants) if was.get(k) != wants.get(k))
+    if differ:
+        shown = '; '.join(f'model.{k} was {was.get(k)!r}, now {wants.get(k)!r}'
+                          for k in differ[:3])
+        more = f' (and {len(differ) - 3} more)' if len(differ) > 3 else ''
+        raise tc.TrainConfigError(
+            f'{shown}{more}: {out} was trained with another model; resume it with '
+            f'--config {path}, or start a new --out')
+
+
+def _flat(tree: Dict[str, Any], prefix: str = '') -> Dict[str, Any]:
+    """Return ``tree``'s leaves by dotted key ('fusion.operator')."""
+    flat: Dict[str, Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f'{prefix}{key}.'))
+        else:
+            flat[f'{prefix}{key}'] = value
+    return flat

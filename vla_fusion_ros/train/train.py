@@ -46,7 +46,7 @@ from vla_fusion_ros.data.lerobot_dataset import DatasetFormatError
 from vla_fusion_ros.model import load_checkpoint, save_checkpoint, VLAPolicy
 from vla_fusion_ros.model.language import create_tokenizer
 from vla_fusion_ros.model.network import FusionModel
-from vla_fusion_ros.sim.base import VAL_SEED_START
+from vla_fusion_ros.sim.base import VAL_CLOSED_LOOP_SEED_START
 from vla_fusion_ros.train import dagger, lerobot_source, selection
 from vla_fusion_ros.train import train_config as tc
 from vla_fusion_ros.train.aux import aux_loss, PolicyWithProbe
@@ -152,7 +152,7 @@ class Trainer:
         episodes = int(self.config['eval']['val_episodes'])
         if episodes > 0:
             policy = VLAPolicy(self.model_config, self.tokenizer, self.model)
-            summary = evaluate_in_process(policy, episodes, VAL_SEED_START + 50_000,
+            summary = evaluate_in_process(policy, episodes, VAL_CLOSED_LOOP_SEED_START,
                                           world=self.config['data']['world_name'])
             result['val_success'] = summary['success_rate']
         self.model.train()

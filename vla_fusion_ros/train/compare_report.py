@@ -204,11 +204,22 @@ def _group(group: Dict[str, Any]) -> List[str]:
                   f'{100 * group["seed_agreement"]:.0f} points.', '']
     else:
         apart = [v for v in group['variants'] if not v['seeds_agree']]
-        lines += [f'At the largest budget, {len(apart)} variants have seeds further apart than '
-                  f'{100 * group["seed_agreement"]:.0f} points: ' + '; '.join(
+        flat = [v for v in apart if v.get('flat', {}).get('flat')]
+        lines += [f'At the largest budget, {len(apart)} '
+                  f'{"variant has" if len(apart) == 1 else "variants have"} seeds further apart '
+                  f'than {100 * group["seed_agreement"]:.0f} points: ' + '; '.join(
                       f'{v["name"]} ({_seeds(v)}, '
-                      f'{"flat" if v.get("flat", {}).get("flat") else "still rising"})'
-                      for v in apart) + '.', '']
+                      f'{"flat" if v in flat else "still rising"})'
+                      for v in apart) + '.']
+        if len(flat) < len(apart):
+            lines += ['Why, where still rising: its seeds leave the initial plateau at different '
+                      'sample counts, so they differ until the curve flattens; a longer budget '
+                      'would be needed to show whether they meet.']
+        if flat:
+            lines += ['Why, where flat: its seeds settled at different levels, so its result '
+                      'depends on the seed; the pooled interval (one per episode) understates '
+                      'that spread.']
+        lines += ['']
     a = group.get('anneal')
     if a:
         lines += [f'Anneal check ({a["variant"]}, seed 0, at {a["samples"]:,} samples): a '

@@ -34,12 +34,9 @@ camera on the robot (:mod:`.first_person`). Everything else lives here, once:
   So an absent-target episode succeeds only by stopping without touching anything, and a
   present-target one only by reaching the named object first.
 
-Seeds: training scenes use ``[TRAIN_SEED_START, VAL_SEED_START)``, validation
-``[VAL_SEED_START, EVAL_SEED_START)`` and held-out evaluation ``EVAL_SEED_START`` on. The
-validation range is split: the behaviour-cloning validation set starts at ``VAL_SEED_START``,
-closed-loop validation during training (and the comparison's choices) at
-``VAL_CLOSED_LOOP_SEED_START``, the final checkpoint choice at ``VAL_SELECT_SEED_START``.
-Everything is a pure function of the seed and the actions.
+Seeds: training ``[TRAIN_SEED_START, VAL_SEED_START)``; validation up to ``EVAL_SEED_START``
+(closed loop from ``VAL_CLOSED_LOOP_SEED_START``, the final choice from ``VAL_SELECT_SEED_START``);
+held-out evaluation from ``EVAL_SEED_START``. Everything is a pure function of seed and actions.
 """
 
 from dataclasses import dataclass
@@ -61,7 +58,6 @@ VAL_SEED_START = 900_000
 EVAL_SEED_START = 1_000_000
 VAL_CLOSED_LOOP_SEED_START = VAL_SEED_START + 50_000
 VAL_SELECT_SEED_START = VAL_SEED_START + 60_000
-
 GAP_M = 0.05  # clearance between objects, walls and the robot's start pose
 
 
@@ -380,8 +376,7 @@ class BaseWorld:
         self.reason = reason
         self.success = reason == 'reached' or (reason == 'stopped' and self.target_absent)
         self.done = bool(reason)
-        return StepResult(self.done, self.success, self.steps, self.distance_to_target(),
-                          reason)
+        return StepResult(self.done, self.success, self.steps, self.distance_to_target(), reason)
 
     def report(self) -> dict:
         """Return the episode's outcome, as ``sim_world`` publishes it on ``~/episode``."""

@@ -55,7 +55,8 @@ def run_episodes(policy, episodes: int, seed_start: int = EVAL_SEED_START,
                  world_config: Optional[BaseWorldConfig] = None, batch_size: int = 100,
                  progress: bool = False, world: str = 'overhead',
                  render_size: Optional[Tuple[int, int]] = None,
-                 instruction: Union[None, str, Callable[[Any], str]] = None
+                 instruction: Union[None, str, Callable[[Any], str]] = None,
+                 observe: Optional[Callable[[int, Any, np.ndarray], None]] = None
                  ) -> List[Dict[str, Any]]:
     """
     Run ``episodes`` closed-loop episodes of ``policy`` (a :class:`VLAPolicy`) in-process.
@@ -66,7 +67,8 @@ def run_episodes(policy, episodes: int, seed_start: int = EVAL_SEED_START,
     :data:`UNINFORMATIVE_INSTRUCTION`); a function of the reset world instead phrases each
     scene's own way, and becomes the scene's instruction (the held-out language suite,
     :mod:`.language_eval`). Returns one report per episode, in seed order, with the keys of
-    ``sim_world``'s ``~/episode`` reports (:meth:`BaseWorld.report`).
+    ``sim_world``'s ``~/episode`` reports (:meth:`BaseWorld.report`). ``observe(episode, world,
+    action)``, if given, sees every action before the world steps with it (:mod:`.failures`).
     """
     if episodes < 1:
         raise ValueError(f'episodes: must be >= 1, got {episodes}')
@@ -96,6 +98,8 @@ def run_episodes(policy, episodes: int, seed_start: int = EVAL_SEED_START,
             else:
                 actions = policy.predict_batch(images, texts)
             for i, action in zip(running, actions[:, 0]):  # first action of each chunk
+                if observe is not None:
+                    observe(first + i, worlds[i], action)
                 if worlds[i].step(action).done:
                     bar.update(1)
         reports.extend(w.report() for w in worlds)

@@ -47,7 +47,7 @@ from vla_fusion_ros.model import load_checkpoint, save_checkpoint, VLAPolicy
 from vla_fusion_ros.model.language import create_tokenizer
 from vla_fusion_ros.model.network import FusionModel
 from vla_fusion_ros.sim.base import VAL_CLOSED_LOOP_SEED_START
-from vla_fusion_ros.train import dagger, lerobot_source, selection
+from vla_fusion_ros.train import dagger, lerobot_source, losses, selection
 from vla_fusion_ros.train import train_config as tc
 from vla_fusion_ros.train.aux import aux_loss, PolicyWithProbe
 from vla_fusion_ros.train.batches import Batches
@@ -82,6 +82,7 @@ class Trainer:
         self.model.to(memory_format=self.memory_format)
         self.rounds = dagger.Rounds(config, out, self.rank, self.world)
         self.aux_weight = float(config['loss']['aux_weight'])
+        self.action_loss = losses.action_loss(config['loss'])  # validation stays MSE
         self.trainable = (PolicyWithProbe(self.model, config['seed']) if self.aux_weight > 0
                           else self.model)
         self.net = (torch.nn.parallel.DistributedDataParallel(self.trainable)
@@ -114,11 +115,11 @@ class Trainer:
         episodes = dict(zip(('slots', 'previous'), inputs[4:]))
         if self.aux_weight > 0:
             actions, aux_pred = self.net(images, **language, **episodes)
-            return F.mse_loss(actions, target) + self.aux_weight * aux_loss(
+            return self.action_loss(actions, target) + self.aux_weight * aux_loss(
                 aux_pred, aux, self.config['loss']['aux_targets'])
         if episodes:
-            return F.mse_loss(self._episodes(images, language, **episodes), target)
-        return F.mse_loss(self.net(images, **language), target)
+            return self.action_loss(self._episodes(images, language, **episodes), target)
+        return self.action_loss(self.net(images, **language), target)
 
     def _episodes(self, images, language, slots, previous):
         rest = dict(language)  # cache, or colours
@@ -128,8 +129,7 @@ class Trainer:
     def validate(self, val, val_table) -> Dict[str, Any]:
         """Return the validation loss (and closed-loop success on validation seeds)."""
         self.model.eval()
-        count = min(len(val), int(self.config['data']['val_max_frames']))
-        total = 0.0
+        count, total = min(len(val), int(self.config['data']['val_max_frames'])), 0.0
         with torch.no_grad():
             if self.model_config.head.memory:
                 batcher, count = EpisodeBatcher(val, 1, 0, self.scale), 0

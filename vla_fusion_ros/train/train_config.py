@@ -25,6 +25,7 @@ from vla_fusion_ros.train import dataset as bc
 from vla_fusion_ros.train import dataset_parallel
 from vla_fusion_ros.train import lerobot_source
 from vla_fusion_ros.train.aux import AUX_TARGETS, aux_targets
+from vla_fusion_ros.train.losses import ACTION_LOSSES
 import yaml
 
 #: Defaults of every key; a config file only needs the keys it changes.
@@ -71,7 +72,8 @@ DEFAULTS: Dict[str, Any] = {
                'seed': 100_000},
     # Training-only state probe (vla_fusion_ros.train.aux): its weight, and its targets: all
     # (the pose in the arena too) or egocentric (target and nearest obstacle, robot frame).
-    'loss': {'aux_weight': 1.0, 'aux_targets': 'all'},
+    # The action loss: mse, or huber (its delta in normalised units; train/losses.py).
+    'loss': {'aux_weight': 1.0, 'aux_targets': 'all', 'action': 'mse', 'huber_delta': 0.05},
     'eval': {'val_episodes': 50,    # closed-loop success on VAL seeds at each validation
              'episodes': 100,       # closed-loop success on EVAL seeds of the final model
              'select_episodes': 0},  # > 0: best or last, on this many more VAL seeds
@@ -201,6 +203,10 @@ def _validate(config: Dict[str, Any]) -> None:
          'must be a list of step numbers >= 1', keep)
     need(config['loss']['aux_targets'] in AUX_TARGETS, 'loss.aux_targets',
          f'must be one of {", ".join(AUX_TARGETS)}', config['loss']['aux_targets'])
+    need(config['loss']['action'] in ACTION_LOSSES, 'loss.action',
+         f'must be one of {", ".join(ACTION_LOSSES)}', config['loss']['action'])
+    need(config['loss']['huber_delta'] > 0, 'loss.huber_delta', 'must be > 0',
+         config['loss']['huber_delta'])
     need(0 <= config['augment']['hflip'] <= 1, 'augment.hflip', 'must be in [0, 1]',
          config['augment']['hflip'])
     need(0 < config['data']['val_fraction'] < 1, 'data.val_fraction', 'must be in (0, 1)',

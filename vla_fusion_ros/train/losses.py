@@ -1,0 +1,30 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The action loss of behaviour cloning (``loss.action``): ``mse`` or ``huber``.
+
+Where the expert's labels for similar frames disagree (search on, or drive for the object
+just come into view), the mean squared error is minimised by their average: creeping forward
+while turning, which is neither and fails. The Huber loss with a small ``loss.huber_delta``
+(in normalised action units) is the absolute error beyond it, whose minimiser is the median:
+the action the majority of those labels take, per dimension. Validation keeps reporting the
+mean squared error (``val_loss``), so runs of either loss compare.
+"""
+
+import functools
+from typing import Any, Callable, Dict
+
+import torch
+import torch.nn.functional as F
+
+#: The choices of ``loss.action``.
+ACTION_LOSSES = ('mse', 'huber')
+
+__all__ = ['action_loss', 'ACTION_LOSSES']
+
+
+def action_loss(section: Dict[str, Any]) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Return ``loss(actions, target)`` for the ``loss`` section of a training config."""
+    if section['action'] == 'huber':
+        return functools.partial(F.huber_loss, delta=float(section['huber_delta']))
+    return F.mse_loss

@@ -9,6 +9,10 @@ while turning, which is neither and fails. The Huber loss with a small ``loss.hu
 (in normalised action units) is the absolute error beyond it, whose minimiser is the median:
 the action the majority of those labels take, per dimension. Validation keeps reporting the
 mean squared error (``val_loss``), so runs of either loss compare.
+
+Measured once, on the first-person recipe (seed 0, ``--set loss.action=huber``): its last step
+succeeded in 320 of the 400 selection scenes (``eval.select_episodes``) against 332 with MSE,
+and in 75 against 77 of 100 held-out scenes. The shipped recipes keep ``mse``.
 """
 
 import functools

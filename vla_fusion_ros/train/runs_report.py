@@ -19,22 +19,14 @@ import os
 import sys
 from typing import Any, Dict, List, Sequence, Tuple
 
+from vla_fusion_ros.train.train_config import flatten
 import yaml
-
-
-def _flat(node: Any, prefix: str = '') -> Dict[str, Any]:
-    if isinstance(node, dict):
-        out: Dict[str, Any] = {}
-        for key, value in node.items():
-            out.update(_flat(value, f'{prefix}{key}.'))
-        return out
-    return {prefix[:-1]: node}
 
 
 def load_run(folder: str) -> Tuple[Dict[str, Any], List[Dict[str, Any]]]:
     """Return a run's resolved config (flattened) and its log entries."""
     with open(os.path.join(folder, 'config.yaml'), encoding='utf-8') as handle:
-        config = _flat(yaml.safe_load(handle))
+        config = flatten(yaml.safe_load(handle))
     with open(os.path.join(folder, 'log.jsonl'), encoding='utf-8') as handle:
         log = [json.loads(line) for line in handle if line.strip()]
     return config, log

@@ -95,7 +95,7 @@ def check_resume_kind(out: str, now: ModelConfig) -> None:
             f'model.language.kind: {out} was trained with {saved.kind} (finetune '
             f'{saved.finetune}); cannot resume it with {lang.kind} (finetune '
             f'{lang.finetune}): start a new --out')
-    was, wants = _flat(saved_config.to_dict()), _flat(now.to_dict())
+    was, wants = tc.flatten(saved_config.to_dict()), tc.flatten(now.to_dict())
     differ = sorted(k for k in set(was) | set(wants) if was.get(k) != wants.get(k))
     if differ:
         shown = '; '.join(f'model.{k} was {was.get(k)!r}, now {wants.get(k)!r}'
@@ -104,14 +104,3 @@ def check_resume_kind(out: str, now: ModelConfig) -> None:
         raise tc.TrainConfigError(
             f'{shown}{more}: {out} was trained with another model; resume it with '
             f'--config {path}, or start a new --out')
-
-
-def _flat(tree: Dict[str, Any], prefix: str = '') -> Dict[str, Any]:
-    """Return ``tree``'s leaves by dotted key ('fusion.operator')."""
-    flat: Dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(_flat(value, f'{prefix}{key}.'))
-        else:
-            flat[f'{prefix}{key}'] = value
-    return flat

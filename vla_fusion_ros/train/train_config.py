@@ -120,6 +120,16 @@ def _resolve_model(config: Dict[str, Any], base_dir: str) -> None:
     raise TrainConfigError(f'model: file {model!r} not found')
 
 
+def flatten(tree: Any, prefix: str = '') -> Dict[str, Any]:
+    """Return a nested config's leaves by dotted key ('model.fusion.operator')."""
+    if not isinstance(tree, dict):
+        return {prefix[:-1]: tree}
+    flat: Dict[str, Any] = {}
+    for key, value in tree.items():
+        flat.update(flatten(value, f'{prefix}{key}.'))
+    return flat
+
+
 def apply_override(config: Dict[str, Any], item: str, base_dir: str = '.') -> None:
     """Apply one ``dotted.key=value`` override in place (the value is parsed as YAML)."""
     if '=' not in item:

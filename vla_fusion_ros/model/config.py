@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
+from .action_bins import MAX_CLASSES
 from .fusion import FUSION_OPERATORS
 
 
@@ -248,10 +249,21 @@ class HeadConfig:
     # alone). The first-person world needs it: a robot that has turned a full circle sees the
     # very frame it started from, and must stop there instead of turning again.
     memory: int = 0
+    # Discretised actions: 0 = regression (tanh); K >= 2 = each dimension cut into K centres
+    # over [-1, 1], the head scores their K ** action_dim joint combinations and acts on the
+    # mode (model/action_bins.py: a policy that can hold two modes without averaging them).
+    bins: int = 0
 
     def __post_init__(self):
         _int('head.action_dim', self.action_dim, 1, 64)
         _int('head.memory', self.memory, 0, 4096)
+        if isinstance(self.bins, bool) or not isinstance(self.bins, int) or not (
+                self.bins == 0 or 2 <= self.bins <= 256):
+            _fail('head.bins', self.bins, '0 (regression) or an integer in [2, 256]')
+        if self.bins:
+            if self.bins ** self.action_dim > MAX_CLASSES:
+                _fail('head.bins', self.bins, f'at most {MAX_CLASSES} joint classes '
+                      f'(head.bins ** head.action_dim = {self.bins ** self.action_dim})')
         _int('head.chunk_size', self.chunk_size, 1, 256)
         _int('head.hidden', self.hidden, 1, 65536)
         _choice('head.pool', self.pool, POOLS)

@@ -1,6 +1,10 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The action head: pool the fused vision tokens, run an MLP, bound the result with tanh."""
+"""
+The action head: pool the fused vision tokens, run an MLP, bound the result with tanh.
+
+Or, with ``head.bins`` > 0, score joint action bins and decode their mode (action_bins.py).
+"""
 
 from typing import Dict, Optional, Tuple
 
@@ -8,6 +12,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from . import action_bins
 from .attention import MLP
 from .config import HeadConfig
 
@@ -69,6 +74,12 @@ class ActionHead(nn.Module):
     action (normalised) and its state joins the MLP's input: ``state`` [B, memory +
     action_dim] is the previous hidden state and action; the new hidden state is left in
     :attr:`next_hidden` (zeros stand for an episode's start).
+
+    With ``bins`` > 0 the MLP scores ``bins ** action_dim`` joint classes instead. In eval mode
+    the head returns their decoded mode, in the same shape and range as regression; in
+    training mode it returns the logits [B, chunk, bins ** action_dim] for the cross-entropy
+    (as torchvision's detectors return losses when training). Validation and every user of a
+    loaded model run in eval mode.
     """
 
     def __init__(self, cfg: HeadConfig, dim: int, extra_dim: int = 0):
@@ -76,12 +87,14 @@ class ActionHead(nn.Module):
         self.chunk_size = cfg.chunk_size
         self.action_dim = cfg.action_dim
         self.memory = cfg.memory
+        self.bins = cfg.bins
+        outputs = cfg.bins ** cfg.action_dim if cfg.bins else cfg.action_dim
         self.pool = AttentionPool(dim, cfg.queries) if cfg.pool == 'attention' else MeanPool(dim)
         self.ln_extra = nn.LayerNorm(extra_dim) if extra_dim else None
         width = self.pool.out_dim + extra_dim
         self.cell = nn.GRUCell(width + cfg.action_dim, cfg.memory) if cfg.memory else None
         self.next_hidden: Optional[torch.Tensor] = None
-        self.mlp = MLP(width + cfg.memory, cfg.hidden, cfg.chunk_size * cfg.action_dim)
+        self.mlp = MLP(width + cfg.memory, cfg.hidden, cfg.chunk_size * outputs)
 
     def features(self, tokens: torch.Tensor, grid: Tuple[int, int],
                  extra: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -93,6 +106,11 @@ class ActionHead(nn.Module):
 
     def decode(self, x: torch.Tensor) -> torch.Tensor:
         """Map head inputs [..., P (+ memory)] to actions [..., chunk, action_dim]."""
+        if self.bins:
+            logits = self.mlp(x).view(*x.shape[:-1], self.chunk_size, -1)  # [..., chunk, K^A]
+            if self.training:
+                return logits
+            return action_bins.decode(logits, self.bins, self.action_dim)
         actions = torch.tanh(self.mlp(x))  # [..., chunk * A]
         return actions.view(*x.shape[:-1], self.chunk_size, self.action_dim)
 

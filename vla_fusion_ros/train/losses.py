@@ -20,6 +20,7 @@ from typing import Any, Callable, Dict
 
 import torch
 import torch.nn.functional as F
+from vla_fusion_ros.model import action_bins
 
 #: The choices of ``loss.action``.
 ACTION_LOSSES = ('mse', 'huber')
@@ -27,8 +28,17 @@ ACTION_LOSSES = ('mse', 'huber')
 __all__ = ['action_loss', 'ACTION_LOSSES']
 
 
-def action_loss(section: Dict[str, Any]) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """Return ``loss(actions, target)`` for the ``loss`` section of a training config."""
+def action_loss(section: Dict[str, Any],
+                bins: int = 0) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """
+    Return ``loss(output, target)`` for the ``loss`` section of a training config.
+
+    A model with a discretised head (``head.bins`` > 0) outputs joint-bin logits when
+    training, and its loss is their cross-entropy against the soft labels of the targets
+    (``loss.action`` stays ``mse``: the regression losses do not apply).
+    """
+    if bins:  # train_config.validate refuses loss.action=huber with bins
+        return functools.partial(action_bins.cross_entropy, bins=bins)
     if section['action'] == 'huber':
         return functools.partial(F.huber_loss, delta=float(section['huber_delta']))
     return F.mse_loss

@@ -82,7 +82,7 @@ class Trainer:
         self.model.to(memory_format=self.memory_format)
         self.rounds = dagger.Rounds(config, out, self.rank, self.world)
         self.aux_weight = float(config['loss']['aux_weight'])
-        self.action_loss = losses.action_loss(config['loss'])  # validation stays MSE
+        self.action_loss = losses.action_loss(config['loss'], self.model_config.head.bins)
         self.trainable = (PolicyWithProbe(self.model, config['seed']) if self.aux_weight > 0
                           else self.model)
         self.net = (torch.nn.parallel.DistributedDataParallel(self.trainable)

@@ -232,7 +232,10 @@ def _validate(config: Dict[str, Any]) -> None:
     need(config['data']['language'] in bc.LANGUAGES, 'data.language',
          f'must be one of {", ".join(bc.LANGUAGES)}', config['data']['language'])
     try:
-        model_config(config)
+        bins = model_config(config).head.bins
+        need(not bins or config['loss']['action'] == 'mse', 'loss.action',
+             f'must be mse with head.bins={bins} (a discretised head trains with the '
+             'cross-entropy of its bins)', config['loss']['action'])
         need(config['data']['world_name'] in WORLDS, 'data.world_name',
              f'must be one of {", ".join(WORLDS)}', config['data']['world_name'])
         make_config(config['data']['world_name'], config['data']['world'])

@@ -17,6 +17,11 @@ centres, the "two-hot" label of MuZero's value head, multiplied across dimension
 between centres is represented exactly. Decoding takes the most probable joint class and,
 along each dimension, the probability-weighted mean of that class's centre and its two
 neighbours: a continuous action inside the winning mode.
+
+Measured once, on the first-person recipe (seed 0, ``--set model.head.bins=11``): validation
+success 0.78 at the last step against 0.80 with regression, and 69 against 77 of 100 held-out
+scenes, 14 of its failures timeouts: the mode flips between "search" and "go" from frame to
+frame where the mean moved smoothly. The shipped models keep ``bins: 0``.
 """
 
 import torch

@@ -49,6 +49,25 @@ def tiny_model(**sections):
     return model
 
 
+def tiny_training_config(tmp_path, model=None, **sections):
+    """
+    Write a training config of :func:`tiny_model` on 6 episodes, 4 steps, no closed loop.
+
+    ``sections`` are added at the top (``loss={...}``); returns the file's path.
+    """
+    import yaml
+    config = {
+        'seed': 3, 'threads': 1, 'model': model or tiny_model(),
+        'data': {'path': str(tmp_path / 'train.npz'), 'generate': {'episodes': 6, 'seed': 0},
+                 'val_path': '', 'val_fraction': 0.2, 'val_max_frames': 32},
+        'schedule': {'batch_size': 8, 'steps': 4, 'warmup_steps': 1, 'val_every': 4,
+                     'log_every': 2},
+        'eval': {'val_episodes': 0, 'episodes': 0}, **sections}
+    path = tmp_path / 'tiny.yaml'
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
 def pytest_report_header(config):
     """Name the distribution and the DDS domain in the run's header."""
     return [f'vla_fusion_ros: ROS 2 {DISTRO}, ROS_DOMAIN_ID={os.environ["ROS_DOMAIN_ID"]}, '

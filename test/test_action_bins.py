@@ -97,18 +97,10 @@ def test_a_binned_checkpoint_loads_and_exports(tmp_path, backend):
 
 
 def test_a_run_trains_a_binned_head_and_validates_with_mse(tmp_path):
-    import yaml
-    from conftest import tiny_model
+    from conftest import tiny_model, tiny_training_config
     from vla_fusion_ros.train import train
-    config = tmp_path / 'tiny.yaml'
-    config.write_text(yaml.safe_dump({
-        'seed': 3, 'threads': 1, 'model': tiny_model(head={'bins': 7, 'hidden': 16,
-                                                           'queries': 2}),
-        'data': {'path': str(tmp_path / 'train.npz'), 'generate': {'episodes': 6, 'seed': 0},
-                 'val_path': '', 'val_fraction': 0.2, 'val_max_frames': 32},
-        'schedule': {'batch_size': 8, 'steps': 4, 'warmup_steps': 1, 'val_every': 4,
-                     'log_every': 2},
-        'eval': {'val_episodes': 0, 'episodes': 0}}))
+    config = tiny_training_config(tmp_path, tiny_model(head={'bins': 7, 'hidden': 16,
+                                                             'queries': 2}))
     out = tmp_path / 'run'
     assert train.main(['--config', str(config), '--out', str(out), '--no-progress']) == 0
     logged = [line for line in (out / 'log.jsonl').read_text().splitlines() if 'val_loss' in line]

@@ -41,17 +41,9 @@ def test_a_bad_loss_is_refused_by_name(field, value):
 
 def test_a_run_trains_with_the_huber_loss_and_validates_with_mse(tmp_path):
     import yaml
-    from conftest import tiny_model
+    from conftest import tiny_training_config
     from vla_fusion_ros.train import train
-    config = tmp_path / 'tiny.yaml'
-    config.write_text(yaml.safe_dump({
-        'seed': 3, 'threads': 1, 'model': tiny_model(),
-        'data': {'path': str(tmp_path / 'train.npz'), 'generate': {'episodes': 6, 'seed': 0},
-                 'val_path': '', 'val_fraction': 0.2, 'val_max_frames': 32},
-        'schedule': {'batch_size': 8, 'steps': 4, 'warmup_steps': 1, 'val_every': 4,
-                     'log_every': 2},
-        'loss': {'action': 'huber', 'huber_delta': 0.05},
-        'eval': {'val_episodes': 0, 'episodes': 0}}))
+    config = tiny_training_config(tmp_path, loss={'action': 'huber', 'huber_delta': 0.05})
     out = tmp_path / 'run'
     assert train.main(['--config', str(config), '--out', str(out), '--no-progress']) == 0
     saved = yaml.safe_load((out / 'config.yaml').read_text())

@@ -68,7 +68,7 @@ def decode(logits: torch.Tensor, bins: int, action_dim: int) -> torch.Tensor:
     for d in range(action_dim):
         stride = bins ** (action_dim - 1 - d)
         coord = torch.div(best, stride, rounding_mode='floor') % bins  # [M]
-        weighted, total = torch.zeros_like(grid[:1]), torch.zeros_like(grid[:1])
+        weighted, total = 0.0, 0.0
         for offset in (-1, 0, 1):
             neighbour = coord + offset
             inside = ((neighbour >= 0) & (neighbour < bins)).to(probs.dtype)

@@ -260,10 +260,9 @@ class HeadConfig:
         if isinstance(self.bins, bool) or not isinstance(self.bins, int) or not (
                 self.bins == 0 or 2 <= self.bins <= 256):
             _fail('head.bins', self.bins, '0 (regression) or an integer in [2, 256]')
-        if self.bins:
-            if self.bins ** self.action_dim > MAX_CLASSES:
-                _fail('head.bins', self.bins, f'at most {MAX_CLASSES} joint classes '
-                      f'(head.bins ** head.action_dim = {self.bins ** self.action_dim})')
+        if self.bins ** self.action_dim > MAX_CLASSES:
+            _fail('head.bins', self.bins, f'at most {MAX_CLASSES} joint classes '
+                  f'(head.bins ** head.action_dim = {self.bins ** self.action_dim})')
         _int('head.chunk_size', self.chunk_size, 1, 256)
         _int('head.hidden', self.hidden, 1, 65536)
         _choice('head.pool', self.pool, POOLS)

@@ -66,8 +66,9 @@ def test_cli_writes_the_page_and_refuses_a_bad_size(tmp_path, capsys):
     saved = json.loads((tmp_path / 'report.json').read_text())
     assert saved['world'] == 'overhead' and saved['episodes'] == 2
     assert (tmp_path / 'report.md').read_text().startswith('# Failure analysis')
-    assert failures.main(['--checkpoint', str(checkpoint), '--render-size', '64',
+    assert failures.main(['--checkpoint', str(checkpoint), '--render-size', '64x',
                           '--out', str(out)]) == 2
-    assert '--render-size must be WIDTHxHEIGHT' in capsys.readouterr().err
+    assert "render size: expected WIDTHxHEIGHT (e.g. 640x480), got '64x'" in (
+        capsys.readouterr().err)
     assert failures.main(['--checkpoint', str(tmp_path / 'none.safetensors'),
                           '--out', str(out)]) == 2

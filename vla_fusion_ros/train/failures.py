@@ -46,7 +46,7 @@ from vla_fusion_ros.model.preprocess import prepare_rgb
 from vla_fusion_ros.sim.base import EVAL_SEED_START
 from vla_fusion_ros.sim.expert import ExpertPolicy
 from vla_fusion_ros.sim.geometry import in_view
-from vla_fusion_ros.sim.registry import make_config, make_world
+from vla_fusion_ros.sim.registry import make_config, make_world, parse_size
 from vla_fusion_ros.sim.shapes import COLORS, SHAPES
 from vla_fusion_ros.train.evaluate import checkpoint_world, run_episodes
 
@@ -256,13 +256,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     from vla_fusion_ros.model import VLAPolicy
     try:
-        size = (tuple(int(v) for v in args.render_size.lower().split('x'))
-                if args.render_size else None)
-        if size is not None and (len(size) != 2 or min(size) < 1):
-            raise ValueError
-    except ValueError:
-        print(f'failures: --render-size must be WIDTHxHEIGHT, not {args.render_size!r}',
-              file=sys.stderr)
+        size = parse_size(args.render_size) if args.render_size else None
+    except ValueError as error:
+        print(f'failures: {error}', file=sys.stderr)
         return 2
     if not os.path.isfile(args.checkpoint):
         print(f'failures: --checkpoint {args.checkpoint}: no such file', file=sys.stderr)

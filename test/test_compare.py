@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 from vla_fusion_ros.train import compare, compare_plan as cp, compare_report
-from vla_fusion_ros.train import compare_stats as st, compare_summary
+from vla_fusion_ros.train import compare_shipped, compare_stats as st, compare_summary
 import yaml
 
 from comparison_runs import complete, costs, outcomes  # noqa: I100 (the tests' own)
@@ -176,6 +176,51 @@ def test_summary_verdict_recommendations_and_report(tmp_path):
     paths = compare_report.rerender(str(tmp_path / 'comparison.json'), str(tmp_path / 'out'))
     assert open(paths[0]).read() == text
     assert os.path.getsize(paths[1]) > 10_000
+
+
+def _ship(path, **fusion):
+    from vla_fusion_ros.model import ModelConfig, save_checkpoint, VLAPolicy
+    model = tiny_model(vision={'depth': 4}, fusion=fusion)
+    policy = VLAPolicy.from_config(ModelConfig.from_dict(model))
+    save_checkpoint(str(path), policy.model, policy.tokenizer, policy.config)
+    return str(path)
+
+
+def test_the_report_holds_the_shipped_model_against_the_recommendation(tmp_path):
+    data = {'plan_name': 'test', 'plan': PLAN.__dict__, 'wall_time_s': 1.0, 'workers': 2,
+            **compare_summary.summarize(PLAN, complete(PLAN, _rates), costs(PLAN))}
+    notes = tmp_path / 'notes'
+
+    def report(**fusion):
+        shipped = {'overhead': _ship(tmp_path / 'shipped.safetensors', **fusion)}
+        rows = compare_shipped.shipped_against_recommended(data['groups'], shipped, str(notes))
+        return rows[0], compare_report.markdown({**data, 'shipped': rows})
+
+    row, text = report(mode='intermediate', operator='bidirectional', layers=[2])
+    assert row['shipped']['variant'] == 'bidirectional@middle'
+    assert row['recommended']['variant'] == 'bidirectional@middle' and row['match'] is True
+    assert '| overhead | bidirectional@middle, words encoder | bidirectional@middle, words ' \
+        'encoder (' in text and 'no reason is recorded' not in text
+    row, text = report(mode='intermediate', operator='film', layers=[1, 3])
+    assert row['shipped']['variant'] == 'film@[1, 3]' and row['match'] is False
+    assert 'the shipped model is not the recommended one, and no reason is recorded' in text
+    notes.mkdir()
+    (notes / 'shipped_overhead.md').write_text('Measured: film at layers 1 and 3 wins.\n')
+    row, text = report(mode='late')
+    assert row['shipped']['variant'] == 'late' and row['match'] is False
+    assert 'why the shipped model is what it is** (' in text
+    assert text.count('Measured: film at layers 1 and 3 wins.') == 1
+    # Not final while a seeded run is missing; an unreadable checkpoint is named, not raised.
+    results = complete(PLAN, _rates)
+    late = [k for k, r in results.items() if r['job']['stage'] == 'seeded'
+            and r['job']['variant']['name'] == 'late']
+    partial = compare_summary.summarize(
+        PLAN, {k: r for k, r in results.items() if k != late[-1]}, costs(PLAN))
+    (tmp_path / 'broken.safetensors').write_bytes(b'\0' * 4)
+    (row,) = compare_shipped.shipped_against_recommended(
+        partial['groups'], {'overhead': str(tmp_path / 'broken.safetensors')}, str(notes))
+    assert row['recommended'] is None and row['match'] is None
+    assert 'truncated or not a safetensors file' in row['shipped']['error']
 
 
 def test_a_sweep_in_progress_says_how_far_it_is():

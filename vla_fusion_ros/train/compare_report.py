@@ -14,6 +14,7 @@ import json
 import os
 from typing import Any, Dict, List
 
+from vla_fusion_ros.train.compare_shipped import shipped_against_recommended
 from vla_fusion_ros.train.compare_summary import summarize
 
 
@@ -229,6 +230,37 @@ def _group(group: Dict[str, Any]) -> List[str]:
     return lines + _choice_tables(group)
 
 
+def _model(model: Dict[str, Any]) -> str:
+    return (f'{model["variant"]}, {model["language"]} encoder' if 'variant' in model
+            else f'unreadable ({model["error"]})')
+
+
+def _shipped(data: Dict[str, Any]) -> List[str]:
+    """Say whether each shipped model is the recommended one, and if not, why."""
+    rows = data.get('shipped') or []
+    if not rows:
+        return []
+    lines = ['## The shipped models against the recommendation', '',
+             '| world | shipped | recommended (highest success at the largest budget) | '
+             'same |', '|---|---|---|---|']
+    for row in rows:
+        want = row['recommended']
+        lines.append(
+            f'| {row["world"]} | {_model(row["shipped"])} | '
+            + (f'{_model(want)} ({_pct(want["success_rate"])})' if want else
+               'not final: some seeded runs of this world are still to come')
+            + ' | ' + {True: 'yes', False: '**no**', None: '-'}[row['match']] + ' |')
+    lines.append('')
+    for row in rows:
+        if row['match'] is not True and row['note']:
+            lines += [f'**{row["world"]}, why the shipped model is what it is** '
+                      f'(`{row["note_path"]}`): ' + row['note'], '']
+        elif row['match'] is False:
+            lines += [f'**{row["world"]}: the shipped model is not the recommended one, and no '
+                      f'reason is recorded** (`{row["note_path"]}` is missing).', '']
+    return lines
+
+
 def markdown(data: Dict[str, Any]) -> str:
     """Return comparison.md for a comparison.json."""
     lines = _intro(data)
@@ -242,6 +274,7 @@ def markdown(data: Dict[str, Any]) -> str:
                          if pick['tied_everywhere'] else
                          'no variant is within reach of the best in every world; this one has '
                          'the highest lowest success.'), '']
+    lines += _shipped(data)
     for group in data['groups']:
         group = {**group, 'seed_agreement': data['constants']['seed_agreement']}
         lines += _group(group)
@@ -318,6 +351,7 @@ def write_report(plan, results: Dict[str, Dict[str, Any]], out: str, plan_name: 
     data = {'plan_name': plan_name, 'plan': dataclasses.asdict(plan),
             'wall_time_s': round(wall_time_s, 1), 'workers': workers,
             **summarize(plan, results)}
+    data['shipped'] = shipped_against_recommended(data['groups'])
     path = os.path.join(out, 'comparison.json')
     tmp = path + '.tmp'
     with open(tmp, 'w', encoding='utf-8') as handle:

@@ -11,6 +11,9 @@ after a few episodes.
 """
 
 import json
+import math
+
+import pytest
 
 from conftest import tiny_model  # noqa: I100 (the tests' own)
 from vla_fusion_ros.model import ModelConfig, save_checkpoint, VLAPolicy
@@ -72,3 +75,28 @@ def test_cli_writes_the_page_and_refuses_a_bad_size(tmp_path, capsys):
         capsys.readouterr().err)
     assert failures.main(['--checkpoint', str(tmp_path / 'none.safetensors'),
                           '--out', str(out)]) == 2
+
+
+def test_a_collision_is_replayed_to_name_what_was_hit():
+    from vla_fusion_ros.sim.registry import make_config, make_world
+    config = make_config('overhead')
+    env = make_world('overhead', config)
+    env.reset(1000003)
+    other = next(o for i, o in enumerate(env.objects) if i != env.target_index)
+    steps = []
+    while not env.done:   # turn toward the other object, then drive onto it
+        x, y, theta = env.pose
+        bearing = math.atan2(other.y - y, other.x - x) - theta
+        bearing = math.atan2(math.sin(bearing), math.cos(bearing))
+        action = [0.0, max(-1.5, min(1.5, 3.0 * bearing))] if abs(bearing) > 0.1 else [0.5, 0.0]
+        steps.append({'action': action})
+        env.step(action)
+    assert env.reason == 'collision'
+    hit = failures._hit('overhead', config, 1000003, steps)
+    struck = env.objects[env.contact(env.pose[0], env.pose[1])[1]]
+    assert hit['object'] == f'{struck.color} {struck.shape}'
+    color, shape = env.named
+    assert hit['shares'] == ('colour' if struck.color == color else
+                             'shape' if struck.shape == shape else 'neither')
+    with pytest.raises(RuntimeError, match='did not end in the collision'):
+        failures._hit('overhead', config, 1000003, steps[:-1])

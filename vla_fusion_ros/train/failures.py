@@ -15,7 +15,10 @@ and never steers). For every failed episode:
   own actions): the model with a fresh memory (is the recurrent state at fault?), and told the
   canonical ``'go to the <colour> <shape>'`` instead of the scene's phrasing (is the language at
   fault?). Where neither brings the action within the gaps, the model misreads the frame:
-  perception.
+  perception;
+- **what a collision hit** (the episode replayed to its end): an object of the named colour
+  with another shape, of the named shape with another colour, or neither. The first two are
+  the policy taking another object for the named one; the last, a path that clipped an object.
 
 In the first-person world a **probe** follows: the robot is put facing a single object at a few
 distances (nothing else in view), fresh memory, and told ``'go to the <colour> <shape>'`` with
@@ -84,6 +87,21 @@ def _act(policy, frames: List[np.ndarray], texts: List[str]) -> np.ndarray:
     return policy.predict_batch(np.stack(frames), texts, memory=memory, rows=rows)[:, 0]
 
 
+def _hit(world: str, config, seed: int, steps: List[Dict[str, Any]]) -> Dict[str, str]:
+    """Replay a collision; return the object hit and what it shares with the named one."""
+    env = make_world(world, config)
+    env.reset(seed)
+    for step in steps:
+        env.step(step['action'])
+    reason, index = env.contact(env.pose[0], env.pose[1])
+    if reason != 'collision':
+        raise RuntimeError(f'seed {seed}: the replay did not end in the collision')
+    hit, (color, shape) = env.objects[index], env.named
+    shares = [name for name, same in (('colour', hit.color == color),
+                                      ('shape', hit.shape == shape)) if same]
+    return {'object': f'{hit.color} {hit.shape}', 'shares': shares[0] if shares else 'neither'}
+
+
 def analyse(policy, world: str, episodes: int, seed_start: int = EVAL_SEED_START,
             render_size: Optional[Tuple[int, int]] = None) -> Dict[str, Any]:
     """Run the episodes beside the expert; return the failures with their divergences."""
@@ -110,6 +128,8 @@ def analyse(policy, world: str, episodes: int, seed_start: int = EVAL_SEED_START
         failure = {key: report[key] for key in ('seed', 'instruction', 'target', 'absent',
                                                 'reason', 'steps', 'final_distance_m')}
         failure['divergence'] = None
+        if report['reason'] == 'collision':
+            failure['hit'] = _hit(world, config, report['seed'], steps)
         if split is not None:
             env = make_world(world, config)
             env.reset(report['seed'])
@@ -204,6 +224,15 @@ def render_markdown(result: Dict[str, Any], command: str) -> str:
     reasons = Counter((f['reason'], f['absent']) for f in failures)
     for reason in sorted({r for r, _ in reasons}):
         lines.append(f'| {reason} | {reasons[(reason, False)]} | {reasons[(reason, True)]} |')
+    hits = Counter((f['hit']['shares'], f['absent']) for f in failures if 'hit' in f)
+    if hits:
+        lines += ['', "**What the collisions hit**, against the named object (an absent target's "
+                  'name included):', '', '| the object hit has | present target | absent target |',
+                  '|---|---|---|']
+        for shares, label in (('colour', 'the named colour, another shape'),
+                              ('shape', 'the named shape, another colour'),
+                              ('neither', 'neither')):
+            lines.append(f'| {label} | {hits[(shares, False)]} | {hits[(shares, True)]} |')
     diverged = [f for f in failures if f['divergence']]
     causes = Counter(f['divergence']['cause'] for f in diverged)
     seen = sum(f['divergence']['seen'] for f in diverged)

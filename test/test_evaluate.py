@@ -128,3 +128,29 @@ def test_results_page_puts_every_figure_beside_its_floors():
     assert 'floor: the same model told "go to the object"' in page
     assert 'vision-only model, same recipe | not measured' in page
     assert 'Spread between the best and the worst resolution: 0.0 points' in page
+
+
+def test_against_pairs_two_policies_scene_by_scene(tmp_path, capsys):
+    stop = evaluate.evaluate_in_process(ConstantPolicy([[0.0, 0.0]]), 30)  # wins absent targets
+    spin = evaluate.evaluate_in_process(ConstantPolicy([[0.0, 1.0]]), 30)
+    result = evaluate.paired(stop, spin)
+    won = [r['success'] for r in stop['reports']]
+    assert result['successes'] == spin['successes'] == 0 and sum(won) > 0
+    assert result['test']['b'] == sum(won) and result['test']['c'] == 0
+    assert result['test']['p'] == pytest.approx(0.5 ** (sum(won) - 1))
+    other = evaluate.evaluate_in_process(ConstantPolicy([[0.0, 1.0]]), 30, EVAL_SEED_START + 1)
+    with pytest.raises(ValueError, match='different scenes'):
+        evaluate.paired(stop, other)
+    # The CLI: a checkpoint against itself wins and loses nothing.
+    from test_failures import tiny_policy  # noqa: I100 (the tests' own)
+    from vla_fusion_ros.model import save_checkpoint
+    policy = tiny_policy()
+    path = str(tmp_path / 'tiny.safetensors')
+    save_checkpoint(path, policy.model, policy.tokenizer, policy.config)
+    out = tmp_path / 'eval.json'
+    assert evaluate.main(['--checkpoint', path, '--against', path, '--episodes', '3',
+                          '--no-floors', '--no-progress', '--json', str(out)]) == 0
+    import json
+    saved = json.loads(out.read_text())['against'][path]
+    assert saved['test'] == {'b': 0, 'c': 0, 'p': 1.0} and saved['episodes'] == 3
+    assert f'only {path}: 0 (McNemar' in capsys.readouterr().out

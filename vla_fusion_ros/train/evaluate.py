@@ -9,7 +9,9 @@ another, or, when it is absent, stop without touching anything. Every figure sta
 told :data:`UNINFORMATIVE_INSTRUCTION` (``'go to the object'``), and a vision-only model trained
 with the same recipe (``--vision-only``). ``--parity 64x64 160x120 320x240 640x480`` adds the
 camera-resolution table: frames rendered at each size, preprocessed by the node's
-:func:`~vla_fusion_ros.model.preprocess.prepare_rgb`.
+:func:`~vla_fusion_ros.model.preprocess.prepare_rgb`. ``--against OTHER.safetensors`` runs
+another checkpoint on the same scenes and camera and tests the difference, paired by scene
+(McNemar's exact test: is one model better, or are they within noise?).
 
 Episode ``i`` is the scene of seed ``seed_start + i`` (``EVAL_SEED_START`` = 1,000,000 by
 default: never seen in training or validation). Two paths give the same episodes:
@@ -28,6 +30,8 @@ CLI::
     python -m vla_fusion_ros.train.evaluate --checkpoint models/overhead.safetensors --ros
     python -m vla_fusion_ros.train.evaluate --checkpoint models/first_person.safetensors \
         --vision-only models/first_person_vision_only.safetensors
+    python -m vla_fusion_ros.train.evaluate --checkpoint runs/new/model.safetensors \
+        --against models/first_person.safetensors --episodes 1000 --seed-start 3000000
 """
 
 import argparse
@@ -43,7 +47,7 @@ from tqdm import tqdm
 from vla_fusion_ros.model.preprocess import prepare_rgb
 from vla_fusion_ros.sim.base import BaseWorldConfig, EVAL_SEED_START
 from vla_fusion_ros.sim.registry import make_config, make_world, WORLDS
-from vla_fusion_ros.train.metrics import agreement, format_summary, summarize
+from vla_fusion_ros.train.metrics import agreement, format_rate, format_summary, summarize
 
 #: The no-information instruction: names neither a colour nor a shape.
 UNINFORMATIVE_INSTRUCTION = 'go to the object'
@@ -171,6 +175,31 @@ def evaluate_with_floors(policy, episodes: int, seed_start: int, world: str,
     return out
 
 
+def _outcomes(run: Dict[str, Any]) -> str:
+    return ''.join('1' if r['success'] else '0' for r in run['reports'])
+
+
+def paired(mine: Dict[str, Any], other: Dict[str, Any]) -> Dict[str, Any]:
+    """
+    Return ``other``'s summary with the paired test of ``mine`` against it.
+
+    ``test``: ``b`` scenes only ``mine`` succeeded in, ``c`` only ``other``, and McNemar's exact
+    two-sided ``p``; both runs must hold the same scenes.
+    """
+    from vla_fusion_ros.train.compare_stats import mcnemar_exact
+    if [r['seed'] for r in mine['reports']] != [r['seed'] for r in other['reports']]:
+        raise ValueError('paired: the two runs hold different scenes')
+    return {**other, 'test': mcnemar_exact(_outcomes(mine), _outcomes(other))}
+
+
+def format_paired(name: str, result: Dict[str, Any]) -> str:
+    """One line: the other model's success and the paired test against it."""
+    t = result['test']
+    p = '< 0.001' if t['p'] < 0.001 else f'{t["p"]:.3f}'
+    return (f'  against {name}: strict success {format_rate(result)}; scenes only this '
+            f"checkpoint won: {t['b']}, only {name}: {t['c']} (McNemar's exact test, p {p})")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Evaluate a checkpoint from the command line."""
     from vla_fusion_ros.train.dataset import parse_size
@@ -195,6 +224,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--threads', type=int, default=1, help='torch threads (in-process)')
     parser.add_argument('--ros-timeout', type=float, default=0.0,
                         help='seconds for the ROS run; 0 = 60 s + 3 s per episode')
+    parser.add_argument('--against', action='append', default=[], metavar='CHECKPOINT',
+                        help='also run this checkpoint on the same scenes (in-process) and '
+                        'test the difference, paired by scene (repeatable)')
     parser.add_argument('--json', help='write the summaries (and every episode) here')
     parser.add_argument('--no-progress', action='store_true')
     args = parser.parse_args(argv)
@@ -206,6 +238,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         policy = VLAPolicy.from_checkpoint(args.checkpoint)
         world = args.world or checkpoint_world(args.checkpoint)
         blind = VLAPolicy.from_checkpoint(args.vision_only) if args.vision_only else None
+        others = {path: VLAPolicy.from_checkpoint(path) for path in args.against}
         size = parse_size(args.render_size) if args.render_size else None
         parity = [parse_size(t) for t in (args.parity or [])]
     except (CheckpointError, ValueError) as exc:
@@ -230,6 +263,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                                      progress, world, render_size=size)
             print(format_summary('  floor: vision-only model, same recipe',
                                  out['vision_only']))
+        for path, other in others.items():
+            out.setdefault('against', {})[path] = paired(
+                out['in_process'], evaluate_in_process(other, args.episodes, args.seed_start,
+                                                       progress, world, render_size=size))
+            print(format_paired(path, out['against'][path]))
         if parity:
             out['parity'] = {}
             for w, h in parity:

@@ -2,12 +2,16 @@
 # SPDX-License-Identifier: Apache-2.0
 """In-process closed-loop evaluation: intervals, episode bookkeeping, held-out seeds."""
 
+import os
+
 import numpy as np
 import pytest
 from vla_fusion_ros.sim.base import EVAL_SEED_START
 from vla_fusion_ros.sim.expert import ExpertPolicy
 from vla_fusion_ros.sim.registry import make_world
 from vla_fusion_ros.train import evaluate, metrics
+
+from conftest import REPO  # noqa: I100 (the tests' own)
 
 
 class ConstantPolicy:
@@ -154,3 +158,8 @@ def test_against_pairs_two_policies_scene_by_scene(tmp_path, capsys):
     saved = json.loads(out.read_text())['against'][path]
     assert saved['test'] == {'b': 0, 'c': 0, 'p': 1.0} and saved['episodes'] == 3
     assert f'only {path}: 0 (McNemar' in capsys.readouterr().out
+    # A checkpoint of another world is refused by name, unless --world says where to run both.
+    first_person = os.path.join(REPO, 'models', 'first_person.safetensors')
+    assert evaluate.main(['--checkpoint', path, '--against', first_person, '--episodes', '1',
+                          '--no-floors', '--no-progress']) == 2
+    assert 'trained in the first_person world, not overhead' in capsys.readouterr().err

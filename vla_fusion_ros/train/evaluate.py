@@ -239,6 +239,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         world = args.world or checkpoint_world(args.checkpoint)
         blind = VLAPolicy.from_checkpoint(args.vision_only) if args.vision_only else None
         others = {path: VLAPolicy.from_checkpoint(path) for path in args.against}
+        for path in others:
+            trained = checkpoint_world(path)
+            if not args.world and trained != world:
+                raise ValueError(f'--against {path}: trained in the {trained} world, not '
+                                 f'{world} (pass --world to run both in one world)')
         size = parse_size(args.render_size) if args.render_size else None
         parity = [parse_size(t) for t in (args.parity or [])]
     except (CheckpointError, ValueError) as exc:

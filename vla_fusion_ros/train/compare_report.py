@@ -15,6 +15,7 @@ import os
 from typing import Any, Dict, List
 
 from vla_fusion_ros.train.compare_shipped import shipped_against_recommended
+from vla_fusion_ros.train.compare_stats import format_p
 from vla_fusion_ros.train.compare_summary import summarize
 
 
@@ -24,10 +25,6 @@ def _pct(x) -> str:
 
 def _ci(ci) -> str:
     return f'{100 * ci[0]:.1f}-{100 * ci[1]:.1f}%'
-
-
-def _p(p: float) -> str:
-    return '< 0.001' if p < 0.001 else f'{p:.3f}'
 
 
 def _n(x) -> str:
@@ -100,7 +97,7 @@ def _verdict_line(group: Dict[str, Any]) -> str:
     v, name = group['verdict'], f'{group["world"]} ({group["language"]})'
     if 'against' not in v:
         return f'**{name}: {v["claim"]}.**'
-    parts = [f'{ref} {_pct(a["success_rate"])} (p {_p(a["p"])})'
+    parts = [f'{ref} {_pct(a["success_rate"])} (p {format_p(a["p"])})'
              for ref, a in v['against'].items()]
     floors = group['floors']
     floor = []
@@ -129,7 +126,8 @@ def _curve_table(group: Dict[str, Any]) -> List[str]:
         seeds = _seeds(v)
         flat = v.get('flat')
         flat_text = '-' if not flat else (
-            f'{"yes" if flat["flat"] else "no"} ({100 * flat["delta"]:+.1f}, p {_p(flat["p"])})')
+            f'{"yes" if flat["flat"] else "no"} ({100 * flat["delta"]:+.1f}, '
+            f'p {format_p(flat["p"])})')
         lines.append(
             f'| {v["name"]} | {v["lr"]:g} | {rates} | {_ci(v["final"]["ci95"])} | {seeds} | '
             f'{flat_text} | {_pct(v["auc_common"])} | {_n(v["samples_to_target"])} | '
@@ -146,7 +144,7 @@ def _tests_table(group: Dict[str, Any]) -> List[str]:
         cells = []
         for ref in refs:
             t = v['tests'].get(ref)
-            cells.append('-' if t is None else f'{t["b"]}/{t["c"]}, {_p(t["p"])}')
+            cells.append('-' if t is None else f'{t["b"]}/{t["c"]}, {format_p(t["p"])}')
         lines.append(f'| {v["name"]} | ' + ' | '.join(cells) + ' |')
     return lines
 
@@ -226,7 +224,7 @@ def _group(group: Dict[str, Any]) -> List[str]:
         lines += [f'Anneal check ({a["variant"]}, seed 0, at {a["samples"]:,} samples): a '
                   f'schedule ending there gives {_pct(a["own_schedule"]["success_rate"])}, the '
                   f'schedule to {a["budget"]:,} samples {_pct(a["long_schedule"]["success_rate"])}'
-                  f' at that point (McNemar p {_p(a["test"]["p"])}).', '']
+                  f' at that point (McNemar p {format_p(a["test"]["p"])}).', '']
     return lines + _choice_tables(group)
 
 

@@ -52,6 +52,11 @@ def mcnemar_exact(first: Sequence[str], second: Sequence[str]) -> Dict[str, floa
     return {'b': b, 'c': c, 'p': binomial_two_sided(b, b + c)}
 
 
+def format_p(p: float) -> str:
+    """Print a p-value as the reports do: three decimals, or '< 0.001'."""
+    return '< 0.001' if p < 0.001 else f'{p:.3f}'
+
+
 def pooled(outcomes: Sequence[str]) -> Dict[str, object]:
     """Pool success over seeds: episodes, successes, rate and its Wilson 95% interval."""
     n = sum(len(o) for o in outcomes)

@@ -194,10 +194,11 @@ def paired(mine: Dict[str, Any], other: Dict[str, Any]) -> Dict[str, Any]:
 
 def format_paired(name: str, result: Dict[str, Any]) -> str:
     """One line: the other model's success and the paired test against it."""
+    from vla_fusion_ros.train.compare_stats import format_p
     t = result['test']
-    p = '< 0.001' if t['p'] < 0.001 else f'{t["p"]:.3f}'
     return (f'  against {name}: strict success {format_rate(result)}; scenes only this '
-            f"checkpoint won: {t['b']}, only {name}: {t['c']} (McNemar's exact test, p {p})")
+            f"checkpoint won: {t['b']}, only {name}: {t['c']} (McNemar's exact test, "
+            f"p {format_p(t['p'])})")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

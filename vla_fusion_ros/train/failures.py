@@ -87,12 +87,18 @@ def _act(policy, frames: List[np.ndarray], texts: List[str]) -> np.ndarray:
     return policy.predict_batch(np.stack(frames), texts, memory=memory, rows=rows)[:, 0]
 
 
-def _hit(world: str, config, seed: int, steps: List[Dict[str, Any]]) -> Dict[str, str]:
-    """Replay a collision; return the object hit and what it shares with the named one."""
+def _replay(world: str, config, seed: int, steps: List[Dict[str, Any]]):
+    """Return the world of scene ``seed`` after ``steps``' actions (a pure function of both)."""
     env = make_world(world, config)
     env.reset(seed)
     for step in steps:
         env.step(step['action'])
+    return env
+
+
+def _hit(world: str, config, seed: int, steps: List[Dict[str, Any]]) -> Dict[str, str]:
+    """Replay a collision; return the object hit and what it shares with the named one."""
+    env = _replay(world, config, seed, steps)
     reason, index = env.contact(env.pose[0], env.pose[1])
     if reason != 'collision':
         raise RuntimeError(f'seed {seed}: the replay did not end in the collision')
@@ -131,10 +137,7 @@ def analyse(policy, world: str, episodes: int, seed_start: int = EVAL_SEED_START
         if report['reason'] == 'collision':
             failure['hit'] = _hit(world, config, report['seed'], steps)
         if split is not None:
-            env = make_world(world, config)
-            env.reset(report['seed'])
-            for step in steps[:split]:
-                env.step(step['action'])  # the episode is a pure function of seed and actions
+            env = _replay(world, config, report['seed'], steps[:split])
             at = steps[split]
             if abs(env.distance_to_target() - at['distance_m']) > 1e-3:
                 raise RuntimeError(f'seed {report["seed"]}: the replay left the episode at step '

@@ -11,7 +11,7 @@ from safetensors.torch import load_file, save_file
 import torch
 
 from vla_fusion_ros.model import (CheckpointError, FusionModel, load_checkpoint, ModelConfig,
-                                  save_checkpoint, Tokenizer, VLAPolicy)
+                                  read_checkpoint_info, save_checkpoint, Tokenizer, VLAPolicy)
 from vla_fusion_ros.model.checkpoint import weights_digest
 from vla_fusion_ros.model.language import create_tokenizer
 
@@ -97,6 +97,27 @@ def test_metadata_and_policy_identity(saved):
     policy = VLAPolicy.from_checkpoint(path)
     assert policy.identity.startswith('policy.safetensors@') and len(policy.identity) == 27
     assert torch.equal(outputs(policy.model), outputs(model))
+
+
+def test_header_alone_tells_config_and_metadata(saved, tmp_path):
+    path, _, config = saved
+    assert read_checkpoint_info(path) == (config, {'epochs': 3, 'val_loss': 0.01, 'note': 'tiny'})
+    with open(path, 'rb') as handle:
+        data = handle.read()
+    (size,) = struct.unpack('<Q', data[:8])
+    # Only the header is read: broken tensor data does not matter, a broken header does.
+    cut = tmp_path / 'cut.safetensors'
+    cut.write_bytes(data[:8 + size])
+    assert read_checkpoint_info(str(cut))[0] == config
+    for name, damaged in (('empty', b''), ('header', data[:8 + size // 2]),
+                          ('huge', struct.pack('<Q', 1 << 40) + data[8:]),
+                          ('missing', None)):
+        bad = tmp_path / f'{name}.safetensors'
+        if damaged is not None:
+            bad.write_bytes(damaged)
+        with pytest.raises(CheckpointError) as info:
+            read_checkpoint_info(str(bad))
+        assert str(info.value).startswith(str(bad) + ': ') and '\n' not in str(info.value)
 
 
 def test_no_temporary_files_left(saved):

@@ -7,7 +7,7 @@ Nothing here imports ROS. The node uses :class:`VLAPolicy`; training uses
 :class:`FusionModel`, :class:`Tokenizer` and the checkpoint functions directly.
 """
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, read_checkpoint_info, save_checkpoint
 from .config import (ConfigError, FusionConfig, HeadConfig, LanguageConfig, ModelConfig,
                      VisionConfig)
 from .fusion import create_fusion, FUSION_OPERATORS
@@ -19,6 +19,6 @@ from .tokenizer import DEFAULT_WORDS, Tokenizer
 __all__ = [
     'CheckpointError', 'ConfigError', 'count_flops', 'count_parameters', 'create_fusion',
     'DEFAULT_WORDS', 'FUSION_OPERATORS', 'FusionConfig', 'FusionModel', 'HeadConfig',
-    'LanguageConfig', 'load_checkpoint', 'ModelConfig', 'resolve_device', 'save_checkpoint',
-    'Tokenizer', 'VisionConfig', 'VLAPolicy',
+    'LanguageConfig', 'load_checkpoint', 'ModelConfig', 'read_checkpoint_info',
+    'resolve_device', 'save_checkpoint', 'Tokenizer', 'VisionConfig', 'VLAPolicy',
 ]

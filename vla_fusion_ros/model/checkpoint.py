@@ -114,19 +114,18 @@ def read_header(path: str, data: bytes) -> Dict[str, str]:
     return meta
 
 
-def load_checkpoint(path: str, device: str = 'cpu', language_kind: Optional[str] = None
-                    ) -> Tuple[FusionModel, Tokenizer, ModelConfig, Dict[str, Any]]:
-    """
-    Load ``path``; return (model in eval mode on ``device``, tokenizer, config, metadata).
-
-    ``language_kind`` (``words`` or ``minilm``), when given, must be the checkpoint's own.
-    """
+def _read_file(path: str, limit: Optional[int] = None) -> bytes:
+    """Return the bytes of ``path`` (the first ``limit`` only, when given)."""
     try:
         with open(path, 'rb') as handle:
-            data = handle.read()
+            return handle.read() if limit is None else handle.read(limit)
     except OSError as exc:
         raise CheckpointError(f'{path}: cannot read checkpoint ({exc.strerror or exc})') from None
-    meta = read_header(path, data)
+
+
+def _parse_header(path: str, meta: Dict[str, str]
+                  ) -> Tuple[ModelConfig, Dict[str, Any], Dict[str, Any]]:
+    """Check the format of header ``meta``; return (config, stored encoder, metadata)."""
     if meta.get('format') != FORMAT:
         raise CheckpointError(f'{path}: not a {FORMAT} checkpoint (format '
                               f'{meta.get("format")!r})')
@@ -144,6 +143,35 @@ def load_checkpoint(path: str, device: str = 'cpu', language_kind: Optional[str]
     except (KeyError, ValueError, TypeError) as exc:
         kind = 'config' if isinstance(exc, ConfigError) else 'header entry'
         raise CheckpointError(f'{path}: invalid stored {kind} ({exc})') from None
+    return config, stored_encoder, metadata
+
+
+def read_checkpoint_info(path: str) -> Tuple[ModelConfig, Dict[str, Any]]:
+    """
+    Return (config, metadata) of the checkpoint ``path`` from its header alone.
+
+    For a caller that needs to know what a checkpoint is (its world, its variant) without
+    loading it: the tensor data is neither read nor checked (:func:`load_checkpoint` does).
+    """
+    start = _read_file(path, 8)
+    size = struct.unpack('<Q', start)[0] if len(start) == 8 else 0
+    head = _read_file(path, 8 + size) if 0 < size <= _MAX_HEADER else b''
+    if len(head) < 8 + size or not size:
+        head = _read_file(path)  # too short or too large: read_header names the problem
+    config, _, metadata = _parse_header(path, read_header(path, head))
+    return config, metadata
+
+
+def load_checkpoint(path: str, device: str = 'cpu', language_kind: Optional[str] = None
+                    ) -> Tuple[FusionModel, Tokenizer, ModelConfig, Dict[str, Any]]:
+    """
+    Load ``path``; return (model in eval mode on ``device``, tokenizer, config, metadata).
+
+    ``language_kind`` (``words`` or ``minilm``), when given, must be the checkpoint's own.
+    """
+    data = _read_file(path)
+    meta = read_header(path, data)
+    config, stored_encoder, metadata = _parse_header(path, meta)
     kind = config.language.kind
     if language_kind is not None and language_kind != kind:
         raise CheckpointError(f'{path}: the model was trained with language.kind={kind}, '

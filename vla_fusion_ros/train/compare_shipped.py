@@ -48,9 +48,9 @@ def _recommended(groups: List[Dict[str, Any]], world: str) -> Optional[Dict[str,
 
 
 def _shipped(path: str) -> Dict[str, Any]:
-    from vla_fusion_ros.model import CheckpointError, load_checkpoint
+    from vla_fusion_ros.model import CheckpointError, read_checkpoint_info
     try:
-        config = load_checkpoint(path)[2]
+        config = read_checkpoint_info(path)[0]
     except (CheckpointError, OSError) as error:
         return {'path': path, 'error': str(error)}
     return {'path': path, 'variant': variant_name(config), 'language': config.language.kind}

@@ -147,8 +147,8 @@ def held_out(policy, episodes: int, world: str, log=print) -> Tuple[Dict, Dict]:
 
 def checkpoint_world(path: str) -> str:
     """Return the world a checkpoint was trained in (from its metadata; overhead if unsaid)."""
-    from vla_fusion_ros.model import load_checkpoint
-    metadata = load_checkpoint(path)[3] or {}
+    from vla_fusion_ros.model import read_checkpoint_info
+    metadata = read_checkpoint_info(path)[1] or {}
     training = metadata.get('training', {}) if isinstance(metadata, dict) else {}
     name = training.get('world_name') or (training.get('data') or {}).get('world_name')
     return name if name in WORLDS else 'overhead'

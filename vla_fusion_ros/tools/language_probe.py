@@ -69,6 +69,32 @@ def probe(module, tokenizer, train: Dict[str, Tuple[str, ...]], test: Dict[str, 
     return {'truth': {w: n for n, w in test_words}, 'guesses': rows, 'accuracy': accuracy}
 
 
+def sentence_probe(module, tokenizer, test: Dict[str, List[str]]) -> List[str]:
+    """
+    Say which shape name's sentence each held-out shape word's sentence is nearest.
+
+    The sentence vector (the normalised mean of the last layer) is what operators that read
+    one vector (FiLM, Hadamard, concat-MLP) adapt: 'go to the red <word>' against 'go to the
+    red <name>' for each shape name, cosine.
+    """
+    names = list(test)
+    words = [(n, w) for n in names for w in test[n]]
+    with torch.no_grad():
+        ref = module(*tokenizer.encode([f'go to the red {n}' for n in names]))[1]
+        got = module(*tokenizer.encode([f'go to the red {w}' for _, w in words]))[1]
+    sims = (got @ ref.T).numpy()  # [words, names]
+    lines = ['| sentence with (is) | ' + ' | '.join(f'cosine to "... {n}"' for n in names)
+             + ' | nearest |', '|---|' + '---|' * (len(names) + 1)]
+    right = 0
+    for (truth, word), row in zip(words, sims):
+        guess = names[int(row.argmax())]
+        right += guess == truth
+        lines.append(f'| {word} ({truth}) | ' + ' | '.join(f'{v:.2f}' for v in row) + ' | '
+                     + (guess if guess == truth else f'~~{guess}~~') + ' |')
+    lines.append('| **right** | ' + ' | ' * (len(names) - 1) + f' | {right / len(words):.0%} |')
+    return lines
+
+
 def lexicon_line(truth: Dict[str, str]) -> str:
     """Say what the colour lexicon makes of each held-out colour word (its nearest hue)."""
     from vla_fusion_ros.sim.color_lexicon import lexicon, lookup
@@ -115,6 +141,11 @@ def main(argv=None) -> int:
         lines.append('')
         if slot == 'color':
             lines += [lexicon_line(result['truth']), '']
+        else:
+            lines += ['The sentence vector, which operators that read one vector adapt (FiLM, '
+                      'Hadamard, concat-MLP; the token features above reach only the '
+                      'operators that attend to words), each held-out word in "go to the red '
+                      '<word>":', '', *sentence_probe(module, tokenizer, table), '']
     text = '\n'.join(lines)
     print(text)
     if args.out:

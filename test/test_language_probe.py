@@ -1,0 +1,31 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The language probe: what the frozen MiniLM makes of held-out words, token and sentence."""
+
+import pytest
+import torch
+
+from vla_fusion_ros.sim.instructions import TRAINING_SHAPE_SYNONYMS
+from vla_fusion_ros.tools.language_probe import probe, sentence_probe
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope='module')
+def encoder():
+    from vla_fusion_ros.model.minilm import MiniLMModule, MiniLMTokenizer
+    return MiniLMModule().eval(), MiniLMTokenizer(24)
+
+
+def test_the_sentence_and_the_tokens_can_disagree(encoder):
+    module, tokenizer = encoder
+    test = {'circle': ['orb'], 'square': ['crate'], 'triangle': ['cone']}
+    tokens = probe(module, tokenizer, TRAINING_SHAPE_SYNONYMS, test, 'shape')
+    assert tokens['guesses']['cone'][-1] == 'triangle'  # the word's own token feature
+    lines = sentence_probe(module, tokenizer, test)
+    assert lines[0].startswith('| sentence with (is) |') and len(lines) == 2 + 3 + 1
+    rows = {line.split(' (')[0][2:]: line for line in lines[2:-1]}
+    assert rows['orb'].endswith('| circle |') and rows['crate'].endswith('| square |')
+    # The sentence 'go to the red cone' is nearest 'go to the red circle'.
+    assert rows['cone'].endswith('| ~~circle~~ |')
+    assert lines[-1].endswith('| 67% |')

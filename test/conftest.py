@@ -13,6 +13,7 @@ Markers are explicit: a test file that touches rclpy, the messages or DDS sets
 runs it on every distribution.
 """
 
+import contextlib
 import copy
 import os
 import sys
@@ -47,6 +48,17 @@ def tiny_model(**sections):
         else:
             model[name] = values
     return model
+
+
+@contextlib.contextmanager
+def edited_config(path):
+    """Yield the YAML file ``path`` as a dict; write it back as the block leaves."""
+    import yaml
+    with open(path) as handle:
+        data = yaml.safe_load(handle)
+    yield data
+    with open(path, 'w') as handle:
+        yaml.safe_dump(data, handle)
 
 
 def tiny_training_config(tmp_path, model=None, **sections):

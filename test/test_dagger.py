@@ -24,7 +24,7 @@ from vla_fusion_ros.train import dagger, train, train_config
 from vla_fusion_ros.train.dataset import BCDataset
 import yaml
 
-from conftest import tiny_model  # noqa: I100 (the tests' own)
+from conftest import edited_config, tiny_model  # noqa: I100 (the tests' own)
 
 SEEDS = range(100_000, 100_004)
 
@@ -170,13 +170,10 @@ def test_training_with_dagger_rounds_logs_them_and_resumes_exactly(tmp_path):
 
 def test_a_model_with_memory_trains_with_dagger_in_the_first_person_world(tmp_path):
     config = dagger_config(tmp_path, memory=8)
-    with open(config) as handle:
-        data = yaml.safe_load(handle)
-    data['data'].update(world_name='first_person', render_sizes=['64x64'])
-    data['dagger'].update(rounds=1, episodes=2)
-    data['schedule'].update(steps=3)
-    with open(config, 'w') as handle:
-        yaml.safe_dump(data, handle)
+    with edited_config(config) as data:
+        data['data'].update(world_name='first_person', render_sizes=['64x64'])
+        data['dagger'].update(rounds=1, episodes=2)
+        data['schedule'].update(steps=3)
     out = tmp_path / 'run'
     assert train.main(['--config', config, '--out', str(out), '--no-progress']) == 0
     log = [json.loads(line) for line in (out / 'log.jsonl').read_text().splitlines()]

@@ -23,7 +23,7 @@ from vla_fusion_ros.train import evaluate, train, train_config
 from vla_fusion_ros.train.aux import mirror
 import yaml
 
-from conftest import tiny_model  # noqa: I100 (the tests' own)
+from conftest import edited_config, tiny_model  # noqa: I100 (the tests' own)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -81,11 +81,8 @@ def test_tiny_run_from_training_to_evaluation(tmp_path):
 
 def test_same_seed_same_weights_and_resume_is_exact(tmp_path, capsys):
     config = tiny_config(tmp_path, steps=6)
-    with open(config) as handle:
-        data = yaml.safe_load(handle)
-    data['eval'] = {'val_episodes': 0, 'episodes': 0}  # weights only: no closed loop here
-    with open(config, 'w') as handle:
-        yaml.safe_dump(data, handle)
+    with edited_config(config) as data:
+        data['eval'] = {'val_episodes': 0, 'episodes': 0}  # weights only: no closed loop here
     for name in ('a', 'b'):
         assert train.main(['--config', config, '--out', str(tmp_path / name),
                            '--no-progress']) == 0
@@ -111,14 +108,11 @@ def test_same_seed_same_weights_and_resume_is_exact(tmp_path, capsys):
 
 def test_minilm_with_varied_language_trains_and_refuses_the_other_kind(tmp_path):
     config = tiny_config(tmp_path, steps=4, val_every=4)
-    with open(config) as handle:
-        data = yaml.safe_load(handle)
-    data['model'] = tiny_model(language={'kind': 'minilm', 'color_lexicon': True},
-                               fusion={'operator': 'cross_attention'})
-    data['data']['language'] = 'varied'
-    data['eval'] = {'val_episodes': 0, 'episodes': 2}
-    with open(config, 'w') as handle:
-        yaml.safe_dump(data, handle)
+    with edited_config(config) as data:
+        data['model'] = tiny_model(language={'kind': 'minilm', 'color_lexicon': True},
+                                   fusion={'operator': 'cross_attention'})
+        data['data']['language'] = 'varied'
+        data['eval'] = {'val_episodes': 0, 'episodes': 2}
     out = tmp_path / 'minilm'
     assert train.main(['--config', config, '--out', str(out), '--no-progress']) == 0
     summary = json.loads((out / 'summary.json').read_text())
@@ -140,14 +134,11 @@ def test_minilm_with_varied_language_trains_and_refuses_the_other_kind(tmp_path)
 
 def test_minilm_with_memory_trains_on_whole_episodes(tmp_path):
     config = tiny_config(tmp_path, steps=3, val_every=3)
-    with open(config) as handle:
-        data = yaml.safe_load(handle)
-    data['model'] = tiny_model(language={'kind': 'minilm', 'color_lexicon': True},
-                               head={'memory': 8})
-    data['data']['language'] = 'varied'
-    data['eval'] = {'val_episodes': 1, 'episodes': 2}
-    with open(config, 'w') as handle:
-        yaml.safe_dump(data, handle)
+    with edited_config(config) as data:
+        data['model'] = tiny_model(language={'kind': 'minilm', 'color_lexicon': True},
+                                   head={'memory': 8})
+        data['data']['language'] = 'varied'
+        data['eval'] = {'val_episodes': 1, 'episodes': 2}
     out = tmp_path / 'memory'
     assert train.main(['--config', config, '--out', str(out), '--no-progress']) == 0
     log = [json.loads(line) for line in (out / 'log.jsonl').read_text().splitlines()]
@@ -158,13 +149,10 @@ def test_minilm_with_memory_trains_on_whole_episodes(tmp_path):
 
 def test_words_with_the_colour_lexicon_trains(tmp_path):
     config = tiny_config(tmp_path, steps=2, val_every=2)
-    with open(config) as handle:
-        data = yaml.safe_load(handle)
-    data['model'] = tiny_model(language={'color_lexicon': True})
-    data['data']['language'] = 'varied'
-    data['eval'] = {'val_episodes': 0, 'episodes': 1}
-    with open(config, 'w') as handle:
-        yaml.safe_dump(data, handle)
+    with edited_config(config) as data:
+        data['model'] = tiny_model(language={'color_lexicon': True})
+        data['data']['language'] = 'varied'
+        data['eval'] = {'val_episodes': 0, 'episodes': 1}
     out = tmp_path / 'words'
     assert train.main(['--config', config, '--out', str(out), '--no-progress']) == 0
     stored = weights(str(out / 'model.safetensors'))
@@ -211,11 +199,8 @@ def test_ddp_with_two_cpu_processes_matches_one_process(tmp_path, memory):
     # With memory, each process takes one of the batch's two whole episodes and weighs its
     # loss by its share of the frames (vla_fusion_ros.train.batches).
     config = tiny_config(tmp_path, steps=4, val_every=4, batch_size=32 if memory else 16)
-    with open(config) as handle:
-        data = yaml.safe_load(handle)
-    data['model'] = tiny_model(head={'memory': memory})
-    with open(config, 'w') as handle:
-        yaml.safe_dump(data, handle)
+    with edited_config(config) as data:
+        data['model'] = tiny_model(head={'memory': memory})
     single = tmp_path / 'single'
     assert train.main(['--config', config, '--out', str(single), '--no-progress',
                        '--set', 'eval.episodes=0', 'eval.val_episodes=0']) == 0

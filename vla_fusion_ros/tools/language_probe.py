@@ -9,7 +9,9 @@ pieces) are compared with the centroids of the training words of each colour (ea
 the nearest centroid (cosine) is the probe's guess. Training words are the names and the
 training synonyms of :mod:`vla_fusion_ros.sim.instructions`; the probe sees no held-out word
 before it guesses it. A word the probe gets wrong at every layer is one whose meaning the
-encoder does not hold, and no adapter trained on the training words can recover it.
+encoder does not hold, and no adapter trained on the training words can recover it. For the
+shapes it also compares sentence vectors (:func:`sentence_probe`), what the operators that read
+one vector see: there 'go to the red cone' is nearest 'go to the red circle'.
 
 ::
 

@@ -153,11 +153,13 @@ def read_checkpoint_info(path: str) -> Tuple[ModelConfig, Dict[str, Any]]:
     For a caller that needs to know what a checkpoint is (its world, its variant) without
     loading it: the tensor data is neither read nor checked (:func:`load_checkpoint` does).
     """
-    start = _read_file(path, 8)
-    size = struct.unpack('<Q', start)[0] if len(start) == 8 else 0
-    head = _read_file(path, 8 + size) if 0 < size <= _MAX_HEADER else b''
-    if len(head) < 8 + size or not size:
-        head = _read_file(path)  # too short or too large: read_header names the problem
+    head = _read_file(path, 8)
+    if len(head) == 8:
+        (size,) = struct.unpack('<Q', head)
+        if size <= _MAX_HEADER:
+            head = _read_file(path, 8 + size)
+        if len(head) < 8 + size:
+            head = _read_file(path)  # truncated or too large: read_header names the problem
     config, _, metadata = _parse_header(path, read_header(path, head))
     return config, metadata
 

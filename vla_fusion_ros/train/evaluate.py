@@ -47,6 +47,7 @@ from tqdm import tqdm
 from vla_fusion_ros.model.preprocess import prepare_rgb
 from vla_fusion_ros.sim.base import BaseWorldConfig, EVAL_SEED_START
 from vla_fusion_ros.sim.registry import make_config, make_world, WORLDS
+from vla_fusion_ros.train.compare_stats import format_p, mcnemar_exact
 from vla_fusion_ros.train.metrics import agreement, format_rate, format_summary, summarize
 
 #: The no-information instruction: names neither a colour nor a shape.
@@ -186,7 +187,6 @@ def paired(mine: Dict[str, Any], other: Dict[str, Any]) -> Dict[str, Any]:
     ``test``: ``b`` scenes only ``mine`` succeeded in, ``c`` only ``other``, and McNemar's exact
     two-sided ``p``; both runs must hold the same scenes.
     """
-    from vla_fusion_ros.train.compare_stats import mcnemar_exact
     if [r['seed'] for r in mine['reports']] != [r['seed'] for r in other['reports']]:
         raise ValueError('paired: the two runs hold different scenes')
     return {**other, 'test': mcnemar_exact(_outcomes(mine), _outcomes(other))}
@@ -194,7 +194,6 @@ def paired(mine: Dict[str, Any], other: Dict[str, Any]) -> Dict[str, Any]:
 
 def format_paired(name: str, result: Dict[str, Any]) -> str:
     """One line: the other model's success and the paired test against it."""
-    from vla_fusion_ros.train.compare_stats import format_p
     t = result['test']
     return (f'  against {name}: strict success {format_rate(result)}; scenes only this '
             f"checkpoint won: {t['b']}, only {name}: {t['c']} (McNemar's exact test, "

@@ -9,9 +9,11 @@ the whole file takes seconds; what it checks does not depend on the size.
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -21,6 +23,7 @@ from vla_fusion_ros.model import VLAPolicy
 from vla_fusion_ros.sim.registry import make_world
 from vla_fusion_ros.train import evaluate, train, train_config
 from vla_fusion_ros.train.aux import mirror
+from vla_fusion_ros.train.train_state import StopRequest
 import yaml
 
 from conftest import edited_config, tiny_model  # noqa: I100 (the tests' own)
@@ -104,6 +107,48 @@ def test_same_seed_same_weights_and_resume_is_exact(tmp_path, capsys):
                        '--set', 'seed=4']) == 0
     other = weights(str(tmp_path / 'c' / 'last.safetensors'))
     assert any(not torch.equal(reference[k], other[k]) for k in reference)
+
+
+def test_sigterm_saves_the_state_at_the_step_in_progress_and_resume_goes_on(tmp_path):
+    # No validation or kept step would save a state before step 100,000: what is saved after
+    # the signal comes from the stop itself, at the step the run had reached.
+    config = tiny_config(tmp_path, steps=100_000, val_every=100_000, log_every=1)
+    env = dict(os.environ, OMP_NUM_THREADS='1',
+               PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]))
+    out = tmp_path / 'run'
+    cmd = [sys.executable, '-m', 'vla_fusion_ros.train.train', '--config', config,
+           '--out', str(out), '--no-progress', '--set', 'eval.episodes=0',
+           'eval.val_episodes=0']
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    log, deadline = out / 'log.jsonl', time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None and not (
+            log.exists() and log.read_text().count('"loss"') >= 3):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    output = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 143, output[-2000:]
+    step = json.loads((out / 'state' / 'state.json').read_text())['state']['step']
+    assert 3 <= step < 100_000 and f'stopped by SIGTERM at step {step} of 100000' in output
+    assert not (out / 'summary.json').exists()
+    # Resumed, it goes on from that step (here for two more, then pauses again).
+    done = subprocess.run(cmd + ['--resume', '--stop-after', str(step + 2)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f'resumed at step {step} of 100000' in done.stdout + done.stderr
+    assert json.loads((out / 'state' / 'state.json').read_text())['state']['step'] == step + 2
+
+
+def test_stop_request_turns_the_first_sigterm_into_a_flag_and_restores_the_handler():
+    before = signal.getsignal(signal.SIGTERM)
+    stop = StopRequest()
+    assert not stop.requested
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert stop.requested  # this process is still here: the loop decides when to stop
+    stop.close()
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert not StopRequest(enabled=False).requested
+    assert signal.getsignal(signal.SIGTERM) is before  # disabled: nothing installed
 
 
 def test_minilm_with_varied_language_trains_and_refuses_the_other_kind(tmp_path):

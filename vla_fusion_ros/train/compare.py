@@ -244,9 +244,10 @@ class Sweep:
                 self._reap()
                 bar.n = self.finished + self._partial()
                 bar.refresh()
-        finally:
-            for key, (proc, _, log, start) in self.running.items():
+        finally:  # stop every run first: each saves its state at its step, then exits
+            for proc, _, _, _ in self.running.values():
                 proc.terminate()
+            for key, (proc, _, log, start) in self.running.items():
                 proc.wait()
                 log.close()
                 self._record(key, time.monotonic() - start, proc.returncode)

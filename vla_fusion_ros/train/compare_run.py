@@ -86,8 +86,10 @@ def train(job: Dict[str, Any], out: str) -> Dict[str, Any]:
     state = saved_state(out)
     if state is None or state['step'] < stop:
         config = tc.load_config(job['config'], job['overrides'])
-        Trainer(config, out, progress=False).run(resume=True,
-                                                 stop_after=stop if stop < total else 0)
+        trainer = Trainer(config, out, progress=False)
+        trainer.run(resume=True, stop_after=stop if stop < total else 0)
+        if trainer.stopped:  # SIGTERM: the state is saved at this step; the next sweep resumes
+            raise SystemExit(143)
         state = saved_state(out)
     return state
 

@@ -27,6 +27,7 @@ validation loss, or highest closed-loop success on validation seeds when ``eval.
 on ``eval.select_episodes`` more validation scenes, :mod:`.selection`; with the final
 evaluation in its metadata), ``summary.json``, ``state/`` for ``--resume``, and
 ``step_<n>.safetensors`` for each step of ``schedule.keep_steps`` (one run at several steps).
+A ``SIGTERM`` saves ``state/`` at the step in progress and exits 143; ``--resume`` goes on.
 """
 
 import argparse
@@ -36,7 +37,7 @@ import os
 import shutil
 import sys
 import time
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.distributed as dist
@@ -55,8 +56,9 @@ from vla_fusion_ros.train.episodes import EpisodeBatcher
 from vla_fusion_ros.train.evaluate import evaluate_in_process, held_out
 from vla_fusion_ros.train.text_inputs import (check_resume_kind, instruction_table, is_frozen,
                                               training_tables)
-from vla_fusion_ros.train.train_state import (batch_indices, learning_rate, load_state,
-                                              parameter_groups, save_state)
+from vla_fusion_ros.train.train_state import (batch_indices, commands_before, learning_rate,
+                                              load_average, load_state, parameter_groups,
+                                              save_state, StopRequest)
 
 
 class Trainer:
@@ -71,6 +73,7 @@ class Trainer:
         if config['threads']:
             torch.set_num_threads(int(config['threads']))
         self.progress = progress and self.rank == 0
+        self.stopped = False  # a SIGTERM stopped the run, its state saved (StopRequest)
         self.created = time.monotonic()  # the command's wall time: data, training, evaluation
         self.lerobot = bool(config['data']['lerobot']['root'])
         if self.lerobot:
@@ -215,7 +218,7 @@ class Trainer:
                                 self.optimizer)
             if loaded is not None:
                 self.state = loaded['state']
-                self.created -= self._commands_before()
+                self.created -= commands_before(self.state, self.out)
                 if loaded['config'] != cfg:
                     self.log('warning: resuming with a config that differs from the saved one')
                 self.log(f'resumed at step {self.state["step"]} of {total}')
@@ -234,61 +237,63 @@ class Trainer:
         started = time.monotonic() - self.state['wall_time_s']
         bar = tqdm(total=total, initial=self.state['step'], desc='train', unit='step',
                    disable=not self.progress, dynamic_ncols=True)
-        window = []
-        while self.state['step'] < total:
-            step = self.state['step']
-            due = self.rounds.due(step, self.state.get('dagger_rounds', 0))
-            if due:
-                self._dagger(train, info, due)
-                table = instruction_table(self.model, self.tokenizer, train.instructions,
-                                          self.frozen, self.log)
-                batcher = self._batcher(train)
-            lr = learning_rate(step, total, sched, cfg['optim']['lr'])
-            for group in self.optimizer.param_groups:
-                group['lr'] = lr
-            if batcher is None:
-                index = batch_indices(step, batch, len(train), cfg['seed'])
-                loss, weight = self._loss(self.batches.frames(train, table, index, step)), 1.0
-            else:
-                inputs, weight = self.batches.episodes(batcher, table, batcher.pick(step), step)
-                loss = self._loss(inputs)
-            self.optimizer.zero_grad(set_to_none=True)
-            (loss * weight).backward()
-            if cfg['optim']['grad_clip']:
-                torch.nn.utils.clip_grad_norm_(self.trainable.parameters(),
-                                               cfg['optim']['grad_clip'])
-            self.optimizer.step()
-            self.state['step'] = step = step + 1
-            window.append(loss.item())
-            bar.update(1)
-            if self.rank == 0 and (step % sched['log_every'] == 0 or step == total):
-                self.state['wall_time_s'] = time.monotonic() - started
-                self._record({'step': step, 'loss': sum(window) / len(window), 'lr': lr,
-                              'epoch': round(step / per_epoch, 3),
-                              'wall_time_s': round(self.state['wall_time_s'], 1),
-                              'load': round(os.getloadavg()[0], 2)})
-                bar.set_postfix(loss=f'{sum(window) / len(window):.4f}')
-                window = []
-            pause = stop_after and step >= stop_after and step < total
-            if (step % sched['val_every'] == 0 or step == total or pause
-                    or step in sched['keep_steps']):
-                self._checkpoint(val, val_table, info, total, started)
-            if pause:
-                self.log(f'paused at step {step} of {total}: continue with --resume')
-                bar.close()
-                return {}
+        window, stop = [], StopRequest(enabled=self.world == 1)
+        try:
+            while self.state['step'] < total:
+                step = self.state['step']
+                due = self.rounds.due(step, self.state.get('dagger_rounds', 0))
+                if due:
+                    self._dagger(train, info, due)
+                    table = instruction_table(self.model, self.tokenizer, train.instructions,
+                                              self.frozen, self.log)
+                    batcher = self._batcher(train)
+                loss, lr = self._step(step, total, train, table, batcher)
+                self.state['step'] = step = step + 1
+                window.append(loss)
+                bar.update(1)
+                if self.rank == 0 and (step % sched['log_every'] == 0 or step == total):
+                    self.state['wall_time_s'] = time.monotonic() - started
+                    self._record({'step': step, 'loss': sum(window) / len(window), 'lr': lr,
+                                  'epoch': round(step / per_epoch, 3),
+                                  'wall_time_s': round(self.state['wall_time_s'], 1),
+                                  'load': round(os.getloadavg()[0], 2)})
+                    bar.set_postfix(loss=f'{sum(window) / len(window):.4f}')
+                    window = []
+                pause = step < total and (stop.requested
+                                          or bool(stop_after and step >= stop_after))
+                if (step % sched['val_every'] == 0 or step == total or pause
+                        or step in sched['keep_steps']):
+                    self._checkpoint(val, val_table, info, total, started)
+                if pause:
+                    self.stopped = stop.requested
+                    self.log(f'{"stopped by SIGTERM" if stop.requested else "paused"} at step '
+                             f'{step} of {total}: continue with --resume')
+                    bar.close()
+                    return {}
+        finally:
+            stop.close()
         bar.close()
         return self._finish(info, total)
 
-    def _commands_before(self) -> float:
-        """Seconds the earlier commands of a resumed run took (from its state or summary)."""
-        if 'command_wall_time_s' in self.state:
-            return float(self.state['command_wall_time_s'])
-        path = os.path.join(self.out, 'summary.json')  # a finished run from before the key
-        if os.path.exists(path):
-            with open(path, encoding='utf-8') as handle:
-                return float(json.load(handle)['training'].get('command_wall_time_s') or 0)
-        return 0.0
+    def _step(self, step: int, total: int, train, table, batcher) -> Tuple[float, float]:
+        """Take one optimiser step on the step's batch; return its loss and learning rate."""
+        cfg = self.config
+        lr = learning_rate(step, total, cfg['schedule'], cfg['optim']['lr'])
+        for group in self.optimizer.param_groups:
+            group['lr'] = lr
+        if batcher is None:
+            index = batch_indices(step, int(cfg['schedule']['batch_size']), len(train),
+                                  cfg['seed'])
+            loss, weight = self._loss(self.batches.frames(train, table, index, step)), 1.0
+        else:
+            inputs, weight = self.batches.episodes(batcher, table, batcher.pick(step), step)
+            loss = self._loss(inputs)
+        self.optimizer.zero_grad(set_to_none=True)
+        (loss * weight).backward()
+        if cfg['optim']['grad_clip']:
+            torch.nn.utils.clip_grad_norm_(self.trainable.parameters(), cfg['optim']['grad_clip'])
+        self.optimizer.step()
+        return loss.item(), lr
 
     def _batcher(self, train) -> Optional[EpisodeBatcher]:
         """Whole-episode batches for a model with memory; ``None``: frame batches."""
@@ -356,13 +361,6 @@ class Trainer:
         return summary
 
 
-def load_average(history) -> Optional[Dict[str, float]]:
-    """Summarise the 1-minute load average of the logged steps (above the cores: shared)."""
-    loads = [h['load'] for h in history if 'load' in h]
-    return {'mean': round(sum(loads) / len(loads), 2), 'max': max(loads),
-            'cores': os.cpu_count()} if loads else None
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Train from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
@@ -393,7 +391,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (tc.TrainConfigError, FileNotFoundError, DatasetFormatError) as exc:
         print(f'train: {exc}', file=sys.stderr)
         return 2
-    return 0
+    return 143 if trainer.stopped else 0  # 128 + SIGTERM, as if the signal had ended it
 
 
 if __name__ == '__main__':

@@ -9,13 +9,17 @@ the best validation result and the resolved config. This state is separate from 
 checkpoints (``model.safetensors``, ``best.safetensors``, ``last.safetensors``), which hold
 weights only (:mod:`vla_fusion_ros.model.checkpoint`). The learning rate is a pure function of
 the step and the data order a pure function of the seed and the step, so nothing else is
-needed to continue a run exactly where it stopped.
+needed to continue a run exactly where it stopped, whichever step that was: a ``SIGTERM``
+(:class:`StopRequest`) saves the state at the step in progress, so ``kill``, a scheduler's time
+limit or a sweep's window loses one step, not everything since the last checkpoint.
 """
 
 import functools
 import json
 import math
 import os
+import signal
+import threading
 from typing import Any, Dict, List, Optional
 
 from safetensors.torch import load_file, save_file
@@ -91,3 +95,51 @@ def batch_indices(step: int, batch: int, frames: int, seed: int) -> torch.Tensor
 def _permutation(frames: int, seed: int) -> torch.Tensor:
     """Return the epoch's permutation of the frames (drawn once per epoch, not per step)."""
     return torch.randperm(frames, generator=torch.Generator().manual_seed(seed))
+
+
+def commands_before(state: Dict[str, Any], out: str) -> float:
+    """Seconds the earlier commands of a resumed run took (from its state or summary)."""
+    if 'command_wall_time_s' in state:
+        return float(state['command_wall_time_s'])
+    path = os.path.join(out, 'summary.json')  # a finished run from before the key
+    if os.path.exists(path):
+        with open(path, encoding='utf-8') as handle:
+            return float(json.load(handle)['training'].get('command_wall_time_s') or 0)
+    return 0.0
+
+
+def load_average(history) -> Optional[Dict[str, float]]:
+    """Summarise the 1-minute load average of the logged steps (above the cores: shared)."""
+    loads = [h['load'] for h in history if 'load' in h]
+    return {'mean': round(sum(loads) / len(loads), 2), 'max': max(loads),
+            'cores': os.cpu_count()} if loads else None
+
+
+class StopRequest:
+    """
+    While open, a ``SIGTERM`` asks the training loop to save its state at this step and stop.
+
+    The loop reads :attr:`requested` after every step. A second ``SIGTERM`` ends the process at
+    once (the signal's default action), for a loop that cannot reach the end of its step.
+    Disabled (nothing installed) outside the main thread, and for a run of several processes,
+    whose ranks would have to agree on the step to stop at. :meth:`close` puts the previous
+    handler back.
+    """
+
+    def __init__(self, enabled: bool = True):
+        self.requested = False
+        self._previous = None
+        if enabled and threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._request)
+
+    def _request(self, signum, frame) -> None:
+        if self.requested:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+        self.requested = True
+
+    def close(self) -> None:
+        """Restore the handler that was there before."""
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+            self._previous = None

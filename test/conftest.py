@@ -65,7 +65,8 @@ def tiny_training_config(tmp_path, model=None, **sections):
     """
     Write a training config of :func:`tiny_model` on 6 episodes, 4 steps, no closed loop.
 
-    ``sections`` are added at the top (``loss={...}``); returns the file's path.
+    Each of ``sections`` updates the section of its name: a dict updates its keys
+    (``schedule={'steps': 6}``), a new section is added (``loss={...}``); returns the path.
     """
     import yaml
     config = {
@@ -74,7 +75,9 @@ def tiny_training_config(tmp_path, model=None, **sections):
                  'val_path': '', 'val_fraction': 0.2, 'val_max_frames': 32},
         'schedule': {'batch_size': 8, 'steps': 4, 'warmup_steps': 1, 'val_every': 4,
                      'log_every': 2},
-        'eval': {'val_episodes': 0, 'episodes': 0}, **sections}
+        'eval': {'val_episodes': 0, 'episodes': 0}}
+    for name, value in sections.items():
+        config[name] = {**config[name], **value} if name in config else value
     path = tmp_path / 'tiny.yaml'
     path.write_text(yaml.safe_dump(config))
     return path

@@ -22,9 +22,8 @@ from vla_fusion_ros.sim.instructions import TRAINING_COLOR_SYNONYMS
 from vla_fusion_ros.sim.registry import make_world
 from vla_fusion_ros.train import dagger, train, train_config
 from vla_fusion_ros.train.dataset import BCDataset
-import yaml
 
-from conftest import edited_config, tiny_model  # noqa: I100 (the tests' own)
+from conftest import edited_config, tiny_model, tiny_training_config  # noqa: I100
 
 SEEDS = range(100_000, 100_004)
 
@@ -133,18 +132,10 @@ def test_extend_appends_episodes_and_instructions():
 
 
 def dagger_config(tmp_path, **model_head):
-    config = {
-        'seed': 3, 'threads': 1, 'model': tiny_model(head=model_head),
-        'data': {'path': str(tmp_path / 'train.npz'), 'generate': {'episodes': 6, 'seed': 0},
-                 'val_path': '', 'val_fraction': 0.2, 'val_max_frames': 32},
-        'schedule': {'batch_size': 16, 'steps': 6, 'warmup_steps': 2, 'val_every': 3,
-                     'log_every': 2},
-        'dagger': {'rounds': 2, 'episodes': 3, 'start_step': 2, 'every': 2, 'seed': 1000},
-        'eval': {'val_episodes': 0, 'episodes': 0},
-    }
-    path = tmp_path / 'dagger.yaml'
-    path.write_text(yaml.safe_dump(config))
-    return str(path)
+    return str(tiny_training_config(
+        tmp_path, tiny_model(head=model_head),
+        schedule={'batch_size': 16, 'steps': 6, 'warmup_steps': 2, 'val_every': 3},
+        dagger={'rounds': 2, 'episodes': 3, 'start_step': 2, 'every': 2, 'seed': 1000}))
 
 
 def test_training_with_dagger_rounds_logs_them_and_resumes_exactly(tmp_path):

@@ -6,23 +6,16 @@ import json
 import shutil
 
 from vla_fusion_ros.train import results_report, selection, train
-import yaml
 
-from conftest import tiny_model  # noqa: I100 (the tests' own)
+from conftest import tiny_training_config  # noqa: I100 (the tests' own)
 
 
 def _run(tmp_path, select_episodes):
     """Train a tiny model for 6 steps, validating at 3 and 6; return its folder."""
-    config = {
-        'seed': 3, 'threads': 1, 'model': tiny_model(),
-        'data': {'path': str(tmp_path / 'train.npz'), 'generate': {'episodes': 12, 'seed': 0},
-                 'val_path': '', 'val_fraction': 0.2, 'val_max_frames': 64},
-        'schedule': {'batch_size': 16, 'steps': 6, 'warmup_steps': 2, 'val_every': 3,
-                     'log_every': 2},
-        'eval': {'val_episodes': 2, 'episodes': 0, 'select_episodes': select_episodes},
-    }
-    path = tmp_path / 'tiny.yaml'
-    path.write_text(yaml.safe_dump(config))
+    path = tiny_training_config(
+        tmp_path, data={'generate': {'episodes': 12, 'seed': 0}, 'val_max_frames': 64},
+        schedule={'batch_size': 16, 'steps': 6, 'warmup_steps': 2, 'val_every': 3},
+        eval={'val_episodes': 2, 'episodes': 0, 'select_episodes': select_episodes})
     out = tmp_path / 'run'
     assert train.main(['--config', str(path), '--out', str(out), '--no-progress']) == 0
     return out

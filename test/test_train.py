@@ -24,9 +24,8 @@ from vla_fusion_ros.sim.registry import make_world
 from vla_fusion_ros.train import evaluate, train, train_config
 from vla_fusion_ros.train.aux import mirror
 from vla_fusion_ros.train.train_state import StopRequest
-import yaml
 
-from conftest import edited_config, tiny_model  # noqa: I100 (the tests' own)
+from conftest import edited_config, tiny_model, tiny_training_config  # noqa: I100
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -34,18 +33,12 @@ TINY_MODEL = tiny_model()
 
 
 def tiny_config(tmp_path, **schedule):
-    """Write a tiny training config; return its path."""
-    config = {
-        'seed': 3, 'threads': 1, 'model': TINY_MODEL,
-        'data': {'path': str(tmp_path / 'train.npz'), 'generate': {'episodes': 12, 'seed': 0},
-                 'val_path': '', 'val_fraction': 0.2, 'val_max_frames': 64},
-        'schedule': {'batch_size': 16, 'steps': 6, 'warmup_steps': 2, 'val_every': 3,
-                     'log_every': 2, **schedule},
-        'eval': {'val_episodes': 2, 'episodes': 3},
-    }
-    path = tmp_path / 'tiny.yaml'
-    path.write_text(yaml.safe_dump(config))
-    return str(path)
+    """Write a tiny training config (closed loop on 2 validation, 3 test scenes); its path."""
+    return str(tiny_training_config(
+        tmp_path, TINY_MODEL,
+        data={'generate': {'episodes': 12, 'seed': 0}, 'val_max_frames': 64},
+        schedule={'batch_size': 16, 'steps': 6, 'warmup_steps': 2, 'val_every': 3, **schedule},
+        eval={'val_episodes': 2, 'episodes': 3}))
 
 
 def weights(path):

@@ -33,7 +33,7 @@ setup(
         (os.path.join('share', PACKAGE, 'models'), glob('models/*.safetensors')),
     ],
     install_requires=['setuptools', 'numpy', 'safetensors', 'pyyaml'],
-    extras_require={'test': ['pytest', 'hypothesis']},
+    extras_require={'test': ['pytest', 'pytest-xdist', 'hypothesis']},
     zip_safe=True,
     maintainer='vla_fusion_ros maintainers',
     maintainer_email='maintainers@vla-fusion-ros.org',

@@ -24,10 +24,23 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DISTRO = os.environ.get('VFR_DISTRO', 'kilted')
 
 # Isolation happens at import time, before any test imports rclpy: its own domain, localhost
-# discovery and the shipped Fast DDS profile (config/fastdds.xml).
+# discovery and the shipped Fast DDS profile (config/fastdds.xml). Under pytest-xdist
+# (scripts/test runs two workers) the controller draws the run's domain and each worker takes
+# the next ones in turn, so the workers of one run never share a domain either.
 sys.path.insert(0, REPO)
 from vla_fusion_ros.harness import environment  # noqa: E402 - the environment, then rclpy
-environment.isolate()
+
+
+def _worker_domain():
+    """Return this xdist worker's domain (1-100): the run's plus its index; None outside xdist."""
+    worker, base = os.environ.get('PYTEST_XDIST_WORKER', ''), os.environ.get('VFR_TEST_DOMAIN')
+    if not (worker.startswith('gw') and worker[2:].isdigit() and base):
+        return None
+    return (int(base) - 1 + int(worker[2:])) % 100 + 1
+
+
+environment.isolate(domain=_worker_domain())
+os.environ.setdefault('VFR_TEST_DOMAIN', os.environ['ROS_DOMAIN_ID'])
 
 #: A model of a few thousand parameters: what the training, evaluation and comparison tests
 #: check does not depend on the size. Take it through :func:`tiny_model`.

@@ -183,13 +183,16 @@ def get_parameters(probe, node_name, *names):
     return dict(zip(names, response.values))
 
 
-def require_launch():
-    """Skip the calling test module, saying why, where launch or launch_ros is missing."""
-    pytest.importorskip(
-        'launch', reason='launch is not installed (not on PyPI; it comes with a ROS 2 install)')
-    pytest.importorskip(
-        'launch_ros', reason='launch_ros is not installed (not on PyPI; it comes with a ROS 2 '
-        'install)')
+def require_launch(module):
+    """
+    Skip the test module ``module`` (its ``__name__``), saying why, where launch is missing.
+
+    The reason names the module: pytest-xdist reports one of several collection skips whose
+    text is the same, and each skipped module should show in the run's summary.
+    """
+    for name in ('launch', 'launch_ros'):
+        pytest.importorskip(name, reason=f'{module}: {name} is not installed (not on PyPI; it '
+                            'comes with a ROS 2 install)')
 
 
 #: Runs a launch file with a LaunchService, as ``ros2 launch`` does; arguments as name:=value.

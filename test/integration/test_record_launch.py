@@ -21,7 +21,7 @@ from integration_helpers import require_launch, run_launch_file  # noqa: I100 (t
 # A launch of nodes over DDS: every tested distribution (scripts/test: -m ros on Jazzy).
 pytestmark = pytest.mark.ros
 
-require_launch()
+require_launch(__name__)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAUNCH_FILE = os.path.join(REPO, 'launch', 'record.launch.py')

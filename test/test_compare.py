@@ -178,6 +178,29 @@ def test_summary_verdict_recommendations_and_report(tmp_path):
     assert os.path.getsize(paths[1]) > 10_000
 
 
+def test_the_report_says_what_an_unconverged_curve_leaves_of_the_verdict(tmp_path):
+    data = {'plan_name': 'test', 'plan': PLAN.__dict__, 'wall_time_s': 1.0, 'workers': 2,
+            **compare_summary.summarize(PLAN, complete(PLAN, _rates), costs(PLAN))}
+    notes = tmp_path / 'notes'
+    text = compare_report.markdown(data, notes=str(notes))
+    section = text[text.index('## Convergence at the largest budget'):]
+    # _rates: success grows linearly with the point's index, so nothing is flat at the end;
+    # the best ends at 95% (+31.7 over its last doubling), late at 50% (+16.7): 45 points
+    # below, 2.7 doublings at that gain. Only the verdict's references are weighed.
+    assert 'bidirectional@middle is still rising (95.0% at 5,120; +31.7 points from 2,560)' \
+        in section
+    assert 'late is 45.0 points below and gained +16.7 over its last doubling: 2.7 more ' \
+        'doublings' in section
+    assert 'early is 55.0 points below' in section and 'hadamard@middle' not in section
+    # 15 variants x 3 seeds x 65 s, twice: 1.6 process-hours.
+    assert 'for the 15 variants trained to 5,120 would cost about 1.6 process-hours' in section
+    assert 'Beyond the largest budget' not in section
+    notes.mkdir()
+    (notes / 'convergence.md').write_text('Measured: the shipped recipe, longer.\n')
+    section = compare_report.markdown(data, notes=str(notes)).split('## Convergence')[1]
+    assert 'Measured: the shipped recipe, longer.' in section
+
+
 def _ship(path, **fusion):
     from vla_fusion_ros.model import ModelConfig, save_checkpoint, VLAPolicy
     model = tiny_model(vision={'depth': 4}, fusion=fusion)

@@ -14,7 +14,8 @@ import json
 import os
 from typing import Any, Dict, List
 
-from vla_fusion_ros.train.compare_shipped import shipped_against_recommended
+from vla_fusion_ros.train.compare_convergence import convergence_section
+from vla_fusion_ros.train.compare_shipped import NOTES, shipped_against_recommended
 from vla_fusion_ros.train.compare_stats import format_p
 from vla_fusion_ros.train.compare_summary import summarize
 
@@ -259,8 +260,8 @@ def _shipped(data: Dict[str, Any]) -> List[str]:
     return lines
 
 
-def markdown(data: Dict[str, Any]) -> str:
-    """Return comparison.md for a comparison.json."""
+def markdown(data: Dict[str, Any], notes: str = NOTES) -> str:
+    """Return comparison.md for a comparison.json (``notes``: the hand-written notes' folder)."""
     lines = _intro(data)
     for pick in data['overall']:
         if pick['use']:
@@ -276,6 +277,7 @@ def markdown(data: Dict[str, Any]) -> str:
     for group in data['groups']:
         group = {**group, 'seed_agreement': data['constants']['seed_agreement']}
         lines += _group(group)
+    lines += convergence_section(data, notes)
     return '\n'.join(lines).rstrip() + '\n'
 
 

@@ -1,0 +1,89 @@
+# Copyright 2026 The vla_fusion_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+The comparison report's convergence section: has the largest budget settled the verdict?
+
+A learning curve that still rises at its last point has not converged, so its absolute success
+is not final. What a user needs to know is whether that can change the verdict. For every
+world and encoder this section reads, from the comparison's own JSON, the variants that trained
+to the largest budget: how much each gained over its last doubling of samples, how far each
+baseline stands below the best variant, and how many more doublings the baseline would need at
+its last doubling's gain to close that gap (a linear-in-log-samples extrapolation, which a
+flattening curve only makes longer). It also prices one more doubling (new runs: the learning
+rate decays to the end of each run's budget, so a run cannot be continued) from the measured
+cost of the runs that exist. Evidence from beyond the largest budget, and the reason it was not
+bought, is a note written by hand from measured runs (``<notes>/convergence.md``), copied in.
+"""
+
+import os
+from typing import Any, Dict, List
+
+__all__ = ['convergence_section']
+
+
+def _pct(x: float) -> str:
+    return f'{100 * x:.1f}%'
+
+
+def _points(x: float) -> str:
+    return f'{100 * x:+.1f}'
+
+
+def _group_line(group: Dict[str, Any]) -> str:
+    full = [v for v in group['variants'] if v['full'] and 'flat' in v]
+    best = next((v for v in full if v['name'] == group['best']), None)
+    if best is None:
+        return ''
+    samples = best['final']['samples']
+    previous = best['curve'][-2]['samples'] if len(best['curve']) > 1 else samples
+    state = 'flat' if best['flat']['flat'] else 'still rising'
+    parts = [f'**{group["world"]}, {group["language"]}**: {best["name"]} is {state} '
+             f'({_pct(best["final"]["success_rate"])} at {samples:,}; '
+             f'{_points(best["flat"]["delta"])} points from {previous:,})']
+    against = group['verdict'].get('against') or {}
+    for ref in (v for v in full if v['name'] in against):
+        gap = best['final']['success_rate'] - ref['final']['success_rate']
+        gain = ref['flat']['delta']
+        if gap <= 0:
+            parts.append(f'{ref["name"]} is level with it')
+        elif gain <= 0 or ref['flat']['flat']:
+            parts.append(f'{ref["name"]} is {100 * gap:.1f} points below and flat '
+                         f'({_points(gain)} over its last doubling)')
+        else:
+            parts.append(f'{ref["name"]} is {100 * gap:.1f} points below and gained '
+                         f'{_points(gain)} over its last doubling: {gap / gain:.1f} more '
+                         "doublings at that gain to reach the best's present level")
+    return '; '.join(parts) + '.'
+
+
+def _doubling_cost(groups: List[Dict[str, Any]]) -> float:
+    """Process-hours of one more doubling for every variant trained to the largest budget."""
+    seconds = sum(2 * v['process_s'] * v['seeds']
+                  for g in groups for v in g['variants'] if v['full'])
+    return seconds / 3600
+
+
+def convergence_section(data: Dict[str, Any], notes: str) -> List[str]:
+    """Return the report's lines on convergence at the largest budget (empty before a verdict)."""
+    groups = [g for g in data['groups'] if g['variants'] and g.get('best')]
+    lines = [_group_line(g) for g in groups]
+    lines = [line for line in lines if line]
+    if not lines:
+        return []
+    rising = sum('still rising' in line.split(';')[0] for line in lines)
+    budget = data['plan']['points'][-1]
+    out = ['## Convergence at the largest budget', '',
+           f'The best variant is still rising at {budget:,} samples in {rising} of '
+           f'{len(lines)} groups, so its success there is not its final level. What that '
+           'leaves of each verdict:', '']
+    for line in lines:
+        out += [f'- {line}']
+    out += ['', f'One more doubling ({2 * budget:,} samples) for the '
+            f'{sum(v["full"] for g in groups for v in g["variants"])} variants trained to '
+            f'{budget:,} would cost about {_doubling_cost(groups):.1f} process-hours '
+            '(new runs, at twice their measured time).', '']
+    path = os.path.join(notes, 'convergence.md')
+    if os.path.isfile(path):
+        with open(path, encoding='utf-8') as handle:
+            out += [f'**Beyond the largest budget** (`{path}`): ' + handle.read().strip(), '']
+    return out

@@ -69,6 +69,12 @@ CASES.update({
     'minilm-late': tiny_config(mode='late', language_kind='minilm'),
     'minilm-late_tokens': tiny_config(mode='late_tokens', language_kind='minilm'),
     'minilm-vision_only': tiny_config(mode='vision_only', language_kind='minilm'),
+    # A learned attention pool over the token features, for the operators that read a vector.
+    **{f'minilm-{op}-token_pool': tiny_config(operator=op, language_kind='minilm',
+                                              language={'sentence_pool': 'attention'})
+       for op in ('hadamard', 'film')},
+    'minilm-late-token_pool': tiny_config(mode='late', language_kind='minilm',
+                                          language={'sentence_pool': 'attention'}),
 })
 
 TEXTS = ['go to the red circle', 'please drive toward the blue square',
@@ -146,15 +152,22 @@ def test_every_parameter_gets_a_gradient(case):
         return {p for p, param in model.named_parameters() if not param.grad.any()}
 
     zero = backward()
+    # The token pool's query starts at zero (a plain mean), so its LayerNorm has no gradient
+    # until the query has moved: at init only.
+    zero -= {p for p in zero if p.startswith('pools.') and '.norm.' in p}
     if config.fusion.mode == 'intermediate' and config.fusion.operator in (
             'film', 'gated_cross_attention'):
         # Behind a zero projection or a closed gate only the language side and the
         # operator's own gated modules can have exactly zero gradients, and only at init.
-        assert all(p.startswith(('text.', 'adapters.', 'fusion.')) for p in zero), zero
+        assert all(p.startswith(('text.', 'adapters.', 'pools.', 'fusion.')) for p in zero), zero
     else:
         assert not zero, f'{name}: exactly zero gradients at init for {sorted(zero)}'
     optimizer.step()
     zero = backward()
+    if config.fusion.operator in ('film', 'gated_cross_attention'):
+        # Behind FiLM's zero projection the query moves only at the second step, its norm
+        # at the third.
+        zero -= {p for p in zero if p.startswith('pools.') and '.norm.' in p}
     assert not zero, f'{name}: exactly zero gradients after one step for {sorted(zero)}'
 
 
@@ -250,3 +263,28 @@ def test_introspection(case):
         padded = ~MASK[:2].view(2, 1, 1, -1).expand_as(weights)
         assert padded.any() and (weights[padded] == 0).all(), 'weight on a padded word'
         assert (weights[~padded] != 0).any()
+
+
+def test_the_token_pool_starts_as_the_mean_and_learns_to_pick_a_word():
+    """At init the pool is the masked mean; a query can make it read one word's feature."""
+    from vla_fusion_ros.model.language import TokenPool
+    feats = torch.randn(2, 5, 8, generator=torch.Generator().manual_seed(0))
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.bool)
+    pool = TokenPool(8)
+    mean = (feats * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+    assert torch.allclose(pool(feats, mask), mean, atol=1e-6)
+    with torch.no_grad():  # a query along the third token's normalised feature
+        pool.query.copy_(100 * pool.norm(feats)[0, 2])
+    assert torch.allclose(pool(feats, mask)[0], feats[0, 2], atol=1e-3)
+    # Padding never leaks in, whatever the query.
+    padded = feats.clone()
+    padded[0, 3:] = 1e3
+    assert torch.allclose(pool(padded, mask)[0], pool(feats, mask)[0])
+    # In the model: the cache keeps the token features the pools read, and the per-frame
+    # inputs stay one vector per fusion point.
+    config = CASES['minilm-hadamard-token_pool']
+    model = FusionModel(config)
+    assert model.cache_keys[:3] == ('sentence', 'tokens', 'mask')
+    IDS, MASK = tokens(config)
+    per_frame = model.condition(model.encode_text(IDS, MASK))
+    assert set(per_frame) == {'sentence'} and per_frame['sentence'].shape == (3, 2, 16)

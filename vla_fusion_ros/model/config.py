@@ -30,6 +30,7 @@ BLOCKS = ('plain', 'residual')
 FUSION_MODES = ('intermediate', 'early', 'late', 'late_tokens', 'vision_only')
 POOLS = ('attention', 'mean')
 LANGUAGE_KINDS = ('words', 'minilm')
+SENTENCE_POOLS = ('mean', 'attention')
 
 
 def _fail(path: str, value: Any, valid: str) -> None:
@@ -170,9 +171,18 @@ class LanguageConfig:
     # leaves the lexicon unused for the rest: 61% on unseen colour synonyms against 91% on the
     # templates (results/language/overhead_words_vs_minilm.md, before this option).
     mask_colors: bool = False
+    # How an operator that reads one vector (FiLM, Hadamard, concat-MLP, late) gets it from
+    # the cache. 'mean': the encoder's own sentence vector (MiniLM's normalised mean of its
+    # token features). 'attention': each adapter first pools the token features with a learned
+    # query (it starts as the plain mean), so it can read the shape word itself: MiniLM's
+    # sentence vector puts "go to the red cone" nearest "... circle", while the cone's own
+    # token feature is nearest the triangle's (results/language/probe.md). Runs once per
+    # instruction, like the adapters: the per-frame cost does not change.
+    sentence_pool: str = 'mean'
 
     def __post_init__(self):
         _choice('language.kind', self.kind, LANGUAGE_KINDS)
+        _choice('language.sentence_pool', self.sentence_pool, SENTENCE_POOLS)
         _int('language.width', self.width, 8, 4096)
         _int('language.depth', self.depth, 1, 32)
         _int('language.heads', self.heads, 1, 64)

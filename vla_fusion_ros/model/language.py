@@ -20,7 +20,8 @@ placeholder ``[MASK]`` where each colour name was, so colours come only from the
 
 The per-layer language features f_l^(i) that fusion reads come from small trainable
 :class:`LanguageAdapter` s on that cache: token features for operators that attend to words,
-the sentence vector for those that read one vector (FiLM, Hadamard, concat-MLP); with the
+the sentence vector for those that read one vector (FiLM, Hadamard, concat-MLP), or with
+``language.sentence_pool: attention`` a :class:`TokenPool` of the token features; with the
 lexicon, a linear projection of the colour features is added to them. Adapters
 depend only on the instruction too, so their outputs are cached with it; the per-frame part of
 the model (vision, fusion, head) reads them as plain inputs.
@@ -82,6 +83,27 @@ class LanguageAdapter(nn.Module):
         if self.color is not None:
             out = out + self.color(colors)
         return out
+
+
+class TokenPool(nn.Module):
+    """
+    Attention pooling of token features with one learned query: [B, T, E], mask -> [B, E].
+
+    The query starts at zero, so the pool starts as the masked mean of the tokens and learns
+    which tokens to weigh (``language.sentence_pool: attention``).
+    """
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.norm = nn.LayerNorm(width)
+        self.query = nn.Parameter(torch.zeros(width))
+
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Return the query-weighted mean of the real tokens [B, E]."""
+        scores = self.norm(tokens) @ self.query * tokens.shape[-1] ** -0.5  # [B, T]
+        scores = scores.masked_fill(~mask.bool(), float('-inf'))
+        weights = torch.softmax(scores, dim=-1)  # [B, T]
+        return (weights[..., None] * tokens).sum(1)  # [B, E]
 
 
 def color_width(cfg: LanguageConfig) -> int:

@@ -37,7 +37,7 @@ from .early import EarlyFusionEncoder
 from .fusion import create_fusion, FUSION_OPERATORS, FusionOperator
 from .heads import ActionHead, AttentionPool
 from .language import (Cache, color_width, encoder_width, LanguageAdapter, sentence_colors,
-                       WordEncoder)
+                       TokenPool, WordEncoder)
 from .late import LateTokenReadout
 from .vision import create_vision_encoder, PatchEmbed
 
@@ -92,6 +92,8 @@ class FusionModel(nn.Module):
             LanguageAdapter(encoder_width(lang), lang.width, lang.adapter_hidden,
                             color_width(lang))
             for _ in range(points))
+        if self.reads == 'sentence' and lang.sentence_pool == 'attention':
+            self.pools = nn.ModuleList(TokenPool(encoder_width(lang)) for _ in range(points))
         if self.mode == 'early':
             self.early = EarlyFusionEncoder(cfg)
             self.head = ActionHead(cfg.head, f.dim)
@@ -145,7 +147,9 @@ class FusionModel(nn.Module):
     def cache_keys(self) -> Tuple[str, ...]:
         """Names of the cache entries :meth:`condition` reads."""
         extra = {'tokens': ('colors',), 'sentence': ('sentence_colors',)}.get(self.reads, ())
-        return self.language_inputs + (extra if self.config.language.color_lexicon else ())
+        pooled = ('tokens', 'mask') if hasattr(self, 'pools') else ()
+        return (self.language_inputs + pooled
+                + (extra if self.config.language.color_lexicon else ()))
 
     def encode_text(self, token_ids: torch.Tensor, mask: torch.Tensor,
                     colors: Optional[torch.Tensor] = None) -> Cache:
@@ -186,8 +190,10 @@ class FusionModel(nn.Module):
                                   for a in self.adapters], 1)  # [B, L, T, D]
             return {'tokens': tokens, 'mask': cache['mask']}
         if self.reads == 'sentence':
-            return {'sentence': torch.stack([a(cache['sentence'], cache.get('sentence_colors'))
-                                             for a in self.adapters], 1)}  # [B, L, D]
+            sentences = ([pool(cache['tokens'], cache['mask']) for pool in self.pools]
+                         if hasattr(self, 'pools') else [cache['sentence']] * len(self.adapters))
+            return {'sentence': torch.stack([a(s, cache.get('sentence_colors'))
+                                             for a, s in zip(self.adapters, sentences)], 1)}
         return {}
 
     def forward(self, images: torch.Tensor, token_ids: Optional[torch.Tensor] = None,

@@ -1,7 +1,7 @@
 # Copyright 2026 The vla_fusion_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-The comparison report's convergence section: has the largest budget settled the verdict?
+The comparison report's convergence section: whether the largest budget settled the verdict.
 
 A learning curve that still rises at its last point has not converged, so its absolute success
 is not final. What a user needs to know is whether that can change the verdict. For every

@@ -163,3 +163,39 @@ def test_against_pairs_two_policies_scene_by_scene(tmp_path, capsys):
     assert evaluate.main(['--checkpoint', path, '--against', first_person, '--episodes', '1',
                           '--no-floors', '--no-progress']) == 2
     assert 'trained in the first_person world, not overhead' in capsys.readouterr().err
+
+
+def test_vision_only_floor_from_an_earlier_run_on_the_same_scenes(tmp_path, capsys):
+    """The floor is copied, with its source, only from a run on the same scenes and camera."""
+    import json
+    from test_failures import tiny_policy  # noqa: I100 (the tests' own)
+    from vla_fusion_ros.model import save_checkpoint
+    from vla_fusion_ros.train import results_report
+    policy = tiny_policy()
+    path = str(tmp_path / 'tiny.safetensors')
+    save_checkpoint(path, policy.model, policy.tokenizer, policy.config)
+    first, second = tmp_path / 'first.json', tmp_path / 'second.json'
+    assert evaluate.main(['--checkpoint', path, '--vision-only', path, '--episodes', '3',
+                          '--no-floors', '--no-progress', '--json', str(first)]) == 0
+    assert evaluate.main(['--checkpoint', path, '--vision-only-from', str(first),
+                          '--episodes', '3', '--no-floors', '--no-progress',
+                          '--json', str(second)]) == 0
+    before, after = (json.loads(p.read_text()) for p in (first, second))
+    assert after['vision_only'] == before['vision_only']
+    assert after['vision_only_from'] == {'path': str(first), 'checkpoint': path}
+    page = results_report.render('overhead', {'training': {'steps': 1, 'wall_time_s': 1.0}},
+                                 after, [results_report.ENV_LINE], [])
+    assert f'an earlier evaluation on the same scenes and camera (`{first}`' in page
+    # Other scenes, another camera or a file without the floor are refused by name.
+    capsys.readouterr()
+    assert evaluate.main(['--checkpoint', path, '--vision-only-from', str(first),
+                          '--episodes', '4', '--no-progress']) == 2
+    assert 'another run: episodes 3 (not 4)' in capsys.readouterr().err
+    assert evaluate.main(['--checkpoint', path, '--vision-only-from', str(first),
+                          '--episodes', '3', '--render-size', '128x96', '--no-progress']) == 2
+    assert 'render_size None (not [128, 96])' in capsys.readouterr().err
+    (tmp_path / 'none.json').write_text('{}')
+    assert evaluate.main(['--checkpoint', path, '--vision-only-from',
+                          str(tmp_path / 'none.json'), '--episodes', '3',
+                          '--no-progress']) == 2
+    assert 'none.json: no vision-only floor there' in capsys.readouterr().err

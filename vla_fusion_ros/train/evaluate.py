@@ -200,6 +200,31 @@ def format_paired(name: str, result: Dict[str, Any]) -> str:
             f"p {format_p(t['p'])})")
 
 
+def earlier_vision_only(path: str, world: str, episodes: int, seed_start: int,
+                        size: Optional[Tuple[int, int]]
+                        ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """
+    Return the vision-only floor of an earlier ``evaluate --json`` file and its source.
+
+    A ValueError names the file and what differs when it is not a run on the same scenes
+    (world, episodes, first seed) at the same camera resolution.
+    """
+    try:
+        with open(path, encoding='utf-8') as handle:
+            data = json.load(handle)
+        floor = data['vision_only']
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f'--vision-only-from {path}: no vision-only floor there ({exc})')
+    want = {'world': world, 'episodes': episodes, 'seed_start': seed_start,
+            'render_size': list(size) if size else None}
+    have = {'world': data.get('world'), 'episodes': data.get('episodes'),
+            'seed_start': data.get('seed_start'), 'render_size': floor.get('render_size')}
+    wrong = [f'{k} {have[k]} (not {want[k]})' for k in want if have[k] != want[k]]
+    if wrong:
+        raise ValueError(f'--vision-only-from {path}: another run: ' + ', '.join(wrong))
+    return floor, {'path': path, 'checkpoint': data.get('checkpoint')}
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Evaluate a checkpoint from the command line."""
     from vla_fusion_ros.train.dataset import parse_size
@@ -216,6 +241,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--vision-only', default='',
                         help='a vision-only checkpoint trained with the same recipe: its '
                         'success is reported as a no-information floor')
+    parser.add_argument('--vision-only-from', default='', metavar='EVAL_JSON',
+                        help="instead of --vision-only: the vision-only floor of an earlier "
+                        "--json run on the same scenes and camera (it reads no language, so a "
+                        "new language model does not change it); the report names its source")
     parser.add_argument('--no-floors', action='store_true',
                         help='skip the uninformative-instruction floor')
     parser.add_argument('--ros', action='store_true',
@@ -246,6 +275,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                  f'{world} (pass --world to run both in one world)')
         size = parse_size(args.render_size) if args.render_size else None
         parity = [parse_size(t) for t in (args.parity or [])]
+        earlier = (earlier_vision_only(args.vision_only_from, world, args.episodes,
+                                       args.seed_start, size)
+                   if args.vision_only_from else None)
     except (CheckpointError, ValueError) as exc:
         print(f'evaluate: {exc}', file=sys.stderr)
         return 2
@@ -268,6 +300,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                                      progress, world, render_size=size)
             print(format_summary('  floor: vision-only model, same recipe',
                                  out['vision_only']))
+        elif earlier is not None:
+            out['vision_only'], out['vision_only_from'] = earlier
+            print(format_summary(f'  floor: vision-only model, same recipe (from '
+                                 f'{args.vision_only_from})', out['vision_only']))
         for path, other in others.items():
             out.setdefault('against', {})[path] = paired(
                 out['in_process'], evaluate_in_process(other, args.episodes, args.seed_start,

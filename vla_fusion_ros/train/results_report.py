@@ -108,6 +108,11 @@ def render(world: str, summary: Dict[str, Any], result: Dict[str, Any],
                   result.get('ros')),
              _row('floor: the same model told "go to the object"', result.get('uninformed')),
              _row('floor: vision-only model, same recipe', result.get('vision_only')), '']
+    if result.get('vision_only_from'):
+        source = result['vision_only_from']
+        lines += [f'The vision-only floor is the one of an earlier evaluation on the same scenes '
+                  f'and camera (`{source["path"]}`, model `{source["checkpoint"]}`): it reads no '
+                  'language, so it does not change with the language model.', '']
     if 'agreement' in result:
         match = result['agreement']
         lines += [f'In-process and ROS runs agree on {match["same_outcome"]} of '

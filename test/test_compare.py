@@ -185,13 +185,15 @@ def test_the_report_says_what_an_unconverged_curve_leaves_of_the_verdict(tmp_pat
     text = compare_report.markdown(data, notes=str(notes))
     section = text[text.index('## Convergence at the largest budget'):]
     # _rates: success grows linearly with the point's index, so nothing is flat at the end;
-    # the best ends at 95% (+31.7 over its last doubling), late at 50% (+16.7): 45 points
-    # below, 2.7 doublings at that gain. Only the verdict's references are weighed.
+    # the best ends at 95% (63.3% a doubling before), late at 50% (33.3%): the gap went from
+    # 30.0 to 45.0 points. Early (40%, 26.7%): from 36.7 to 55.0. Only the verdict's
+    # references are weighed.
     assert 'bidirectional@middle is still rising (95.0% at 5,120; +31.7 points from 2,560)' \
         in section
-    assert 'late is 45.0 points below and gained +16.7 over its last doubling: 2.7 more ' \
-        'doublings' in section
-    assert 'early is 55.0 points below' in section and 'hadamard@middle' not in section
+    assert 'late is 45.0 points below it (30.0 a doubling before): the gap is not closing' \
+        in section
+    assert 'early is 55.0 points below it (36.7 a doubling before)' in section
+    assert 'hadamard@middle' not in section
     # 15 variants x 3 seeds x 65 s, twice: 1.6 process-hours.
     assert 'for the 15 variants trained to 5,120 would cost about 1.6 process-hours' in section
     assert 'Beyond the largest budget' not in section
@@ -199,6 +201,24 @@ def test_the_report_says_what_an_unconverged_curve_leaves_of_the_verdict(tmp_pat
     (notes / 'convergence.md').write_text('Measured: the shipped recipe, longer.\n')
     section = compare_report.markdown(data, notes=str(notes)).split('## Convergence')[1]
     assert 'Measured: the shipped recipe, longer.' in section
+
+
+def test_a_closing_gap_is_priced_in_doublings():
+    from vla_fusion_ros.train.compare_convergence import _group_line
+
+    def variant(name, rates, flat=False):
+        curve = [{'samples': 1000 * 2 ** i, 'success_rate': r} for i, r in enumerate(rates)]
+        return {'name': name, 'full': True, 'curve': curve, 'final': curve[-1],
+                'flat': {'flat': flat, 'delta': rates[-1] - rates[-2]}}
+
+    group = {'world': 'w', 'language': 'words', 'best': 'film@early',
+             'verdict': {'against': {'late': {}, 'early': {}}},
+             'variants': [variant('film@early', [0.5, 0.8]), variant('late', [0.1, 0.6]),
+                          variant('early', [0.5, 0.9], flat=True)]}
+    line = _group_line(group)
+    # late: 40 points below, then 20: one more doubling at that rate closes it.
+    assert 'late is 20.0 points below it (40.0 a doubling before): 1.0 more doublings' in line
+    assert 'early is level with it or ahead' in line
 
 
 def _ship(path, **fusion):

@@ -182,7 +182,7 @@ def test_vision_only_floor_from_an_earlier_run_on_the_same_scenes(tmp_path, caps
                           '--json', str(second)]) == 0
     before, after = (json.loads(p.read_text()) for p in (first, second))
     assert after['vision_only'] == before['vision_only']
-    assert after['vision_only_from'] == {'path': str(first), 'checkpoint': path}
+    assert after['vision_only_from'] == {'path': str(first), 'evaluated_with': path}
     page = results_report.render('overhead', {'training': {'steps': 1, 'wall_time_s': 1.0}},
                                  after, [results_report.ENV_LINE], [])
     assert f'an earlier evaluation on the same scenes and camera (`{first}`' in page

@@ -6,10 +6,10 @@ The comparison report's convergence section: whether the largest budget settled 
 A learning curve that still rises at its last point has not converged, so its absolute success
 is not final. What a user needs to know is whether that can change the verdict. For every
 world and encoder this section reads, from the comparison's own JSON, the variants that trained
-to the largest budget: how much each gained over its last doubling of samples, how far each
-baseline stands below the best variant, and how many more doublings the baseline would need at
-its last doubling's gain to close that gap (a linear-in-log-samples extrapolation, which a
-flattening curve only makes longer). It also prices one more doubling (new runs: the learning
+to the largest budget: how much the best gained over its last doubling of samples, how far
+each baseline of the verdict stands below it now and a doubling before, and, where that gap is
+closing, how many more doublings it would take to close at the rate of the last one (a
+straight line in log-samples; a flattening curve only makes it longer). It also prices one more doubling (new runs: the learning
 rate decays to the end of each run's budget, so a run cannot be continued) from the measured
 cost of the runs that exist. Evidence from beyond the largest budget, and the reason it was not
 bought, is a note written by hand from measured runs (``<notes>/convergence.md``), copied in.
@@ -43,16 +43,17 @@ def _group_line(group: Dict[str, Any]) -> str:
     against = group['verdict'].get('against') or {}
     for ref in (v for v in full if v['name'] in against):
         gap = best['final']['success_rate'] - ref['final']['success_rate']
-        gain = ref['flat']['delta']
+        before = best['curve'][-2]['success_rate'] - ref['curve'][-2]['success_rate']
+        text = (f'{ref["name"]} is {100 * gap:.1f} points below it '
+                f'({100 * before:.1f} a doubling before)')
         if gap <= 0:
-            parts.append(f'{ref["name"]} is level with it')
-        elif gain <= 0 or ref['flat']['flat']:
-            parts.append(f'{ref["name"]} is {100 * gap:.1f} points below and flat '
-                         f'({_points(gain)} over its last doubling)')
+            text = f'{ref["name"]} is level with it or ahead'
+        elif gap >= before:
+            text += ': the gap is not closing'
         else:
-            parts.append(f'{ref["name"]} is {100 * gap:.1f} points below and gained '
-                         f'{_points(gain)} over its last doubling: {gap / gain:.1f} more '
-                         "doublings at that gain to reach the best's present level")
+            text += (f': {gap / (before - gap):.1f} more doublings at that rate to close the '
+                     'gap')
+        parts.append(text)
     return '; '.join(parts) + '.'
 
 

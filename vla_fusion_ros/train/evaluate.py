@@ -222,7 +222,7 @@ def earlier_vision_only(path: str, world: str, episodes: int, seed_start: int,
     wrong = [f'{k} {have[k]} (not {want[k]})' for k in want if have[k] != want[k]]
     if wrong:
         raise ValueError(f'--vision-only-from {path}: another run: ' + ', '.join(wrong))
-    return floor, {'path': path, 'checkpoint': data.get('checkpoint')}
+    return floor, {'path': path, 'evaluated_with': data.get('checkpoint')}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

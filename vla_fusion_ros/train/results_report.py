@@ -111,8 +111,8 @@ def render(world: str, summary: Dict[str, Any], result: Dict[str, Any],
     if result.get('vision_only_from'):
         source = result['vision_only_from']
         lines += [f'The vision-only floor is the one of an earlier evaluation on the same scenes '
-                  f'and camera (`{source["path"]}`, model `{source["checkpoint"]}`): it reads no '
-                  'language, so it does not change with the language model.', '']
+                  f'and camera (`{source["path"]}`, beside `{source["evaluated_with"]}`): it '
+                  'reads no language, so it does not change with the language model.', '']
     if 'agreement' in result:
         match = result['agreement']
         lines += [f'In-process and ROS runs agree on {match["same_outcome"]} of '

@@ -11,8 +11,9 @@ each baseline of the verdict stands below it now and a doubling before, and, whe
 closing, how many more doublings it would take to close at the rate of the last one (a
 straight line in log-samples; a flattening curve only makes it longer). It also prices one
 more doubling (new runs: the learning rate decays to the end of each run's budget, so a run
-cannot be continued) from the measured cost of the runs that exist. Evidence from beyond the largest budget, and the reason it was not
-bought, is a note written by hand from measured runs (``<notes>/convergence.md``), copied in.
+cannot be continued) from the measured cost of the runs that exist. Evidence from beyond the
+largest budget, and the reason it was not bought, is a note written by hand from measured runs
+(``<notes>/convergence.md``), copied in.
 """
 
 import os

@@ -17,29 +17,32 @@ largest budget, and the reason it was not bought, is a note written by hand from
 """
 
 import os
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
+
+from vla_fusion_ros.train.compare_stats import format_pct
 
 __all__ = ['convergence_section']
-
-
-def _pct(x: float) -> str:
-    return f'{100 * x:.1f}%'
 
 
 def _points(x: float) -> str:
     return f'{100 * x:+.1f}'
 
 
+def _best(group: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """Return the group's best variant when it trained to the largest budget (with a curve)."""
+    return next((v for v in group['variants'] if v['full'] and 'flat' in v
+                 and v['name'] == group.get('best')), None)
+
+
 def _group_line(group: Dict[str, Any]) -> str:
     full = [v for v in group['variants'] if v['full'] and 'flat' in v]
-    best = next((v for v in full if v['name'] == group['best']), None)
+    best = _best(group)
     if best is None:
         return ''
-    samples = best['final']['samples']
-    previous = best['curve'][-2]['samples'] if len(best['curve']) > 1 else samples
+    samples, previous = best['final']['samples'], best['curve'][-2]['samples']
     state = 'flat' if best['flat']['flat'] else 'still rising'
     parts = [f'**{group["world"]}, {group["language"]}**: {best["name"]} is {state} '
-             f'({_pct(best["final"]["success_rate"])} at {samples:,}; '
+             f'({format_pct(best["final"]["success_rate"])} at {samples:,}; '
              f'{_points(best["flat"]["delta"])} points from {previous:,})']
     against = group['verdict'].get('against') or {}
     for ref in (v for v in full if v['name'] in against):
@@ -67,12 +70,11 @@ def _doubling_cost(groups: List[Dict[str, Any]]) -> float:
 
 def convergence_section(data: Dict[str, Any], notes: str) -> List[str]:
     """Return the report's lines on convergence at the largest budget (empty before a verdict)."""
-    groups = [g for g in data['groups'] if g['variants'] and g.get('best')]
-    lines = [_group_line(g) for g in groups]
-    lines = [line for line in lines if line]
-    if not lines:
+    groups = [g for g in data['groups'] if g['variants'] and _best(g) is not None]
+    if not groups:
         return []
-    rising = sum('still rising' in line.split(';')[0] for line in lines)
+    lines = [_group_line(g) for g in groups]
+    rising = sum(not _best(g)['flat']['flat'] for g in groups)
     budget = data['plan']['points'][-1]
     out = ['## Convergence at the largest budget', '',
            f'The best variant is still rising at {budget:,} samples in {rising} of '

@@ -16,12 +16,8 @@ from typing import Any, Dict, List
 
 from vla_fusion_ros.train.compare_convergence import convergence_section
 from vla_fusion_ros.train.compare_shipped import NOTES, shipped_against_recommended
-from vla_fusion_ros.train.compare_stats import format_p
+from vla_fusion_ros.train.compare_stats import format_p, format_pct as _pct
 from vla_fusion_ros.train.compare_summary import summarize
-
-
-def _pct(x) -> str:
-    return '-' if x is None else f'{100 * x:.1f}%'
 
 
 def _ci(ci) -> str:

@@ -57,6 +57,11 @@ def format_p(p: float) -> str:
     return '< 0.001' if p < 0.001 else f'{p:.3f}'
 
 
+def format_pct(x: Optional[float]) -> str:
+    """Print a rate in [0, 1] as the reports do: one decimal and '%', or '-' when missing."""
+    return '-' if x is None else f'{100 * x:.1f}%'
+
+
 def pooled(outcomes: Sequence[str]) -> Dict[str, object]:
     """Pool success over seeds: episodes, successes, rate and its Wilson 95% interval."""
     n = sum(len(o) for o in outcomes)

@@ -21,6 +21,7 @@ from safetensors.torch import load_file
 import torch
 from vla_fusion_ros.model import VLAPolicy
 from vla_fusion_ros.sim.registry import make_world
+from vla_fusion_ros.sim.shapes import COLORS, SHAPES
 from vla_fusion_ros.train import evaluate, train, train_config
 from vla_fusion_ros.train.aux import mirror
 from vla_fusion_ros.train.train_state import StopRequest
@@ -185,6 +186,44 @@ def test_minilm_with_memory_trains_on_whole_episodes(tmp_path):
     assert policy.memory_size == 8 and policy.config.language.kind == 'minilm'
 
 
+def test_language_probe_trains_and_stays_out_of_the_checkpoint(tmp_path):
+    config = tiny_config(tmp_path, steps=3, val_every=3)
+    with edited_config(config) as data:
+        data['model'] = tiny_model(language={'kind': 'minilm', 'color_lexicon': True,
+                                             'mask_colors': True},
+                                   fusion={'operator': 'film'}, head={'memory': 8})
+        data['data']['language'] = 'varied'
+        data['loss'] = {'language_weight': 0.5}
+        data['eval'] = {'val_episodes': 0, 'episodes': 1}
+    out = tmp_path / 'probe'
+    assert train.main(['--config', config, '--out', str(out), '--no-progress']) == 0
+    stored = weights(str(out / 'model.safetensors'))
+    assert not any(k.startswith(('names.', 'probe.')) for k in stored)
+    assert 'model.names.weight' in weights(str(out / 'state' / 'tensors.safetensors'))
+
+
+@pytest.mark.parametrize('operator', ['film', 'cross_attention'])
+def test_language_probe_reads_the_adapters_and_trains_them(operator):
+    from vla_fusion_ros.model.language import create_tokenizer, text_inputs
+    from vla_fusion_ros.model.network import FusionModel
+    from vla_fusion_ros.train.aux import AUX_DIM, language_loss, PolicyWithProbe
+    config = train_config.model_config({'seed': 0, 'model': tiny_model(
+        language={'color_lexicon': True}, fusion={'operator': operator, 'layers': [0, 1]})})
+    model = FusionModel(config)
+    net = PolicyWithProbe(model, seed=0, language=True)
+    texts = ['go to the red circle', 'please find the blue box now']
+    inputs = text_inputs(create_tokenizer(config.language), texts, config.language)
+    actions, state, named = net(torch.zeros(2, 3, 32, 32), **inputs)
+    assert named.shape == (2, 7) and state.shape == (2, AUX_DIM)
+    target = torch.zeros(2, AUX_DIM + 2)
+    target[:, AUX_DIM:] = torch.tensor([[0.0, 0.0], [2.0, 1.0]])
+    language_loss(named, target).backward()
+    assert model.adapters[0].net.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='language_weight'):
+        PolicyWithProbe(FusionModel(train_config.model_config({'seed': 0, 'model': tiny_model(
+            fusion={'mode': 'vision_only'})})), seed=0, language=True)
+
+
 def test_words_with_the_colour_lexicon_trains(tmp_path):
     config = tiny_config(tmp_path, steps=2, val_every=2)
     with edited_config(config) as data:
@@ -328,3 +367,6 @@ def test_state_targets_name_the_target_in_view_and_the_nearest_obstacle():
         near = min(others, key=lambda o: np.hypot(o.x - pose[0], o.y - pose[1]) - o.radius)
         ahead = (np.cos(pose[2]) * (near.x - pose[0]) + np.sin(pose[2]) * (near.y - pose[1]))
         assert named['obstacle_forward'] == pytest.approx(ahead, abs=1e-5)  # half-side is 1 m
+        # The language probe's classes: the pair the scene's instruction names.
+        color, shape = aux[frame, len(AUX_NAMES):].long().tolist()
+        assert (list(COLORS)[color], SHAPES[shape]) == tuple(world.named)

@@ -21,10 +21,19 @@ to say where the robot is, which way it faces and where the *named* object is, w
 the action depends on; without it, a small CNN spends many epochs on a loss plateau before it
 finds the robot's heading. The probe never enters a checkpoint: the shipped model is the plain
 :class:`FusionModel`, and every variant of the fusion comparison is trained with the same probe.
+
+**The language probe** (``loss.language_weight`` > 0): a linear layer reads the language
+features that fusion reads (each fusion point's adapter output, :meth:`FusionModel.condition`;
+token features averaged over the real tokens) and names the instruction's colour and shape
+(cross-entropy, :data:`NAMED_NAMES`: the scene's named pair, so the label needs no parsing).
+Why: the frozen MiniLM sentence vector tells the shape of an unseen synonym ('cone', 'tile')
+to a linear read-out trained on the training synonyms, but behaviour cloning alone shapes the
+adapters weakly, because most scenes are solved by the colour; the probe gives every frame a
+direct signal to keep the named shape linearly readable in the adapters' output.
 """
 
 import json
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 import torch
@@ -33,11 +42,16 @@ import torch.nn.functional as F
 
 from vla_fusion_ros.model.attention import MLP
 from vla_fusion_ros.sim.registry import make_config, make_world
+from vla_fusion_ros.sim.shapes import COLORS, SHAPES
 
 AUX_NAMES = ('robot_x', 'robot_y', 'cos_theta', 'sin_theta', 'target_x', 'target_y',
              'target_forward', 'target_left', 'target_in_view', 'obstacle_forward',
              'obstacle_left')
 AUX_DIM = len(AUX_NAMES)
+#: Two more columns of the targets, after the probe's: the named colour's index in
+#: :data:`COLORS` and the named shape's in :data:`SHAPES` (the language probe's classes).
+NAMED_NAMES = ('named_color', 'named_shape')
+NAMED_CLASSES = (len(COLORS), len(SHAPES))
 #: The targets that ``loss.aux_targets: egocentric`` keeps.
 EGOCENTRIC = AUX_NAMES.index('target_forward')
 #: Sign of each target in the left-right mirrored world (x -> -x, theta -> pi - theta).
@@ -46,7 +60,11 @@ AUX_TARGETS = ('all', 'egocentric')
 
 
 def aux_targets(data: Dict[str, np.ndarray]) -> torch.Tensor:
-    """Return float32 [F, AUX_DIM] auxiliary targets for the frames of a generated dataset."""
+    """
+    Return float32 [F, AUX_DIM + 2] targets for the frames of a generated dataset.
+
+    The probe's :data:`AUX_NAMES`, then the named colour and shape (:data:`NAMED_NAMES`).
+    """
     meta = json.loads(str(data['meta']))
     name = meta.get('world_name', 'overhead')
     world = make_world(name, make_config(name, meta['world']))
@@ -55,12 +73,14 @@ def aux_targets(data: Dict[str, np.ndarray]) -> torch.Tensor:
     goal = np.array(pose[:, :2])  # absent target: 'here' (relative position 0)
     visible = np.zeros(len(pose))
     nearest = np.array(pose[:, :2])
+    named = np.zeros((len(pose), 2))
     frames_of = np.split(np.arange(len(pose)), np.flatnonzero(np.diff(data['episode'])) + 1)
     for frames in frames_of:
         world.reset(int(data['episode_seed'][data['episode'][frames[0]]]))
         others = [o for o in world.objects if o is not world.target]
         centres = np.array([[o.x, o.y] for o in others]).reshape(-1, 2)
         radii = np.array([o.radius for o in others])
+        named[frames] = (list(COLORS).index(world.named[0]), SHAPES.index(world.named[1]))
         if world.target is not None:
             goal[frames] = (world.target.x, world.target.y)
             visible[frames] = [world.target_visible(pose[f]) for f in frames]
@@ -73,28 +93,59 @@ def aux_targets(data: Dict[str, np.ndarray]) -> torch.Tensor:
         dx, dy = points[:, 0] - pose[:, 0], points[:, 1] - pose[:, 1]
         return (c * dx + s * dy) / half, (-s * dx + c * dy) / half
     out = np.stack([pose[:, 0] / half, pose[:, 1] / half, c, s, goal[:, 0] / half,
-                    goal[:, 1] / half, *local(goal), visible, *local(nearest)], axis=1)
+                    goal[:, 1] / half, *local(goal), visible, *local(nearest),
+                    named[:, 0], named[:, 1]], axis=1)
     return torch.from_numpy(out.astype(np.float32))
 
 
 def mirror(aux: torch.Tensor) -> torch.Tensor:
     """Return the targets of the left-right mirrored world (x -> -x, theta -> pi - theta)."""
-    return aux * torch.tensor(_MIRROR)
+    signs = torch.ones(aux.shape[-1])
+    signs[:AUX_DIM] = torch.tensor(_MIRROR)  # the named colour and shape stay
+    return aux * signs
 
 
 def aux_loss(predicted: torch.Tensor, target: torch.Tensor, kind: str = 'all') -> torch.Tensor:
     """Return the probe's MSE over ``kind``'s targets (``all`` or ``egocentric``)."""
     first = EGOCENTRIC if kind == 'egocentric' else 0
-    return F.mse_loss(predicted[:, first:], target[:, first:])
+    return F.mse_loss(predicted[:, first:AUX_DIM], target[:, first:AUX_DIM])
+
+
+def language_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Return the language probe's cross-entropy: colour plus shape ([B, 4 + 3] logits)."""
+    named = target[:, AUX_DIM:AUX_DIM + 2].long()  # [B, 2]
+    colors, shapes = logits.split(NAMED_CLASSES, dim=-1)
+    return F.cross_entropy(colors, named[:, 0]) + F.cross_entropy(shapes, named[:, 1])
+
+
+def probe_loss(state: torch.Tensor, named: Optional[torch.Tensor], target: torch.Tensor,
+               loss: Dict, language_weight: float) -> torch.Tensor:
+    """
+    Return the probes' weighted loss.
+
+    ``loss`` is the config's section; ``language_weight`` the language probe's weight (0 for
+    a model without language).
+    """
+    out = float(loss['aux_weight']) * aux_loss(state, target, loss['aux_targets'])
+    if named is not None and language_weight > 0:
+        out = out + language_weight * language_loss(named, target)
+    return out
 
 
 class PolicyWithProbe(nn.Module):
-    """The model plus the probe on its head's pooled features: returns (actions, aux)."""
+    """
+    The model plus the probes: returns (actions, aux, named logits or ``None``).
 
-    def __init__(self, model: nn.Module, seed: int):
+    The state probe reads the head's pooled features; with ``language``, the language probe
+    (a linear layer, :data:`NAMED_CLASSES` logits) reads the mean of the fusion points'
+    language features (see the module docstring).
+    """
+
+    def __init__(self, model: nn.Module, seed: int, language: bool = False):
         super().__init__()
         self.model = model
         self._pooled = None
+        self._language = []
         model.head.pool.register_forward_hook(self._keep)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed + 17)
@@ -102,23 +153,46 @@ class PolicyWithProbe(nn.Module):
             for layer in (self.probe.fc, self.probe.proj):
                 nn.init.normal_(layer.weight, std=layer.in_features ** -0.5)
                 nn.init.zeros_(layer.bias)
+            self.names = None
+            if language:
+                if not hasattr(model, 'adapters'):
+                    raise ValueError('loss.language_weight: a vision-only model has no '
+                                     'language features to probe (set it to 0)')
+                self.names = nn.Linear(model.config.language.width, sum(NAMED_CLASSES))
+                for adapter in model.adapters:
+                    adapter.register_forward_hook(self._keep_language)
 
     def _keep(self, module, inputs, output) -> None:
         self._pooled = output
 
+    def _keep_language(self, module, inputs, output) -> None:
+        self._language.append(output)
+
+    def _named_logits(self, mask: Optional[torch.Tensor]) -> torch.Tensor:
+        features = torch.stack(self._language[-len(self.model.adapters):], 1).mean(1)
+        if features.dim() == 3:  # token features [B, T, D]: the mean of the real tokens
+            weights = mask.to(features.dtype)[..., None]  # [B, T, 1]
+            features = (features * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        return self.names(features)  # [B, 4 + 3]
+
     def forward(self, images, token_ids=None, mask=None, slots=None, previous=None,
                 cache=None, colors=None):
         """
-        Return normalised actions [B, k, A] and auxiliary predictions [B, 8].
+        Return normalised actions [B, k, A], state predictions [B, AUX_DIM], named logits.
 
         The language is ``token_ids`` and ``mask`` (and ``colors``), or a precomputed
         ``cache``. With ``slots``
         and ``previous`` the frames are whole episodes for a model with memory
         (:meth:`FusionModel.forward_episodes`).
         """
+        self._language = []
         if slots is None:
             actions = self.model(images, token_ids, mask, cache=cache, colors=colors)
         else:
             actions = self.model.forward_episodes(images, token_ids, mask, slots, previous,
                                                   cache=cache, colors=colors)
-        return actions, self.probe(self._pooled)
+        named = None
+        if self.names is not None:
+            named = self._named_logits(cache.get('mask') if cache is not None else mask)
+        self._language = []
+        return actions, self.probe(self._pooled), named

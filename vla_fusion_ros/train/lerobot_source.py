@@ -15,9 +15,10 @@ episode's end the last action repeats (LeRobot pads the same way).
   dimension in ``meta/stats.json``, so targets stay within [-1, 1]);
 - ``augment.hflip`` (mirroring, which negates ``angular_z``) is switched off unless the action
   is ``[linear_x, angular_z]``;
-- ``loss.aux_weight`` is set to 0: the auxiliary probe (:mod:`.aux`) needs the simulated
-  world's poses and targets, which a robot's data does not have. Its cost, measured on the
-  simulated world's data, is reported in results/robot_data when the closed-loop proof runs.
+- ``loss.aux_weight`` (and ``loss.language_weight``) is set to 0: the auxiliary probes
+  (:mod:`.aux`) need the simulated world's poses and targets, which a robot's data does not
+  have. The state probe's cost, measured on the simulated world's data, is reported in
+  results/robot_data when the closed-loop proof runs.
 """
 
 import json
@@ -73,6 +74,10 @@ def adapt_config(config: Dict[str, Any], log: Callable[[str], None] = print) -> 
     if config['loss']['aux_weight'] > 0:
         config['loss']['aux_weight'] = 0.0
         log('loss.aux_weight: 0 (the auxiliary probe needs the state of the simulated world)')
+    if config['loss']['language_weight'] > 0:
+        config['loss']['language_weight'] = 0.0
+        log('loss.language_weight: 0 (the language probe needs the named object of a simulated '
+            'scene)')
 
 
 def tokenizer_for(tasks: Sequence[str], max_length: int, vocab_size: int,

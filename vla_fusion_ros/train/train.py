@@ -50,7 +50,7 @@ from vla_fusion_ros.model.network import FusionModel
 from vla_fusion_ros.sim.base import VAL_CLOSED_LOOP_SEED_START
 from vla_fusion_ros.train import dagger, lerobot_source, losses, selection
 from vla_fusion_ros.train import train_config as tc
-from vla_fusion_ros.train.aux import aux_loss, PolicyWithProbe
+from vla_fusion_ros.train.aux import PolicyWithProbe, probe_loss
 from vla_fusion_ros.train.batches import Batches
 from vla_fusion_ros.train.episodes import EpisodeBatcher
 from vla_fusion_ros.train.evaluate import evaluate_in_process, held_out
@@ -85,9 +85,11 @@ class Trainer:
         self.model.to(memory_format=self.memory_format)
         self.rounds = dagger.Rounds(config, out, self.rank, self.world)
         self.aux_weight = float(config['loss']['aux_weight'])
+        self.language_weight = float(config['loss']['language_weight']) * hasattr(
+            self.model, 'adapters')  # a vision-only model has no language features to probe
         self.action_loss = losses.action_loss(config['loss'], self.model_config.head.bins)
-        self.trainable = (PolicyWithProbe(self.model, config['seed']) if self.aux_weight > 0
-                          else self.model)
+        self.trainable = (PolicyWithProbe(self.model, config['seed'], self.language_weight > 0)
+                          if self.aux_weight > 0 or self.language_weight else self.model)
         self.net = (torch.nn.parallel.DistributedDataParallel(self.trainable)
                     if self.world > 1 else self.trainable)
         optim = config['optim']
@@ -116,10 +118,10 @@ class Trainer:
         images, language, target, aux = inputs[:4]
         images = images.contiguous(memory_format=self.memory_format)
         episodes = dict(zip(('slots', 'previous'), inputs[4:]))
-        if self.aux_weight > 0:
-            actions, aux_pred = self.net(images, **language, **episodes)
-            return self.action_loss(actions, target) + self.aux_weight * aux_loss(
-                aux_pred, aux, self.config['loss']['aux_targets'])
+        if self.trainable is not self.model:
+            actions, aux_pred, named = self.net(images, **language, **episodes)
+            return self.action_loss(actions, target) + probe_loss(
+                aux_pred, named, aux, self.config['loss'], self.language_weight)
         if episodes:
             return self.action_loss(self._episodes(images, language, **episodes), target)
         return self.action_loss(self.net(images, **language), target)

@@ -73,7 +73,10 @@ DEFAULTS: Dict[str, Any] = {
     # Training-only state probe (vla_fusion_ros.train.aux): its weight, and its targets: all
     # (the pose in the arena too) or egocentric (target and nearest obstacle, robot frame).
     # The action loss: mse, or huber (its delta in normalised units; train/losses.py).
-    'loss': {'aux_weight': 1.0, 'aux_targets': 'all', 'action': 'mse', 'huber_delta': 0.05},
+    # language_weight > 0: the language probe's weight (train/aux.py: the adapters' output
+    # names the instruction's colour and shape; simulated worlds only).
+    'loss': {'aux_weight': 1.0, 'aux_targets': 'all', 'action': 'mse', 'huber_delta': 0.05,
+             'language_weight': 0.0},
     'eval': {'val_episodes': 50,    # closed-loop success on VAL seeds at each validation
              'episodes': 100,       # closed-loop success on EVAL seeds of the final model
              'select_episodes': 0},  # > 0: best or last, on this many more VAL seeds
@@ -213,6 +216,8 @@ def _validate(config: Dict[str, Any]) -> None:
          'must be a list of step numbers >= 1', keep)
     need(config['loss']['aux_targets'] in AUX_TARGETS, 'loss.aux_targets',
          f'must be one of {", ".join(AUX_TARGETS)}', config['loss']['aux_targets'])
+    need(config['loss']['language_weight'] >= 0, 'loss.language_weight', 'must be >= 0',
+         config['loss']['language_weight'])
     need(config['loss']['action'] in ACTION_LOSSES, 'loss.action',
          f'must be one of {", ".join(ACTION_LOSSES)}', config['loss']['action'])
     need(config['loss']['huber_delta'] > 0, 'loss.huber_delta', 'must be > 0',

@@ -199,3 +199,7 @@ def test_vision_only_floor_from_an_earlier_run_on_the_same_scenes(tmp_path, caps
                           str(tmp_path / 'none.json'), '--episodes', '3',
                           '--no-progress']) == 2
     assert 'none.json: no vision-only floor there' in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # one floor or the other, not both
+        evaluate.main(['--checkpoint', path, '--vision-only', path, '--vision-only-from',
+                       str(first), '--episodes', '3', '--no-progress'])
+    assert 'not allowed with argument' in capsys.readouterr().err

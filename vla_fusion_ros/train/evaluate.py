@@ -238,13 +238,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help='camera resolution WIDTHxHEIGHT (default: the model input size)')
     parser.add_argument('--parity', nargs='*', default=None, metavar='WxH',
                         help='also evaluate at these camera resolutions (the parity table)')
-    parser.add_argument('--vision-only', default='',
-                        help='a vision-only checkpoint trained with the same recipe: its '
-                        'success is reported as a no-information floor')
-    parser.add_argument('--vision-only-from', default='', metavar='EVAL_JSON',
-                        help='instead of --vision-only: the vision-only floor of an earlier '
-                        '--json run on the same scenes and camera (it reads no language, so a '
-                        'new language model does not change it); the report names its source')
+    floor = parser.add_mutually_exclusive_group()
+    floor.add_argument('--vision-only', default='',
+                       help='a vision-only checkpoint trained with the same recipe: its '
+                       'success is reported as a no-information floor')
+    floor.add_argument('--vision-only-from', default='', metavar='EVAL_JSON',
+                       help='instead of --vision-only: the vision-only floor of an earlier '
+                       '--json run on the same scenes and camera (it reads no language, so a '
+                       'new language model does not change it); the report names its source')
     parser.add_argument('--no-floors', action='store_true',
                         help='skip the uninformative-instruction floor')
     parser.add_argument('--ros', action='store_true',

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vla_fusion_ros.sim.instructions import TRAINING_SHAPE_SYNONYMS
-from vla_fusion_ros.tools.language_probe import probe, sentence_probe
+from vla_fusion_ros.tools.language_probe import probe, readout_probe, sentence_probe
 
 torch.set_num_threads(1)
 
@@ -29,3 +29,15 @@ def test_the_sentence_and_the_tokens_can_disagree(encoder):
     # The sentence 'go to the red cone' is nearest 'go to the red circle'.
     assert rows['cone'].endswith('| ~~circle~~ |')
     assert lines[-1].endswith('| 67% |')
+
+
+def test_a_linear_read_out_of_the_sentence_names_the_shape(encoder):
+    from vla_fusion_ros.train.language_eval import Group
+    module, tokenizer = encoder
+    suite = {'templates': Group('templates', ['go to the {color} {shape}']),
+             'shuffled': Group('shuffled', ['go to the {color} {shape}'],
+                               shapes={'circle': ['square'], 'square': ['triangle'],
+                                       'triangle': ['circle']})}
+    accuracy = readout_probe(module, tokenizer, suite, count=300)
+    assert accuracy['templates'] >= 0.9
+    assert accuracy['shuffled'] <= 0.1  # the labels follow the names, not the words

@@ -11,6 +11,7 @@ the generator's fixed exclusion list, so they lie inside the colours training co
 """
 
 import json
+import os
 import re
 
 import numpy as np
@@ -29,10 +30,10 @@ def words(text):
     return set(re.findall(r'[a-z]+', text.lower()))
 
 
-def held_out_words():
+def held_out_words(suite=SUITE):
     """Every word of the suite's instructions that the templates do not say."""
     out = set()
-    for group in SUITE.values():
+    for group in suite.values():
         for phrasing in group.phrasings:
             out |= words(phrasing.replace('{color}', ' ').replace('{shape}', ' '))
         for table in (group.colors, group.shapes):
@@ -67,6 +68,23 @@ def test_training_never_says_a_word_of_the_held_out_suite():
         for synonyms in (*SUITE[name].colors.values(), *SUITE[name].shapes.values()):
             for synonym in synonyms:
                 assert not (words(synonym) - {'one'}) & ins.TRAINING_VOCABULARY, synonym
+
+
+def test_the_validation_suite_says_words_neither_training_nor_the_test_says():
+    """Models are chosen on the validation suite; its new words must be new to both."""
+    path = os.path.join(os.path.dirname(language_eval.SUITE_PATH), 'validation_language.yaml')
+    validation = language_eval.load_suite(path)
+    said = held_out_words(validation)
+    assert said & ins.TRAINING_VOCABULARY <= {'by'}, said & ins.TRAINING_VOCABULARY
+    new = said - ins.TRAINING_VOCABULARY
+    assert not new & held_out_words(), new & held_out_words()
+    for group in validation.values():
+        if group.reference:
+            continue
+        for phrasing in group.phrasings:  # every instruction holds a new word
+            assert group.shapes or words(phrasing) & new, phrasing
+        for synonyms in group.shapes.values():
+            assert all(words(s) <= new for s in synonyms), synonyms
 
 
 def test_colour_synonyms_come_from_the_lexicon_by_hue():

@@ -119,16 +119,15 @@ def language_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def probe_loss(state: torch.Tensor, named: Optional[torch.Tensor], target: torch.Tensor,
-               loss: Dict, language_weight: float) -> torch.Tensor:
+               loss: Dict) -> torch.Tensor:
     """
-    Return the probes' weighted loss.
+    Return the probes' weighted loss (``loss``: the config's section).
 
-    ``loss`` is the config's section; ``language_weight`` the language probe's weight (0 for
-    a model without language).
+    ``named`` is ``None`` where there is no language probe (:class:`PolicyWithProbe`).
     """
     out = float(loss['aux_weight']) * aux_loss(state, target, loss['aux_targets'])
-    if named is not None and language_weight > 0:
-        out = out + language_weight * language_loss(named, target)
+    if named is not None:
+        out = out + float(loss['language_weight']) * language_loss(named, target)
     return out
 
 

@@ -85,11 +85,11 @@ class Trainer:
         self.model.to(memory_format=self.memory_format)
         self.rounds = dagger.Rounds(config, out, self.rank, self.world)
         self.aux_weight = float(config['loss']['aux_weight'])
-        self.language_weight = float(config['loss']['language_weight']) * hasattr(
-            self.model, 'adapters')  # a vision-only model has no language features to probe
+        # The language probe: not for a vision-only model, which has no language features.
+        language = config['loss']['language_weight'] > 0 and hasattr(self.model, 'adapters')
         self.action_loss = losses.action_loss(config['loss'], self.model_config.head.bins)
-        self.trainable = (PolicyWithProbe(self.model, config['seed'], self.language_weight > 0)
-                          if self.aux_weight > 0 or self.language_weight else self.model)
+        self.trainable = (PolicyWithProbe(self.model, config['seed'], language)
+                          if self.aux_weight > 0 or language else self.model)
         self.net = (torch.nn.parallel.DistributedDataParallel(self.trainable)
                     if self.world > 1 else self.trainable)
         optim = config['optim']
@@ -121,7 +121,7 @@ class Trainer:
         if self.trainable is not self.model:
             actions, aux_pred, named = self.net(images, **language, **episodes)
             return self.action_loss(actions, target) + probe_loss(
-                aux_pred, named, aux, self.config['loss'], self.language_weight)
+                aux_pred, named, aux, self.config['loss'])
         if episodes:
             return self.action_loss(self._episodes(images, language, **episodes), target)
         return self.action_loss(self.net(images, **language), target)

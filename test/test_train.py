@@ -224,6 +224,47 @@ def test_language_probe_reads_the_adapters_and_trains_them(operator):
             fusion={'mode': 'vision_only'})})), seed=0, language=True)
 
 
+@pytest.mark.parametrize('share', [0.0, 0.25])
+def test_language_action_grad_scales_only_the_action_gradient_into_the_adapters(share):
+    from vla_fusion_ros.model.language import create_tokenizer, text_inputs
+    from vla_fusion_ros.model.network import FusionModel
+    from vla_fusion_ros.train.aux import AUX_DIM, language_loss, PolicyWithProbe
+    config = train_config.model_config({'seed': 0, 'model': tiny_model(
+        language={'color_lexicon': True}, fusion={'operator': 'film'})})
+    inputs = text_inputs(create_tokenizer(config.language), ['go to the red circle'] * 2,
+                         config.language)
+    images = torch.rand(2, 3, 32, 32)
+    target = torch.zeros(2, AUX_DIM + 2)
+
+    def gradients(action_grad):
+        model = FusionModel(config)
+        with torch.no_grad():  # a trained model: fusion starts as the identity (no gradient)
+            generator = torch.Generator().manual_seed(0)
+            for parameter in model.parameters():
+                parameter.add_(0.1 * torch.randn(parameter.shape, generator=generator))
+        net = PolicyWithProbe(model, seed=0, language=True, action_grad=action_grad)
+        actions, _, named = net(images, **inputs)
+        actions.square().sum().backward(retain_graph=True)
+        from_actions = model.adapters[0].net.weight.grad.clone()
+        model.zero_grad()
+        language_loss(named, target).backward()
+        return actions.detach(), from_actions, model.adapters[0].net.weight.grad.clone()
+
+    actions, from_actions, from_probe = gradients(1.0)
+    scaled_actions, scaled_from_actions, scaled_from_probe = gradients(share)
+    assert torch.equal(actions, scaled_actions)  # the forward pass is unchanged
+    assert from_actions.abs().sum() > 0
+    assert torch.allclose(scaled_from_actions, share * from_actions, atol=1e-7)
+    assert torch.allclose(scaled_from_probe, from_probe)  # the probe's gradient stays whole
+
+
+def test_language_action_grad_below_one_needs_the_probe(tmp_path):
+    config = tiny_config(tmp_path, steps=1, val_every=1)
+    code = train.main(['--config', config, '--out', str(tmp_path / 'x'), '--no-progress',
+                       '--set', 'loss.language_action_grad=0.0'])
+    assert code == 2
+
+
 def test_words_with_the_colour_lexicon_trains(tmp_path):
     config = tiny_config(tmp_path, steps=2, val_every=2)
     with edited_config(config) as data:

@@ -30,6 +30,16 @@ Why: the frozen MiniLM sentence vector tells the shape of an unseen synonym ('co
 to a linear read-out trained on the training synonyms, but behaviour cloning alone shapes the
 adapters weakly, because most scenes are solved by the colour; the probe gives every frame a
 direct signal to keep the named shape linearly readable in the adapters' output.
+
+``loss.language_action_grad`` scales the action loss's gradient into the adapters (the
+probe's gradient stays whole). Why: a linear read-out of the frozen cache trained on the
+training synonyms names every held-out shape synonym (100%, ``tools/language_probe``), and so
+does a probe trained alone on the same adapter; trained jointly with behaviour cloning, the
+shipped overhead adapters put 'tile' with the circles (a linear read-out of them: 0%). The
+action loss's gradient, large and specific to the words of the episodes the policy gets
+wrong, bends the adapters toward directions that separate the training words and nothing
+else. At 0 the adapters learn only to name colour and shape; fusion's own projections (which
+read them) still learn from the action loss.
 """
 
 import json
@@ -137,12 +147,15 @@ class PolicyWithProbe(nn.Module):
 
     The state probe reads the head's pooled features; with ``language``, the language probe
     (a linear layer, :data:`NAMED_CLASSES` logits) reads the mean of the fusion points'
-    language features (see the module docstring).
+    language features (see the module docstring), and ``action_grad`` scales the gradient
+    that reaches the adapters from everything else (``loss.language_action_grad``).
     """
 
-    def __init__(self, model: nn.Module, seed: int, language: bool = False):
+    def __init__(self, model: nn.Module, seed: int, language: bool = False,
+                 action_grad: float = 1.0):
         super().__init__()
         self.model = model
+        self.action_grad = float(action_grad)
         self._pooled = None
         self._language = []
         model.head.pool.register_forward_hook(self._keep)
@@ -164,8 +177,12 @@ class PolicyWithProbe(nn.Module):
     def _keep(self, module, inputs, output) -> None:
         self._pooled = output
 
-    def _keep_language(self, module, inputs, output) -> None:
-        self._language.append(output)
+    def _keep_language(self, module, inputs, output) -> Optional[torch.Tensor]:
+        self._language.append(output)  # the probe reads it with its whole gradient
+        if self.action_grad == 1.0:
+            return None
+        # Same value for the model; the action loss's gradient scaled by action_grad.
+        return output.detach() + self.action_grad * (output - output.detach())
 
     def _named_logits(self, mask: Optional[torch.Tensor]) -> torch.Tensor:
         features = torch.stack(self._language[-len(self.model.adapters):], 1).mean(1)

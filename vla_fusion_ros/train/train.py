@@ -14,12 +14,11 @@ The dataset is generated first when its file is missing. With ``--dataset`` the 
 a LeRobotDataset v3 folder instead (:mod:`vla_fusion_ros.train.lerobot_source`). Each step draws
 a global batch from a permutation of the training frames (whole episodes for a model with
 memory) that depends only on the seed and the epoch; under torchrun every process takes its
-share of that batch (:mod:`vla_fusion_ros.train.batches`; gloo on CPU,
-DistributedDataParallel averages the gradients), so N processes follow the same trajectory as
-one, up to float summation order. Only rank 0 validates and writes. The loss is the MSE between
-the model's normalised actions and the expert's (divided by ``head.action_scale``). With
-``dagger.rounds`` the current policy is rolled out on training scenes during training and its
-frames, labelled by the expert, join the data (:mod:`vla_fusion_ros.train.dagger`).
+share of that batch (:mod:`vla_fusion_ros.train.batches`; gloo on CPU, DistributedDataParallel
+averages the gradients), so N processes follow the same trajectory as one, up to float
+summation order. Only rank 0 validates and writes. The loss is the MSE between the model's
+normalised actions and the expert's (divided by ``head.action_scale``). With ``dagger.rounds``
+the policy drives training scenes and its frames, labelled by the expert, join the data.
 
 Output (``--out``): ``config.yaml`` (resolved), ``log.jsonl``, ``best.safetensors`` (lowest
 validation loss, or highest closed-loop success on validation seeds when ``eval.val_episodes``
@@ -88,7 +87,8 @@ class Trainer:
         # The language probe: not for a vision-only model, which has no language features.
         language = config['loss']['language_weight'] > 0 and hasattr(self.model, 'adapters')
         self.action_loss = losses.action_loss(config['loss'], self.model_config.head.bins)
-        self.trainable = (PolicyWithProbe(self.model, config['seed'], language)
+        self.trainable = (PolicyWithProbe(self.model, config['seed'], language,
+                                          config['loss']['language_action_grad'])
                           if self.aux_weight > 0 or language else self.model)
         self.net = (torch.nn.parallel.DistributedDataParallel(self.trainable)
                     if self.world > 1 else self.trainable)

@@ -74,9 +74,11 @@ DEFAULTS: Dict[str, Any] = {
     # (the pose in the arena too) or egocentric (target and nearest obstacle, robot frame).
     # The action loss: mse, or huber (its delta in normalised units; train/losses.py).
     # language_weight > 0: the language probe's weight (train/aux.py: the adapters' output
-    # names the instruction's colour and shape; simulated worlds only).
+    # names the instruction's colour and shape; simulated worlds only); language_action_grad:
+    # the share of the action loss's gradient that reaches the adapters (1: all of it; 0: they
+    # learn from the language probe alone; needs the probe when below 1).
     'loss': {'aux_weight': 1.0, 'aux_targets': 'all', 'action': 'mse', 'huber_delta': 0.05,
-             'language_weight': 0.0},
+             'language_weight': 0.0, 'language_action_grad': 1.0},
     'eval': {'val_episodes': 50,    # closed-loop success on VAL seeds at each validation
              'episodes': 100,       # closed-loop success on EVAL seeds of the final model
              'select_episodes': 0},  # > 0: best or last, on this many more VAL seeds
@@ -218,6 +220,11 @@ def _validate(config: Dict[str, Any]) -> None:
          f'must be one of {", ".join(AUX_TARGETS)}', config['loss']['aux_targets'])
     need(config['loss']['language_weight'] >= 0, 'loss.language_weight', 'must be >= 0',
          config['loss']['language_weight'])
+    grad = config['loss']['language_action_grad']
+    need(0 <= grad <= 1, 'loss.language_action_grad', 'must be in [0, 1]', grad)
+    need(grad == 1 or config['loss']['language_weight'] > 0, 'loss.language_action_grad',
+         'below 1 needs the language probe (loss.language_weight > 0), which otherwise '
+         'leaves the adapters untrained', grad)
     need(config['loss']['action'] in ACTION_LOSSES, 'loss.action',
          f'must be one of {", ".join(ACTION_LOSSES)}', config['loss']['action'])
     need(config['loss']['huber_delta'] > 0, 'loss.huber_delta', 'must be > 0',

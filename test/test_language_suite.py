@@ -166,6 +166,11 @@ def test_evaluation_reports_every_group_on_the_same_scenes():
                                           'seed_start': 1_000_000})
     for name in (*SUITE, 'uninformative'):
         assert name in report
+    assert report.startswith('# Held-out language suite') and '3 held-out scenes' in report
+    other = language_eval.format_report({'models': models, 'episodes': 3, 'seed_start': 3_000_000,
+                                         'suite': '/x/validation_language.yaml'})
+    assert other.startswith('# Language suite validation_language.yaml')
+    assert '3 scenes (seeds 3000000..3000002)' in other
 
 
 def test_one_command_reports_every_world(tmp_path):

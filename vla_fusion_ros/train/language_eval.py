@@ -175,8 +175,12 @@ def format_report(results: Dict[str, Any]) -> str:
     models = results['models']
     names = list(models)
     groups = list(next(iter(models.values()))['groups'])
-    lines = [f'# Held-out language suite: {results.get("title", "")}'.rstrip(': '), '',
-             f'{results["episodes"]} held-out scenes (seeds {results["seed_start"]}..'
+    suite = os.path.basename(results.get('suite', SUITE_PATH))
+    held_out = suite == os.path.basename(SUITE_PATH)  # else the validation suite, say
+    heading = 'Held-out language suite' if held_out else f'Language suite {suite}'
+    lines = [f'# {heading}: {results.get("title", "")}'.rstrip(': '), '',
+             f'{results["episodes"]} {"held-out " if held_out else ""}scenes (seeds '
+             f'{results["seed_start"]}..'
              f'{results["seed_start"] + results["episodes"] - 1}), the same in every group; '
              'success with its 95% Wilson interval; Δ: paired difference from the templates '
              'on the same scenes. Command: `' + results.get('command', '') + '`', '',

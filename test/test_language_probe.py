@@ -41,3 +41,34 @@ def test_a_linear_read_out_of_the_sentence_names_the_shape(encoder):
     accuracy = readout_probe(module, tokenizer, suite, count=300)
     assert accuracy['templates'] >= 0.9
     assert accuracy['shuffled'] <= 0.1  # the labels follow the names, not the words
+
+
+@pytest.mark.parametrize('operator', ['film', 'cross_attention'])
+def test_a_read_out_of_a_models_adapters_names_shapes_word_by_word(tmp_path, operator):
+    from conftest import tiny_model
+    from vla_fusion_ros.model import VLAPolicy
+    from vla_fusion_ros.model.checkpoint import save_checkpoint
+    from vla_fusion_ros.model.config import ModelConfig
+    from vla_fusion_ros.train.language_eval import Group
+    from vla_fusion_ros.tools.language_probe import adapter_features, fit_readout
+    config = ModelConfig.from_dict(tiny_model(
+        language={'kind': 'minilm', 'color_lexicon': True, 'mask_colors': True},
+        fusion={'operator': operator, 'layers': [0, 1]}))
+    policy = VLAPolicy.from_config(config)
+    path = str(tmp_path / 'tiny.safetensors')
+    save_checkpoint(path, policy.model, policy.tokenizer, config, {})
+    features = adapter_features(path)
+    assert features(['go to the red circle', 'find the blue box']).shape == (
+        2, 2 * config.language.width)
+    suite = {'synonyms': Group('synonyms', ['go to the {color} {shape}'],
+                               shapes={'circle': ['ball'], 'square': ['cube'],
+                                       'triangle': ['pyramid']})}
+    right, words = fit_readout(features, suite, count=60)['synonyms']
+    assert list(words) == ['ball', 'cube', 'pyramid'] and 0.0 <= right <= 1.0
+    assert right == pytest.approx(sum(words.values()) / 3)
+
+
+def test_a_missing_checkpoint_is_one_clear_error(tmp_path, capsys):
+    from vla_fusion_ros.tools.language_probe import main
+    assert main(['--checkpoint', str(tmp_path / 'none.safetensors')]) == 2
+    assert 'no such file' in capsys.readouterr().err

@@ -18,7 +18,11 @@ the policy needs, and what is lost is lost in training the policy.
 
 ::
 
-    python -m vla_fusion_ros.tools.language_probe --out results/language/probe.md
+    python -m vla_fusion_ros.tools.language_probe --out results/language/probe.md \
+        --name shipped --checkpoint models/overhead.safetensors
+
+With ``--checkpoint`` the same read-out is fitted to what each model's fusion reads (its
+adapters' output, :func:`adapter_features`), word by word.
 """
 
 import argparse
@@ -109,20 +113,58 @@ def readout_probe(module, tokenizer, suite, count: int = 4000, seed: int = 0
     read them) train a softmax regression from the sentence vector to the named shape; every
     instruction each group of the held-out ``suite`` can make is then classified.
     """
-    from vla_fusion_ros.model.language import text_inputs
     from vla_fusion_ros.model.config import LanguageConfig
-    from vla_fusion_ros.sim.instructions import make_training_instruction
-    from vla_fusion_ros.sim.shapes import COLORS, SHAPES
-    rng = np.random.default_rng(seed)
+    from vla_fusion_ros.model.language import text_inputs
     config = LanguageConfig(kind='minilm', color_lexicon=True, mask_colors=True)
 
     def vectors(texts: Sequence[str]) -> torch.Tensor:
-        out = []
-        for first in range(0, len(texts), 256):
-            inputs = text_inputs(tokenizer, texts[first:first + 256], config)
-            with torch.no_grad():
-                out.append(module(inputs['token_ids'], inputs['mask'])[1])
-        return torch.cat(out)
+        inputs = text_inputs(tokenizer, texts, config)
+        return module(inputs['token_ids'], inputs['mask'])[1]
+
+    return {name: right for name, (right, _) in fit_readout(vectors, suite, count, seed).items()}
+
+
+def adapter_features(path: str):
+    """
+    Return a function: texts -> what fusion reads of them in the checkpoint at ``path``.
+
+    Each fusion point's adapter output (:meth:`FusionModel.condition`; token features
+    averaged over the real tokens), the points side by side: [B, points * D].
+    """
+    from vla_fusion_ros.model.checkpoint import load_checkpoint
+    from vla_fusion_ros.model.language import text_inputs
+    model, tokenizer, config, _ = load_checkpoint(path)
+    model.eval()
+
+    def features(texts: Sequence[str]) -> torch.Tensor:
+        inputs = text_inputs(tokenizer, texts, config.language)
+        out = model.condition(model.encode_text(inputs['token_ids'], inputs['mask'],
+                                                inputs.get('colors')))
+        if 'sentence' in out:
+            return out['sentence'].flatten(1)  # [B, L * D]
+        weights = out['mask'].to(out['tokens'].dtype)[:, None, :, None]  # [B, 1, T, 1]
+        return ((out['tokens'] * weights).sum(2) / weights.sum(2).clamp(min=1.0)).flatten(1)
+
+    return features
+
+
+def fit_readout(features, suite, count: int = 4000, seed: int = 0
+                ) -> Dict[str, Tuple[float, Dict[str, float]]]:
+    """
+    Fit a linear read-out of ``features`` (texts -> [B, F]) to the named shape; test ``suite``.
+
+    ``count`` sentences of the training language train a softmax regression; every
+    instruction each group of ``suite`` can make is then classified. Returns, per group, the
+    share named right and the share per shape word.
+    """
+    from vla_fusion_ros.sim.instructions import make_training_instruction
+    from vla_fusion_ros.sim.shapes import COLORS, SHAPES
+    rng = np.random.default_rng(seed)
+
+    def vectors(texts: Sequence[str]) -> torch.Tensor:
+        with torch.no_grad():
+            return torch.cat([features(texts[first:first + 256])
+                              for first in range(0, len(texts), 256)])
 
     colors = list(COLORS)
     labels = rng.integers(len(SHAPES), size=count)
@@ -136,14 +178,31 @@ def readout_probe(module, tokenizer, suite, count: int = 4000, seed: int = 0
         optimizer.zero_grad()
         torch.nn.functional.cross_entropy(layer(x), y).backward()
         optimizer.step()
-    accuracy = {}
+    result = {}
     for name, group in suite.items():
-        cases = [(text.format(color=color, shape=word), k) for text in group.phrasings
+        cases = [(text.format(color=color, shape=word), k, word) for text in group.phrasings
                  for color in (group.colors.get(c, [c])[0] for c in colors)
                  for k, shape in enumerate(SHAPES) for word in group.shapes.get(shape, [shape])]
-        guesses = layer(vectors([t for t, _ in cases])).argmax(1)
-        accuracy[name] = float((guesses == torch.tensor([k for _, k in cases])).float().mean())
-    return accuracy
+        with torch.no_grad():
+            right = (layer(vectors([t for t, _, _ in cases])).argmax(1)
+                     == torch.tensor([k for _, k, _ in cases])).numpy()
+        words = {w: float(right[[c[2] == w for c in cases]].mean())
+                 for w in dict.fromkeys(c[2] for c in cases)}
+        result[name] = (float(right.mean()), words)
+    return result
+
+
+def adapter_lines(checkpoints: Sequence[Tuple[str, str]], suite, group: str) -> List[str]:
+    """Markdown: the read-out of each checkpoint's adapters, per shape word of ``group``."""
+    found = [(name, fit_readout(adapter_features(path), suite)) for name, path in checkpoints]
+    words = list(found[0][1][group][1])
+    lines = ['| word | ' + ' | '.join(name for name, _ in found) + ' |',
+             '|---|' + '---|' * len(found)]
+    lines += [f'| {word} | ' + ' | '.join(f'{result[group][1][word]:.0%}'
+                                          for _, result in found) + ' |' for word in words]
+    lines.append(f'| **{group}** | ' + ' | '.join(f'{result[group][0]:.1%}'
+                                                  for _, result in found) + ' |')
+    return lines
 
 
 def lexicon_line(truth: Dict[str, str]) -> str:
@@ -166,7 +225,18 @@ def main(argv=None) -> int:
     """Probe the held-out colour and shape synonyms; print and write a markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument('--out', help='write the markdown report here')
+    parser.add_argument('--checkpoint', action='append', default=[], metavar='PATH',
+                        help='also read out what fusion reads in this model (repeatable)')
+    parser.add_argument('--name', action='append', default=[],
+                        help="the checkpoint's column heading, in order (default: its path)")
     args = parser.parse_args(argv)
+    if len(args.name) > len(args.checkpoint):
+        parser.error('--name: more names than checkpoints')
+    for path in args.checkpoint:
+        if not os.path.isfile(path):
+            print(f'language_probe: --checkpoint: no such file: {path}', file=sys.stderr)
+            return 2
+    names = args.name + args.checkpoint[len(args.name):]
     torch.set_num_threads(1)
     from vla_fusion_ros.model.minilm import MiniLMModule, MiniLMTokenizer
     module, tokenizer = MiniLMModule().eval(), MiniLMTokenizer(24)
@@ -204,6 +274,15 @@ def main(argv=None) -> int:
               '(`readout_probe`), then given every instruction each group of the held-out '
               'suite can make. Chance: 33%.', '', '| group | shape named right |', '|---|---|',
               *(f'| {name} | {value:.1%} |' for name, value in readout.items()), '']
+    if args.checkpoint:
+        lines += ["## The same read-out of what each model's fusion reads", '',
+                  'The same regression, fitted on the same 4,000 sentences, from each trained '
+                  "model's adapter outputs (`adapter_features`: what fusion reads, the fusion "
+                  'points side by side) instead of the frozen sentence vector; the share of the '
+                  'held-out shape-synonym instructions it names right, per word. A word the '
+                  'frozen vector names but the adapters do not was lost in training the policy.',
+                  '', *adapter_lines(list(zip(names, args.checkpoint)), suite,
+                                     'unseen_shape_synonyms'), '']
     text = '\n'.join(lines)
     print(text)
     if args.out:

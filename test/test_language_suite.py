@@ -171,6 +171,9 @@ def test_evaluation_reports_every_group_on_the_same_scenes():
                                          'suite': '/x/validation_language.yaml'})
     assert other.startswith('# Language suite validation_language.yaml')
     assert '3 scenes (seeds 3000000..3000002)' in other
+    models['tiny']['verdict'] = dict(verdict, synonyms={})
+    assert '| no such group in this suite |' in language_eval.format_report(
+        {'models': models, 'episodes': 3, 'seed_start': 3_000_000})
 
 
 def test_one_command_reports_every_world(tmp_path):

@@ -210,7 +210,8 @@ def format_report(results: Dict[str, Any]) -> str:
              lambda v: f'{v["gap"]:+.1%} ({"met" if v["gap_ok"] else "NOT met"})'),
             (f'unseen synonyms (>= {MIN_SYNONYM:.0%})',
              lambda v: ', '.join(f'{k.split("_")[1]} {x:.1%}' for k, x in v['synonyms'].items())
-             + f' ({"met" if v["synonyms_ok"] else "NOT met"})'),
+             + f' ({"met" if v["synonyms_ok"] else "NOT met"})' if v['synonyms']
+             else 'no such group in this suite'),
             ('worst group', lambda v: str(v['worst_group']))]
     for label, cell in rows:
         lines.append(f'| {label} | ' + ' | '.join(cell(models[n]['verdict']) for n in names)

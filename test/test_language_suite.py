@@ -170,7 +170,7 @@ def test_evaluation_reports_every_group_on_the_same_scenes():
     other = language_eval.format_report({'models': models, 'episodes': 3, 'seed_start': 3_000_000,
                                          'suite': '/x/validation_language.yaml'})
     assert other.startswith('# Language suite validation_language.yaml')
-    assert '3 scenes (seeds 3000000..3000002)' in other
+    assert '3 scenes (seeds 3000000..3000002)' in other and '| pooled (all but' in other
     models['tiny']['verdict'] = dict(verdict, synonyms={})
     assert '| no such group in this suite |' in language_eval.format_report(
         {'models': models, 'episodes': 3, 'seed_start': 3_000_000})

@@ -204,7 +204,8 @@ def format_report(results: Dict[str, Any]) -> str:
                   + (' + colour lexicon' if models[n].get('color_lexicon') else '')
                   + (' (colour names masked)' if models[n].get('mask_colors') else '')
                   for n in names) + ' |']
-    rows = [('held-out, pooled', lambda v: f'{v["held_out_pooled"]:.1%} '
+    rows = [('held-out, pooled' if held_out else 'pooled (all but the reference)',
+             lambda v: f'{v["held_out_pooled"]:.1%} '
              f'(n={v["held_out_episodes"]})'),
             (f'gap to templates (<= {MAX_GAP:.0%})',
              lambda v: f'{v["gap"]:+.1%} ({"met" if v["gap_ok"] else "NOT met"})'),

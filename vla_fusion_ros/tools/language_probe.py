@@ -131,6 +131,7 @@ def adapter_features(path: str):
     Each fusion point's adapter output (:meth:`FusionModel.condition`; token features
     averaged over the real tokens), the points side by side: [B, points * D].
     """
+    from vla_fusion_ros.model.attention import masked_mean
     from vla_fusion_ros.model.checkpoint import load_checkpoint
     from vla_fusion_ros.model.language import text_inputs
     model, tokenizer, config, _ = load_checkpoint(path)
@@ -142,8 +143,8 @@ def adapter_features(path: str):
                                                 inputs.get('colors')))
         if 'sentence' in out:
             return out['sentence'].flatten(1)  # [B, L * D]
-        weights = out['mask'].to(out['tokens'].dtype)[:, None, :, None]  # [B, 1, T, 1]
-        return ((out['tokens'] * weights).sum(2) / weights.sum(2).clamp(min=1.0)).flatten(1)
+        return torch.cat([masked_mean(out['tokens'][:, point], out['mask'])
+                          for point in range(out['tokens'].shape[1])], 1)  # [B, L * D]
 
     return features
 

@@ -51,7 +51,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from vla_fusion_ros.model.attention import MLP
+from vla_fusion_ros.model.attention import masked_mean, MLP
 from vla_fusion_ros.sim.registry import make_config, make_world
 from vla_fusion_ros.sim.shapes import COLORS, SHAPES
 
@@ -188,8 +188,7 @@ class PolicyWithProbe(nn.Module):
     def _named_logits(self, mask: Optional[torch.Tensor]) -> torch.Tensor:
         features = torch.stack(self._language[-len(self.model.adapters):], 1).mean(1)
         if features.dim() == 3:  # token features [B, T, D]: the mean of the real tokens
-            weights = mask.to(features.dtype)[..., None]  # [B, T, 1]
-            features = (features * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+            features = masked_mean(features, mask)
         return self.names(features)  # [B, 4 + 3]
 
     def forward(self, images, token_ids=None, mask=None, slots=None, previous=None,
